@@ -1,18 +1,31 @@
 package dev.bellows.rules;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
 /**
- * The module's entry point: rewrites application SQL for one rule set, one set of phases and one catalog.
- * Immutable and thread-safe; a phase or catalog change makes a new instance (its cache starts empty).
+ * The module's entry point: rewrites application SQL for one rule set (with its phases) and one catalog.
+ * Immutable and thread-safe; a phase or catalog change makes a new instance, whose caches start empty.
+ *
+ * <p>Three paths, cheapest first: a statement naming no managed column is returned as is without being
+ * parsed; a statement seen before is a cache hit; a statement differing from one seen before only in
+ * literals or comments reuses that one's analysis through its {@link Template}.
  */
 public final class Rewriter {
     private final RuleSet rules;
     private final Catalog catalog;
     private final Options options;
+    private final Managed managed;
+    private final Cache<String, Rewrite> exact;
+    private final Cache<String, Analysis> templates;
 
     private Rewriter(RuleSet rules, Catalog catalog, Options options) {
         this.rules = rules;
         this.catalog = catalog;
         this.options = options;
+        this.managed = new Managed(rules);
+        this.exact = Caffeine.newBuilder().maximumSize(options.cacheSize).build();
+        this.templates = Caffeine.newBuilder().maximumSize(options.cacheSize).build();
     }
 
     /** A rewriter with default options. */
@@ -28,9 +41,44 @@ public final class Rewriter {
     public Catalog catalog() { return catalog; }
     public Options options() { return options; }
 
+    /** Whether {@code sql} might name a managed column (a case-insensitive scan; no parse). */
+    public boolean mayMention(String sql) {
+        return sql != null && !managed.isEmpty() && managed.mentioned(sql);
+    }
+
     /** Rewrites one SQL string (possibly several statements). Never throws for any input. */
     public Rewrite rewrite(String sql) {
-        return Rewrite.unchanged(sql); // TODO engine
+        if (!mayMention(sql)) return Rewrite.unchanged(sql);
+        Rewrite r = exact.getIfPresent(sql);
+        if (r == null) {
+            r = compute(sql);
+            exact.put(sql, r);
+        }
+        return r;
+    }
+
+    private Rewrite compute(String sql) {
+        try {
+            if (sql.length() > options.maxSqlLength) {
+                return Analysis.scanOnly(sql, managed, "statement longer than " + options.maxSqlLength + " characters");
+            }
+            Template tpl = Template.of(sql, managed.names, options.maxTokens);
+            if (tpl == null) return Analysis.scanOnly(sql, managed, "statement of more than " + options.maxTokens + " tokens");
+            if (!tpl.mentions) return Rewrite.unchanged(sql);
+            Analysis a = templates.getIfPresent(tpl.text);
+            if (a == null) {
+                a = Analysis.run(tpl, managed, catalog, options);
+                if (a.templateUnparsable && tpl.slotPos.length > 0) {
+                    // typed literals (DATE '...', INTERVAL '...') do not parse as '?': analyse the text itself
+                    Template verbatim = Template.of(sql, managed.names, options.maxTokens, false);
+                    return Analysis.run(verbatim, managed, catalog, options).instantiate(sql, verbatim);
+                }
+                templates.put(tpl.text, a);
+            }
+            return a.instantiate(sql, tpl);
+        } catch (RuntimeException | StackOverflowError e) {
+            return Analysis.scanOnly(sql, managed, "internal error: " + e);
+        }
     }
 
     /** Limits and cache sizing. */
@@ -47,8 +95,8 @@ public final class Rewriter {
             this.maxDepth = maxDepth;
         }
 
-        /** 10,000 cached rewrites; statements over 256 KiB, 20,000 tokens or 64 nested parentheses are not parsed. */
-        public static Options defaults() { return new Options(10_000, 256 * 1024, 20_000, 64); }
+        /** 10,000 cached rewrites; statements over 256 KiB, 20,000 tokens or 32 nested parentheses are not parsed. */
+        public static Options defaults() { return new Options(10_000, 256 * 1024, 20_000, 32); }
 
         public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth); }
         public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth); }

@@ -1,0 +1,236 @@
+package dev.bellows.rules;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import net.sf.jsqlparser.parser.CCJSqlParser;
+import net.sf.jsqlparser.parser.CCJSqlParserUtil;
+import net.sf.jsqlparser.statement.Statement;
+
+/**
+ * The analysis of one template, cached and shared by every statement with that template: the edits as
+ * {@link Parts}, the parameter plan, labels and usage facts. {@link #instantiate} puts a statement's own
+ * literals and comments back.
+ */
+final class Analysis {
+    private static final Set<String> DML = Set.of("select", "with", "insert", "update", "delete", "values", "table");
+    /** Statements that are the migration's business or cannot name a column: passed through without facts. */
+    private static final Set<String> SILENT = Set.of("create", "alter", "drop", "comment", "grant", "revoke",
+        "truncate", "vacuum", "analyze", "analyse", "reindex", "cluster", "set", "show", "reset", "begin", "start",
+        "commit", "rollback", "savepoint", "release", "end", "abort", "lock", "listen", "notify", "unlisten",
+        "discard", "deallocate", "security", "refresh", "checkpoint", "load");
+
+    final Parts parts;              // null when nothing changed
+    final ParamPlan plan;           // null for the identity
+    final Map<String, String> labels;
+    final List<UsageFact> facts;
+    final String reason;            // why some statement was not analysed, or null
+    final boolean templateUnparsable;
+
+    private Analysis(Parts parts, ParamPlan plan, Map<String, String> labels, List<UsageFact> facts, String reason,
+                     boolean templateUnparsable) {
+        this.parts = parts;
+        this.plan = plan;
+        this.labels = labels;
+        this.facts = facts;
+        this.reason = reason;
+        this.templateUnparsable = templateUnparsable;
+    }
+
+    Rewrite instantiate(String sql, Template t) {
+        if (parts == null) return new Rewrite(sql, sql, null, labels, facts, reason);
+        StringBuilder sb = new StringBuilder(sql.length() + 64);
+        for (Parts.Part p : parts.list) {
+            if (p.text != null) sb.append(p.text);
+            else appendTemplate(sb, t, p.start, p.end);
+        }
+        return new Rewrite(sql, sb.toString(), plan, labels, facts, reason);
+    }
+
+    /** Appends template [s, e) with the statement's own literals and comments in their slots. */
+    private static void appendTemplate(StringBuilder sb, Template t, int s, int e) {
+        int k = Arrays.binarySearch(t.slotPos, s);
+        if (k < 0) k = -k - 1;
+        int pos = s;
+        while (k < t.slotPos.length && t.slotPos[k] < e) {
+            int at = t.slotPos[k];
+            sb.append(t.text, pos, at).append(t.slotText[k]);
+            pos = at + (t.text.charAt(at) == '?' ? 1 : Template.COMMENT_MARK.length());
+            k++;
+        }
+        sb.append(t.text, pos, e);
+    }
+
+    /** Analyses every statement of a template. */
+    static Analysis run(Template tpl, Managed managed, Catalog catalog, Rewriter.Options options) {
+        SqlLexer.Tokens tok = SqlLexer.lex(tpl.text, Integer.MAX_VALUE);
+        Set<UsageFact> facts = new LinkedHashSet<>();
+        Map<String, String> labels = new HashMap<>();
+        Edits edits = new Edits();
+        List<String> reasons = new ArrayList<>();
+        boolean unparsable = false;
+        int from = 0;
+        int depth = 0;
+        for (int i = 0; i <= tok.count; i++) {
+            if (i < tok.count) {
+                byte k = tok.kind[i];
+                if (k == SqlLexer.LPAREN) depth++;
+                else if (k == SqlLexer.RPAREN) depth--;
+                if (!(k == SqlLexer.SEMI && depth <= 0)) continue;
+            }
+            int to = i;
+            String r = statement(tpl, tok, from, to, managed, catalog, options, facts, labels, edits);
+            if (r != null) {
+                reasons.add(r);
+                if (r.startsWith(PARSE)) unparsable = true;
+            }
+            from = i + 1;
+        }
+        Parts parts = edits.isEmpty() ? null : edits.all(tpl.text.length());
+        ParamPlan plan = parts == null ? null : plan(parts, tpl);
+        return new Analysis(parts, plan, Map.copyOf(labels), List.copyOf(facts),
+            reasons.isEmpty() ? null : String.join("; ", reasons), unparsable);
+    }
+
+    private static final String PARSE = "not parsed: ";
+
+    /** Analyses tokens [from, to) as one statement; returns why it was not analysed, or null. */
+    private static String statement(Template tpl, SqlLexer.Tokens tok, int from, int to, Managed managed,
+                                    Catalog catalog, Rewriter.Options options, Set<UsageFact> facts,
+                                    Map<String, String> labels, Edits edits) {
+        int first = from;
+        while (first < to && tok.kind[first] == SqlLexer.COMMENT) first++;
+        if (first >= to) return null;
+        int mentions = 0;
+        int maxDepth = 0, d = 0;
+        for (int i = first; i < to; i++) {
+            byte k = tok.kind[i];
+            if (k == SqlLexer.LPAREN && ++d > maxDepth) maxDepth = d;
+            else if (k == SqlLexer.RPAREN) d--;
+            else if (k == SqlLexer.IDENT || k == SqlLexer.QIDENT) {
+                String n = SqlLexer.identName(tok, i);
+                if (n != null && managed.names.contains(n)) mentions++;
+            }
+        }
+        if (mentions == 0) return null;
+        String kw = tok.kind[first] == SqlLexer.LPAREN ? "select" : tok.text(first).toLowerCase(Locale.ROOT);
+        if (SILENT.contains(kw)) return null;
+        String reason;
+        if (!DML.contains(kw)) {
+            reason = kw.toUpperCase(Locale.ROOT) + " statements are passed through unanalysed";
+        } else if (maxDepth > options.maxDepth) {
+            reason = "nested deeper than " + options.maxDepth + " parentheses";
+        } else {
+            int start = tok.start[first];
+            int end = tok.end[to - 1];
+            Statement st;
+            try {
+                st = parse(tpl.text.substring(start, end));
+            } catch (Exception | StackOverflowError e) {
+                return unanalysed(tpl, tok, first, to, managed, facts, PARSE + firstLine(e));
+            }
+            Set<UsageFact> local = new LinkedHashSet<>();
+            Map<String, String> localLabels = new HashMap<>();
+            Edits localEdits = new Edits();
+            Analyzer an = new Analyzer(tpl, tok, managed, catalog, localEdits, start, local, localLabels);
+            an.pieceEndToken = to;
+            try {
+                an.statement(st);
+                if (an.accounted != mentions) {
+                    throw new Refusal("a managed name is used in a way Bellows does not analyse (" + an.accounted
+                        + " of " + mentions + " mentions understood)");
+                }
+                edits.addAll(localEdits);
+                facts.addAll(local);
+                labels.putAll(localLabels);
+                return null;
+            } catch (Refusal r) {
+                reason = r.getMessage();
+            }
+        }
+        return unanalysed(tpl, tok, first, to, managed, facts, reason);
+    }
+
+    /** Records an unanalysed use for every migration whose table and old column the statement both names. */
+    private static String unanalysed(Template tpl, SqlLexer.Tokens tok, int first, int to, Managed managed,
+                                     Set<UsageFact> facts, String reason) {
+        Set<String> idents = new java.util.HashSet<>();
+        for (int i = first; i < to; i++) {
+            if (tok.kind[i] == SqlLexer.IDENT || tok.kind[i] == SqlLexer.QIDENT) {
+                String n = SqlLexer.identName(tok, i);
+                if (n != null) idents.add(n);
+            }
+        }
+        String kw = tok.text(first).toLowerCase(Locale.ROOT);
+        UsageFact.Kind kind = Set.of("insert", "update", "merge", "copy").contains(kw) ? UsageFact.Kind.WRITE : UsageFact.Kind.READ;
+        for (List<Managed.M> ms : managed.byTable.values()) {
+            for (Managed.M m : ms) {
+                if (idents.contains(m.mig.from()) && idents.contains(m.mig.table())) {
+                    facts.add(new UsageFact(m.mig.id(), m.column, kind, UsageFact.Treatment.UNANALYSED, tpl.fingerprint));
+                }
+            }
+        }
+        return reason;
+    }
+
+    /** For input the lexer would not take whole (too long, too many tokens): facts from a plain scan. */
+    static Rewrite scanOnly(String sql, Managed managed, String reason) {
+        String lower = sql.toLowerCase(Locale.ROOT);
+        String prefix = sql.length() > 2048 ? sql.substring(0, 2048) : sql;
+        Template t = Template.of(prefix, managed.names, Integer.MAX_VALUE);
+        String fp = t.fingerprint + (prefix.length() < sql.length() ? " …" : "");
+        List<UsageFact> facts = new ArrayList<>();
+        for (List<Managed.M> ms : managed.byTable.values()) {
+            for (Managed.M m : ms) {
+                if (lower.contains(m.mig.from().toLowerCase(Locale.ROOT)) && lower.contains(m.mig.table().toLowerCase(Locale.ROOT))) {
+                    UsageFact.Kind kind = lower.stripLeading().startsWith("insert") || lower.stripLeading().startsWith("update")
+                        ? UsageFact.Kind.WRITE : UsageFact.Kind.READ;
+                    facts.add(new UsageFact(m.mig.id(), m.column, kind, UsageFact.Treatment.UNANALYSED, fp));
+                }
+            }
+        }
+        return new Rewrite(sql, sql, null, Map.of(), List.copyOf(facts), reason);
+    }
+
+    private static String firstLine(Throwable e) {
+        String m = String.valueOf(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+
+    /** Parses one statement without the thread-per-call wrapper, simple grammar first. */
+    static Statement parse(String sql) throws Exception {
+        try {
+            return parser(sql, false).Statement();
+        } catch (Exception e) {
+            return parser(sql, true).Statement();
+        }
+    }
+
+    private static CCJSqlParser parser(String sql, boolean complex) {
+        return CCJSqlParserUtil.newParser(sql).withAllowComplexParsing(complex);
+    }
+
+    /** Server parameter → client parameter, read off the copied ranges in output order. */
+    private static ParamPlan plan(Parts parts, Template tpl) {
+        int[] s2c = new int[8];
+        int n = 0;
+        for (Parts.Part p : parts.list) {
+            if (p.text != null) continue;
+            int k = Arrays.binarySearch(tpl.paramPos, p.start);
+            if (k < 0) k = -k - 1;
+            for (; k < tpl.paramPos.length && tpl.paramPos[k] < p.end; k++) {
+                if (n == s2c.length) s2c = Arrays.copyOf(s2c, n * 2);
+                s2c[n++] = k + 1;
+            }
+        }
+        ParamPlan plan = ParamPlan.of(tpl.paramPos.length, Arrays.copyOf(s2c, n));
+        return plan.isIdentity() ? null : plan;
+    }
+}

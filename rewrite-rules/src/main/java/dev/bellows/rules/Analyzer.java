@@ -1,0 +1,593 @@
+package dev.bellows.rules;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import net.sf.jsqlparser.expression.Alias;
+import net.sf.jsqlparser.expression.CastExpression;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
+import net.sf.jsqlparser.expression.WindowDefinition;
+import net.sf.jsqlparser.parser.ASTNodeAccess;
+import net.sf.jsqlparser.parser.SimpleNode;
+import net.sf.jsqlparser.schema.Column;
+import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.Statement;
+import net.sf.jsqlparser.statement.delete.Delete;
+import net.sf.jsqlparser.statement.insert.Insert;
+import net.sf.jsqlparser.statement.select.AllColumns;
+import net.sf.jsqlparser.statement.select.AllTableColumns;
+import net.sf.jsqlparser.statement.select.FromItem;
+import net.sf.jsqlparser.statement.select.Join;
+import net.sf.jsqlparser.statement.select.LateralSubSelect;
+import net.sf.jsqlparser.statement.select.OrderByElement;
+import net.sf.jsqlparser.statement.select.ParenthesedFromItem;
+import net.sf.jsqlparser.statement.select.ParenthesedSelect;
+import net.sf.jsqlparser.statement.select.PlainSelect;
+import net.sf.jsqlparser.statement.select.Select;
+import net.sf.jsqlparser.statement.select.SelectItem;
+import net.sf.jsqlparser.statement.select.SetOperationList;
+import net.sf.jsqlparser.statement.select.TableFunction;
+import net.sf.jsqlparser.statement.select.Values;
+import net.sf.jsqlparser.statement.select.WithItem;
+import net.sf.jsqlparser.statement.update.Update;
+
+/**
+ * Walks one parsed statement: builds the scopes, resolves every column reference to a managed
+ * table with certainty (or refuses), and records the edits reads need. Writes are {@link Writes}' job.
+ * One instance per statement analysis; not thread-safe.
+ */
+final class Analyzer {
+    static final int READ = 0, ORDER = 1, GROUP = 2;
+
+    final Template tpl;
+    final SqlLexer.Tokens tok;
+    final Managed managed;
+    final Catalog catalog;
+    final Edits edits;
+    final int base;                  // offset of this statement in the template
+    int pieceEndToken;               // index just past this statement's last token
+    final Set<UsageFact> facts;
+    final Map<String, String> labels;
+    int accounted;                   // managed-name tokens explained by the analysis
+    private final Writes writes;
+
+    // the select item whose bare column gives the item its label, and where that item ends
+    private Column labelColumn;
+    private int labelEnd;
+
+    Analyzer(Template tpl, SqlLexer.Tokens tok, Managed managed, Catalog catalog, Edits edits, int base,
+             Set<UsageFact> facts, Map<String, String> labels) {
+        this.tpl = tpl;
+        this.tok = tok;
+        this.managed = managed;
+        this.catalog = catalog;
+        this.edits = edits;
+        this.base = base;
+        this.facts = facts;
+        this.labels = labels;
+        this.writes = new Writes(this);
+    }
+
+    void statement(Statement st) {
+        if (st instanceof Select) {
+            query((Select) st, null, Map.of(), false);
+        } else if (st instanceof Insert) {
+            writes.insert((Insert) st, null, Map.of());
+        } else if (st instanceof Update) {
+            writes.update((Update) st, null, Map.of());
+        } else if (st instanceof Delete) {
+            writes.delete((Delete) st, null, Map.of());
+        } else {
+            throw new Refusal(st.getClass().getSimpleName() + " statements are not analysed");
+        }
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    /** Analyses a query and returns its output column names (null when unknown). */
+    List<String> query(Select s, Scope outer, Map<String, List<String>> ctes, boolean exists) {
+        ctes = withItems(s.getWithItemsList(), outer, ctes);
+        if (s instanceof PlainSelect) return plain((PlainSelect) s, outer, ctes, exists);
+        if (s instanceof ParenthesedSelect) {
+            List<String> out = query(((ParenthesedSelect) s).getSelect(), outer, ctes, exists);
+            orderOnOutputs(s.getOrderByElements(), outer, ctes, out);
+            return out;
+        }
+        if (s instanceof SetOperationList) {
+            SetOperationList so = (SetOperationList) s;
+            List<String> out = null;
+            for (int i = 0; i < so.getSelects().size(); i++) {
+                List<String> o = query(so.getSelects().get(i), outer, ctes, exists);
+                if (i == 0) out = o;
+            }
+            orderOnOutputs(so.getOrderByElements(), outer, ctes, out);
+            return out;
+        }
+        if (s instanceof Values) {
+            Scope sc = new Scope(outer, ctes);
+            visit(((Values) s).getExpressions(), sc, READ);
+            return null;
+        }
+        throw new Refusal(s.getClass().getSimpleName() + " queries are not analysed");
+    }
+
+    /** ORDER BY of a set operation or parenthesised query: names there are output columns. */
+    private void orderOnOutputs(List<OrderByElement> order, Scope outer, Map<String, List<String>> ctes, List<String> out) {
+        if (order == null) return;
+        Scope sc = new Scope(outer, ctes);
+        sc.outputs = out == null ? List.of() : out;
+        for (OrderByElement o : order) {
+            Expression e = o.getExpression();
+            if (e instanceof Column && ((Column) e).getTable() == null) {
+                String n = name(((Column) e).getColumnName());
+                if (managed.names.contains(n)) {
+                    position(e);
+                    accounted++;
+                    continue;
+                }
+            }
+            visit(e, sc, READ);
+        }
+    }
+
+    Map<String, List<String>> withItems(List<WithItem<?>> items, Scope outer, Map<String, List<String>> ctes) {
+        if (items == null || items.isEmpty()) return ctes;
+        Map<String, List<String>> m = new HashMap<>(ctes);
+        for (WithItem<?> w : items) {
+            String n = aliasName(w.getAlias());
+            List<String> declared = null;
+            if (w.getWithItemList() != null && !w.getWithItemList().isEmpty()) {
+                declared = new ArrayList<>();
+                for (SelectItem<?> si : w.getWithItemList()) {
+                    String c = name(String.valueOf(si.getExpression()));
+                    declared.add(c);
+                    if (managed.names.contains(c)) accounted++;
+                }
+            }
+            if (managed.names.contains(n)) accounted++;
+            if (w.isRecursive()) m.put(n, declared);
+            List<String> out;
+            if (w.getSelect() != null) {
+                out = query(w.getSelect().getSelect(), outer, m, false);
+            } else if (w.getInsert() != null) {
+                out = writes.insert(w.getInsert().getInsert(), outer, m);
+            } else if (w.getUpdate() != null) {
+                out = writes.update(w.getUpdate().getUpdate(), outer, m);
+            } else if (w.getDelete() != null) {
+                out = writes.delete(w.getDelete().getDelete(), outer, m);
+            } else {
+                throw new Refusal("unsupported WITH item");
+            }
+            m.put(n, declared != null ? declared : out);
+        }
+        return m;
+    }
+
+    private List<String> plain(PlainSelect ps, Scope outer, Map<String, List<String>> ctes, boolean exists) {
+        if (ps.getIntoTables() != null && !ps.getIntoTables().isEmpty()) throw new Refusal("SELECT INTO");
+        Scope sc = new Scope(outer, ctes);
+        from(ps.getFromItem(), ps.getJoins(), sc);
+        List<String> out = selectItems(ps.getSelectItems(), sc, exists);
+        sc.outputs = out == null ? List.of() : out;
+        if (ps.getDistinct() != null && ps.getDistinct().getOnSelectItems() != null) {
+            for (SelectItem<?> si : ps.getDistinct().getOnSelectItems()) visit(si.getExpression(), sc, READ);
+        }
+        visit(ps.getWhere(), sc, READ);
+        if (ps.getGroupBy() != null) {
+            visit(ps.getGroupBy().getGroupByExpressionList(), sc, GROUP);
+            if (ps.getGroupBy().getGroupingSets() != null) {
+                for (Object gs : ps.getGroupBy().getGroupingSets()) {
+                    if (gs instanceof Expression) visit((Expression) gs, sc, GROUP);
+                }
+            }
+        }
+        visit(ps.getHaving(), sc, READ);
+        visit(ps.getQualify(), sc, READ);
+        if (ps.getWindowDefinitions() != null) {
+            for (WindowDefinition wd : ps.getWindowDefinitions()) {
+                visit(wd.getPartitionExpressionList(), sc, READ);
+                if (wd.getOrderByElements() != null) {
+                    for (OrderByElement o : wd.getOrderByElements()) visit(o.getExpression(), sc, READ);
+                }
+            }
+        }
+        if (ps.getOrderByElements() != null) {
+            for (OrderByElement o : ps.getOrderByElements()) visit(o.getExpression(), sc, ORDER);
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- FROM
+
+    void from(FromItem first, List<Join> joins, Scope sc) {
+        if (first != null) fromItem(first, sc);
+        if (joins == null) return;
+        for (Join j : joins) {
+            fromItem(j.getRightItem(), sc);
+            if (j.isNatural()) naturalOrUsing(sc, null);
+            if (j.getUsingColumns() != null && !j.getUsingColumns().isEmpty()) naturalOrUsing(sc, j.getUsingColumns());
+            if (j.getOnExpressions() != null) {
+                for (Expression e : j.getOnExpressions()) visit(e, sc, READ);
+            }
+        }
+    }
+
+    /** A USING list or NATURAL join merges columns: fine while reads stay on the old column, refused after. */
+    private void naturalOrUsing(Scope sc, List<Column> using) {
+        Set<String> cols = new LinkedHashSet<>();
+        if (using != null) {
+            for (Column c : using) {
+                String n = name(c.getColumnName());
+                if (managed.names.contains(n)) {
+                    position(c);
+                    accounted++;
+                    cols.add(n);
+                }
+            }
+        }
+        for (Scope.Rel r : sc.rels) {
+            for (Managed.M m : r.migs) {
+                boolean involved = using == null || cols.contains(m.mig.from()) || cols.contains(m.mig.to());
+                if (!involved) continue;
+                Phase p = phase(m, r);
+                if (p == Phase.SWITCH || p == Phase.CONTRACT) {
+                    throw new Refusal((using == null ? "NATURAL join" : "JOIN USING") + " on managed table " + r.table);
+                }
+                if (using == null || cols.contains(m.mig.from())) fact(m, UsageFact.Kind.READ, p);
+                r.merged = true;
+            }
+        }
+    }
+
+    void fromItem(FromItem fi, Scope sc) {
+        if (fi instanceof Table) {
+            sc.rels.add(tableRel((Table) fi, sc));
+        } else if (fi instanceof ParenthesedSelect) {
+            ParenthesedSelect p = (ParenthesedSelect) fi;
+            boolean lateral = fi instanceof LateralSubSelect;
+            List<String> out = query(p.getSelect(), lateral ? sc : sc.parent, sc.ctes, false);
+            sc.rels.add(derived(p.getAlias(), out));
+        } else if (fi instanceof ParenthesedFromItem) {
+            ParenthesedFromItem p = (ParenthesedFromItem) fi;
+            if (p.getAlias() != null) throw new Refusal("aliased parenthesised join");
+            from(p.getFromItem(), p.getJoins(), sc);
+        } else if (fi instanceof TableFunction) {
+            TableFunction tf = (TableFunction) fi;
+            visit(tf.getFunction(), sc, READ);
+            Alias a = tf.getAlias();
+            List<String> cols = null;
+            if (a != null && a.getAliasColumns() != null && !a.getAliasColumns().isEmpty()) cols = aliasColumns(a);
+            else if (a != null) cols = List.of(aliasName(a)); // a single-column function's column is named after its alias
+            sc.rels.add(derived(a, cols));
+        } else if (fi instanceof Values) {
+            Values v = (Values) fi;
+            visit(v.getExpressions(), sc, READ);
+            sc.rels.add(derived(v.getAlias(), null));
+        } else if (fi != null) {
+            throw new Refusal("FROM item " + fi.getClass().getSimpleName());
+        }
+    }
+
+    /** A table reference: a CTE when an unqualified name matches one, else a base table. */
+    Scope.Rel tableRel(Table t, Scope sc) {
+        String tn = name(t.getName());
+        String schema = t.getSchemaName() == null ? null : name(t.getSchemaName());
+        if (t.getDatabaseName() != null && !t.getDatabaseName().isEmpty()) throw new Refusal("three-part table name");
+        Alias a = t.getAlias();
+        if (a != null && managed.names.contains(name(a.getName()))) accounted++;
+        if (a != null && a.getAliasColumns() != null && !a.getAliasColumns().isEmpty()) {
+            throw new Refusal("table alias with column list");
+        }
+        if (schema == null && sc.ctes.containsKey(tn)) {
+            return derived(a == null ? null : a, sc.ctes.get(tn), tn);
+        }
+        if (schema == null) schema = "public";
+        List<Managed.M> migs = managed.table(schema, tn);
+        List<String> cols = catalog.columns(schema, tn);
+        String qual = a != null ? quote(aliasName(a))
+            : (t.getSchemaName() != null ? quote(schema) + "." + quote(tn) : quote(tn));
+        return new Scope.Rel(a != null ? aliasName(a) : tn, schema, tn, a != null, migs, cols, qual);
+    }
+
+    private Scope.Rel derived(Alias a, List<String> out) {
+        return derived(a, out, null);
+    }
+
+    private Scope.Rel derived(Alias a, List<String> out, String defaultName) {
+        String n = a != null ? aliasName(a) : defaultName;
+        if (a != null && managed.names.contains(n)) accounted++;
+        if (a != null && a.getAliasColumns() != null && !a.getAliasColumns().isEmpty()) out = aliasColumns(a);
+        return new Scope.Rel(n, null, null, a != null, null, out, n == null ? null : quote(n));
+    }
+
+    private List<String> aliasColumns(Alias a) {
+        List<String> cols = new ArrayList<>();
+        for (Alias.AliasColumn c : a.getAliasColumns()) {
+            String n = name(c.name);
+            if (managed.names.contains(n)) accounted++;
+            cols.add(n);
+        }
+        return cols;
+    }
+
+    // ---------------------------------------------------------------- select lists
+
+    /** Analyses a select list (or RETURNING list) and returns its output names, null when unknown. */
+    List<String> selectItems(List<? extends SelectItem<?>> items, Scope sc, boolean exists) {
+        if (items == null) return List.of();
+        List<String> out = new ArrayList<>();
+        boolean known = true;
+        for (SelectItem<?> si : items) {
+            Expression e = si.getExpression();
+            Alias a = si.getAlias();
+            if (a != null && managed.names.contains(name(a.getName()))) accounted++;
+            if (e instanceof AllTableColumns) {
+                List<String> o = star(si, ((AllTableColumns) e).getTable(), sc, exists);
+                if (o == null) known = false; else out.addAll(o);
+            } else if (e instanceof AllColumns) {
+                List<String> o = star(si, null, sc, exists);
+                if (o == null) known = false; else out.addAll(o);
+            } else {
+                Column bare = bareColumn(e);
+                if (a == null && bare != null) {
+                    labelColumn = bare;
+                    labelEnd = end(si);
+                }
+                visit(e, sc, READ);
+                labelColumn = null;
+                out.add(a != null ? aliasName(a) : bare != null ? name(bare.getColumnName()) : "?column?");
+            }
+        }
+        return known ? out : null;
+    }
+
+    /** The column a select item is named after by PostgreSQL: itself, or under casts. */
+    private static Column bareColumn(Expression e) {
+        while (e instanceof CastExpression) e = ((CastExpression) e).getLeftExpression();
+        return e instanceof Column ? (Column) e : null;
+    }
+
+    /** {@code *} or {@code t.*}: expanded from the catalog when a managed table in switch or contract is under it. */
+    private List<String> star(SelectItem<?> si, Table t, Scope sc, boolean exists) {
+        List<Scope.Rel> under = new ArrayList<>();
+        if (t != null) {
+            String q = name(t.getName());
+            String qs = t.getSchemaName() == null ? null : name(t.getSchemaName());
+            for (Scope s = sc; s != null && under.isEmpty(); s = s.parent) {
+                for (Scope.Rel r : s.rels) {
+                    if (r.matches(qs, q)) {
+                        under.add(r);
+                        break;
+                    }
+                }
+            }
+            if (under.isEmpty()) return null; // a composite-typed column's fields: not a relation we know
+        } else {
+            under.addAll(sc.rels);
+        }
+        boolean rewrite = false;
+        for (Scope.Rel r : under) {
+            for (Managed.M m : r.migs) {
+                Phase p = phase(m, r);
+                if (!exists) fact(m, UsageFact.Kind.READ, p);
+                if (p == Phase.SWITCH || p == Phase.CONTRACT) rewrite = true;
+            }
+        }
+        List<String> out = new ArrayList<>();
+        boolean known = true;
+        for (Scope.Rel r : under) {
+            if (r.cols == null) known = false;
+            else {
+                out.addAll(r.cols);
+                for (Managed.M m : r.migs) if (!r.cols.contains(m.mig.from())) out.add(m.mig.from());
+            }
+        }
+        if (!rewrite || exists) return known ? out : null;
+        Parts p = new Parts();
+        for (int i = 0; i < under.size(); i++) {
+            Scope.Rel r = under.get(i);
+            if (i > 0) p.text(", ");
+            if (r.merged) throw new Refusal("* over a USING or NATURAL join of a managed table");
+            if (r.qualText == null) throw new Refusal("* over an unnamed subquery");
+            if (r.migs.isEmpty()) {
+                p.text(r.qualText + ".*");
+            } else if (r.cols != null) {
+                expandTable(r, p);
+            } else {
+                for (Managed.M m : r.migs) {
+                    if (!m.down.isIdentity()) throw new Refusal("* over a type-changed table with unknown columns");
+                    labels.put(m.mig.from().toLowerCase(Locale.ROOT), m.mig.to().toLowerCase(Locale.ROOT));
+                }
+                p.text(r.qualText + ".*");
+            }
+        }
+        edits.replace(start(si), end(si), p);
+        return known ? out : null;
+    }
+
+    private void expandTable(Scope.Rel r, Parts p) {
+        boolean first = true;
+        List<Managed.M> missing = new ArrayList<>();
+        for (Managed.M m : r.migs) if (!r.cols.contains(m.mig.from())) missing.add(m);
+        for (String c : r.cols) {
+            if (!first) p.text(", ");
+            first = false;
+            Managed.M m = null;
+            for (Managed.M x : r.migs) if (x.mig.from().equals(c)) m = x;
+            if (m != null && isRead(phase(m, r))) {
+                p.add(m.down.apply(new Parts().text(r.qualText + "." + quote(m.mig.to())))).text(" AS " + quote(c));
+            } else {
+                p.text(r.qualText + "." + quote(c));
+            }
+        }
+        for (Managed.M m : missing) {
+            if (!isRead(phase(m, r))) continue;
+            if (!first) p.text(", ");
+            first = false;
+            p.add(m.down.apply(new Parts().text(r.qualText + "." + quote(m.mig.to())))).text(" AS " + quote(m.mig.from()));
+        }
+    }
+
+    // ---------------------------------------------------------------- expressions
+
+    void visit(Expression e, Scope sc, int mode) {
+        if (e == null) return;
+        e.accept(new Visitor(sc, mode), null);
+    }
+
+    /** Finds every column and subquery in an expression, whatever its shape. */
+    private final class Visitor extends ExpressionVisitorAdapter<Void> {
+        private final Scope sc;
+        private final int mode;
+
+        Visitor(Scope sc, int mode) {
+            this.sc = sc;
+            this.mode = mode;
+        }
+
+        @Override public <S> Void visit(Column c, S ctx) {
+            read(c, sc, mode);
+            return null;
+        }
+
+        @Override public <S> Void visit(ParenthesedSelect s, S ctx) {
+            query(s, sc, sc.ctes, false);
+            return null;
+        }
+
+        @Override public <S> Void visit(Select s, S ctx) {
+            query(s, sc, sc.ctes, false);
+            return null;
+        }
+
+        @Override public <S> Void visit(net.sf.jsqlparser.expression.operators.relational.ExistsExpression e, S ctx) {
+            Expression r = e.getRightExpression();
+            if (r instanceof Select) query((Select) r, sc, sc.ctes, true);
+            else if (r != null) r.accept(this, ctx);
+            return null;
+        }
+
+        @Override public <S> Void visit(AllTableColumns c, S ctx) {
+            return null; // count(t.*) and friends: no column of ours is named
+        }
+    }
+
+    /** A column reference in a read position. */
+    void read(Column c, Scope sc, int mode) {
+        String n = name(c.getColumnName());
+        if (!managed.names.contains(n)) return;
+        int[] span = columnSpan(c, n);
+        accounted++;
+        Table t = c.getTable();
+        String q = t == null || t.getName() == null ? null : name(t.getName());
+        String qs = t == null || t.getSchemaName() == null ? null : name(t.getSchemaName());
+        if (t != null && t.getDatabaseName() != null && !t.getDatabaseName().isEmpty()) throw new Refusal("four-part column name");
+        if (q == null && mode == ORDER && sc.outputs != null && sc.outputs.contains(n)) return; // an output column
+        Scope.Rel r;
+        if (q == null && mode == GROUP) {
+            try {
+                r = sc.resolve(null, null, n);
+            } catch (Refusal x) {
+                if (sc.outputs != null && sc.outputs.contains(n)) return;
+                throw x;
+            }
+        } else {
+            r = sc.resolve(qs, q, n);
+        }
+        if (r == null) return;
+        Managed.M m = r.managing(n);
+        if (!m.mig.from().equals(n)) return; // reads of the new column are never rewritten
+        Phase p = phase(m, r);
+        fact(m, UsageFact.Kind.READ, p);
+        if (!isRead(p)) return;
+        if (r.merged) throw new Refusal("reference to a column merged by USING or NATURAL");
+        int nameStart = span[2];
+        Parts ref = new Parts().copy(span[0], nameStart).text(quote(m.mig.to()));
+        if (m.down.isIdentity()) {
+            edits.replace(nameStart, span[1], quote(m.mig.to()));
+        } else {
+            edits.replace(span[0], span[1], m.down.apply(ref));
+        }
+        if (c == labelColumn) edits.insert(labelEnd, " AS " + quote(m.mig.from()));
+    }
+
+    /** Template span of a column, validated against the lexer: {start, end, start of the column-name token}. */
+    int[] columnSpan(Column c, String n) {
+        int[] p = position(c);
+        int last = tok.indexAt(p[1]) - 1;
+        if (last < 0 || tok.end[last] != p[1] || !n.equals(SqlLexer.identName(tok, last))) {
+            throw new Refusal("column position mismatch");
+        }
+        int first = tok.indexAt(p[0]);
+        if (first >= tok.count || tok.start[first] != p[0]) throw new Refusal("column position mismatch");
+        return new int[] {p[0], p[1], tok.start[last]};
+    }
+
+    int[] position(ASTNodeAccess n) {
+        SimpleNode node = n.getASTNode();
+        if (node == null || node.jjtGetFirstToken() == null || node.jjtGetLastToken() == null) {
+            throw new Refusal("no source position for " + n.getClass().getSimpleName());
+        }
+        int s = base + node.jjtGetFirstToken().absoluteBegin - 1;
+        int e = base + node.jjtGetLastToken().absoluteEnd - 1;
+        if (s < base || e < s || e > tpl.text.length()) throw new Refusal("bad source position");
+        return new int[] {s, e};
+    }
+
+    int start(ASTNodeAccess n) { return position(n)[0]; }
+
+    int end(ASTNodeAccess n) { return position(n)[1]; }
+
+    // ---------------------------------------------------------------- shared helpers
+
+    /** The phase that applies: off while the new column does not exist yet. */
+    static Phase phase(Managed.M m, Scope.Rel r) {
+        if (r.cols != null && !r.cols.contains(m.mig.to())) return Phase.OFF;
+        return m.mig.phase();
+    }
+
+    static boolean isRead(Phase p) {
+        return p == Phase.SWITCH || p == Phase.CONTRACT;
+    }
+
+    void fact(Managed.M m, UsageFact.Kind kind, Phase p) {
+        UsageFact.Treatment t = kind == UsageFact.Kind.READ
+            ? (isRead(p) ? UsageFact.Treatment.REWRITTEN : UsageFact.Treatment.PASSED_THROUGH)
+            : (p == Phase.OFF ? UsageFact.Treatment.PASSED_THROUGH : UsageFact.Treatment.REWRITTEN);
+        facts.add(new UsageFact(m.mig.id(), m.column, kind, t, tpl.fingerprint));
+    }
+
+    void fact(Managed.M m, UsageFact.Kind kind, UsageFact.Treatment t) {
+        facts.add(new UsageFact(m.mig.id(), m.column, kind, t, tpl.fingerprint));
+    }
+
+    static String aliasName(Alias a) {
+        return a == null ? null : name(a.getName());
+    }
+
+    /** The catalog name of an identifier as written: quoted keeps case, unquoted folds. */
+    static String name(String ident) {
+        if (ident == null) return null;
+        if (ident.length() >= 2 && ident.charAt(0) == '"' && ident.charAt(ident.length() - 1) == '"') {
+            return ident.substring(1, ident.length() - 1).replace("\"\"", "\"");
+        }
+        return ident.toLowerCase(Locale.ROOT);
+    }
+
+    /** An identifier as SQL text, quoted only when it has to be. */
+    static String quote(String name) {
+        boolean plain = !name.isEmpty() && (name.charAt(0) >= 'a' && name.charAt(0) <= 'z' || name.charAt(0) == '_');
+        for (int i = 0; plain && i < name.length(); i++) {
+            char c = name.charAt(i);
+            plain = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '$';
+        }
+        if (plain && !Keywords.RESERVED.contains(name)) return name;
+        return '"' + name.replace("\"", "\"\"") + '"';
+    }
+}

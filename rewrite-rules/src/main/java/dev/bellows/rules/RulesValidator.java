@@ -1,0 +1,570 @@
+package dev.bellows.rules;
+
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import net.sf.jsqlparser.JSQLParserException;
+import net.sf.jsqlparser.expression.AnyComparisonExpression;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
+import net.sf.jsqlparser.expression.JdbcNamedParameter;
+import net.sf.jsqlparser.expression.JdbcParameter;
+import net.sf.jsqlparser.expression.UserVariable;
+import net.sf.jsqlparser.parser.CCJSqlParserUtil;
+import net.sf.jsqlparser.schema.Column;
+import net.sf.jsqlparser.statement.select.ParenthesedSelect;
+import net.sf.jsqlparser.statement.select.Select;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.reader.ReaderException;
+
+/**
+ * Parses and validates one rules file. Single use, not thread-safe; {@link RulesFile} is the public face.
+ * Stops at the first problem, reporting it as a {@link RulesException} with file, line and key.
+ */
+final class RulesValidator {
+    static final String KEY_MIGRATIONS = "migrations";
+    static final List<String> TOP_LEVEL_KEYS = List.of(KEY_MIGRATIONS);
+    static final List<String> REQUIRED_KEYS = List.of("id", "table", "from", "to", "phase");
+    static final List<String> MIGRATION_KEYS = List.of("id", "table", "from", "to", "phase", "type", "up", "down");
+
+    /** Flag names: they appear in system properties and environment variable names. */
+    static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+
+    /** PostgreSQL's NAMEDATALEN - 1: longer identifiers are silently truncated by the server. */
+    static final int MAX_IDENTIFIER_BYTES = 63;
+
+    private final String source;
+    private final List<Migration> migrations = new ArrayList<>();
+    private final Map<String, Migration> byId = new HashMap<>();
+    private final Map<String, Migration> byEnvName = new HashMap<>();
+
+    private RulesValidator(String source) {
+        this.source = source;
+    }
+
+    static RuleSet parse(String text, String source) throws RulesException {
+        return new RulesValidator(source).run(text);
+    }
+
+    // ---------------------------------------------------------------- document
+
+    private RuleSet run(String text) throws RulesException {
+        Node root = compose(text);
+        if (root == null || isNull(root)) {
+            return RuleSet.fromFile(List.of(), source); // empty file, or comments only
+        }
+        if (!(root instanceof MappingNode)) {
+            throw error(line(root), null, null, null,
+                "expected a mapping with the key 'migrations' at the top level, found " + describe(root), null);
+        }
+        Map<String, NodeTuple> top = entries((MappingNode) root, TOP_LEVEL_KEYS, null, null);
+        NodeTuple list = top.get(KEY_MIGRATIONS);
+        if (list == null) {
+            throw error(line(root), KEY_MIGRATIONS, null, null, "missing (the top level must have a 'migrations' list)", null);
+        }
+        Node value = list.getValueNode();
+        if (isNull(value)) {
+            return RuleSet.fromFile(List.of(), source); // "migrations:" with every entry commented out
+        }
+        if (!(value instanceof SequenceNode)) {
+            throw error(line(value), KEY_MIGRATIONS, null, null, "expected a list of migrations, found " + describe(value), null);
+        }
+        int index = 0;
+        for (Node item : ((SequenceNode) value).getValue()) {
+            migrations.add(migration(item, ++index));
+        }
+        return RuleSet.fromFile(migrations, source);
+    }
+
+    private Node compose(String text) throws RulesException {
+        try {
+            return new Yaml(new LoaderOptions()).compose(new StringReader(text));
+        } catch (MarkedYAMLException e) {
+            String problem = e.getProblem() != null ? e.getProblem() : firstLine(e.getMessage());
+            // At the end of the stream the problem mark is past the last line; where the construct began is more useful.
+            Mark mark = e.getProblemMark() == null || (e.getContextMark() != null && problem.contains("end of stream"))
+                ? e.getContextMark() : e.getProblemMark();
+            if (e.getContext() != null) {
+                problem = problem.startsWith("but ") ? e.getContext() + ", " + problem : problem + " (" + e.getContext() + ")";
+            }
+            throw error(mark == null ? 0 : mark.getLine() + 1, null, null, null, "invalid YAML: " + problem, e);
+        } catch (ReaderException e) {
+            throw error(lineAtCodePoint(text, e.getPosition()), null, null, null,
+                "invalid YAML: " + firstLine(e.getMessage()), e);
+        } catch (YAMLException e) {
+            throw error(0, null, null, null, "invalid YAML: " + firstLine(e.getMessage()), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- one migration
+
+    private Migration migration(Node node, int index) throws RulesException {
+        String label = "migration #" + index;
+        if (!(node instanceof MappingNode)) {
+            throw error(line(node), null, null, label,
+                "expected a mapping with the keys id, table, from, to and phase, found " + describe(node), null);
+        }
+        MappingNode map = (MappingNode) node;
+        int line = line(map);
+
+        // The id labels every later message, so find it before anything else can fail.
+        String id = null;
+        for (NodeTuple t : map.getValue()) {
+            if (t.getKeyNode() instanceof ScalarNode && "id".equals(((ScalarNode) t.getKeyNode()).getValue())
+                    && t.getValueNode() instanceof ScalarNode && !isNull(t.getValueNode())) {
+                String v = ((ScalarNode) t.getValueNode()).getValue().trim();
+                if (!v.isEmpty()) {
+                    id = v;
+                    label = "migration '" + v + "'";
+                }
+                break;
+            }
+        }
+
+        Map<String, NodeTuple> e = entries(map, MIGRATION_KEYS, id, label);
+        for (String k : REQUIRED_KEYS) {
+            if (!e.containsKey(k)) {
+                throw error(line, k, id, label, "missing (every migration needs id, table, from, to and phase)", null);
+            }
+        }
+
+        // id
+        String idText = text(e, "id", id, label);
+        if (!ID.matcher(idText).matches()) {
+            throw error(valueLine(e, "id"), "id", id, label, "invalid id '" + idText + "': ids are flag names and must be a "
+                + "letter or digit followed by letters, digits, '.', '_' or '-'", null);
+        }
+        Migration sameId = byId.get(idText);
+        if (sameId != null) {
+            throw error(valueLine(e, "id"), "id", id, label,
+                "duplicate id (already used by the migration at line " + sameId.line() + ")", null);
+        }
+        String envName = envVarName(idText);
+        Migration sameEnv = byEnvName.get(envName);
+        if (sameEnv != null) {
+            throw error(valueLine(e, "id"), "id", id, label, "id clashes with migration '" + sameEnv.id() + "' (line "
+                + sameEnv.line() + "): both would be set by the environment variable " + envName, null);
+        }
+
+        // table, from, to
+        String[] schemaTable = tableName(e, id, label);
+        String from = columnName(e, "from", id, label);
+        String to = columnName(e, "to", id, label);
+        if (from.equals(to)) {
+            throw error(valueLine(e, "to"), "to", id, label, "same column as 'from' ('" + from + "')", null);
+        }
+
+        // phase
+        Phase phase;
+        try {
+            phase = Phase.parse(text(e, "phase", id, label));
+        } catch (IllegalArgumentException ex) {
+            throw error(valueLine(e, "phase"), "phase", id, label, ex.getMessage(), ex);
+        }
+
+        // type, up, down
+        String type = e.containsKey("type") ? text(e, "type", id, label) : null;
+        if (e.containsKey("up") != e.containsKey("down")) {
+            String given = e.containsKey("up") ? "up" : "down";
+            String other = given.equals("up") ? "down" : "up";
+            throw error(valueLine(e, given), given, id, label, "'" + given + "' without '" + other
+                + "': a type change needs both (up computes 'to' from 'from', down computes 'from' from 'to')", null);
+        }
+        String up = null;
+        String down = null;
+        if (e.containsKey("up")) {
+            up = expression(e, "up", from, id, label);
+            down = expression(e, "down", to, id, label);
+        }
+
+        // No two migrations may manage the same column of the same table.
+        for (String k : List.of("from", "to")) {
+            String col = k.equals("from") ? from : to;
+            for (Migration m : migrations) {
+                if (m.schema().equals(schemaTable[0]) && m.table().equals(schemaTable[1])
+                        && (m.from().equals(col) || m.to().equals(col))) {
+                    throw error(valueLine(e, k), k, id, label, "column '" + col + "' of table " + m.qualifiedTable()
+                        + " is already managed by migration '" + m.id() + "' (line " + m.line() + ")", null);
+                }
+            }
+        }
+
+        Migration m = new Migration(idText, schemaTable[0], schemaTable[1], from, to, up, down, type, phase, line);
+        byId.put(idText, m);
+        byEnvName.put(envName, m);
+        return m;
+    }
+
+    /** The mapping's entries by key, checking keys are known, unique scalars and values are scalars. */
+    private Map<String, NodeTuple> entries(MappingNode map, List<String> allowed, String id, String label)
+            throws RulesException {
+        Map<String, NodeTuple> out = new LinkedHashMap<>();
+        for (NodeTuple t : map.getValue()) {
+            Node k = t.getKeyNode();
+            if (!(k instanceof ScalarNode) || isNull(k)) {
+                throw error(line(k), null, id, label, "expected a plain key, found " + describe(k), null);
+            }
+            String key = ((ScalarNode) k).getValue();
+            if (!allowed.contains(key)) {
+                String hint = suggestion(key, allowed);
+                throw error(line(k), key, id, label, "unknown key" + (hint == null ? "" : " (did you mean '" + hint + "'?)")
+                    + "; expected " + orList(allowed), null);
+            }
+            if (out.containsKey(key)) {
+                throw error(line(k), key, id, label, "duplicate key (already given at line "
+                    + line(out.get(key).getKeyNode()) + ")", null);
+            }
+            if (label != null && !(t.getValueNode() instanceof ScalarNode)) {
+                throw error(line(k), key, id, label,
+                    "expected a single value, found " + describe(t.getValueNode()), null);
+            }
+            out.put(key, t);
+        }
+        return out;
+    }
+
+    /** A key's non-empty scalar value, trimmed. */
+    private String text(Map<String, NodeTuple> e, String key, String id, String label) throws RulesException {
+        Node v = e.get(key).getValueNode();
+        String s = isNull(v) ? "" : ((ScalarNode) v).getValue().trim();
+        if (s.isEmpty()) {
+            throw error(line(v), key, id, label, "empty value", null);
+        }
+        return s;
+    }
+
+    private String[] tableName(Map<String, NodeTuple> e, String id, String label) throws RulesException {
+        String raw = text(e, "table", id, label);
+        List<String> parts;
+        try {
+            parts = qualifiedName(raw);
+        } catch (IllegalArgumentException ex) {
+            throw error(valueLine(e, "table"), "table", id, label, ex.getMessage(), ex);
+        }
+        if (parts.size() > 2) {
+            throw error(valueLine(e, "table"), "table", id, label,
+                "'" + raw + "' has " + parts.size() + " parts; expected table or schema.table", null);
+        }
+        return parts.size() == 1 ? new String[] {"public", parts.get(0)} : new String[] {parts.get(0), parts.get(1)};
+    }
+
+    private String columnName(Map<String, NodeTuple> e, String key, String id, String label) throws RulesException {
+        String raw = text(e, key, id, label);
+        List<String> parts;
+        try {
+            parts = qualifiedName(raw);
+        } catch (IllegalArgumentException ex) {
+            throw error(valueLine(e, key), key, id, label, ex.getMessage(), ex);
+        }
+        if (parts.size() != 1) {
+            throw error(valueLine(e, key), key, id, label,
+                "'" + raw + "' is qualified; give the bare column name (the table goes under 'table')", null);
+        }
+        return parts.get(0);
+    }
+
+    /** Validates an {@code up}/{@code down} expression over exactly {@code column}; returns it trimmed. */
+    private String expression(Map<String, NodeTuple> e, String key, String column, String id, String label)
+            throws RulesException {
+        String sql = text(e, key, id, label);
+        int line = valueLine(e, key);
+        Expression expr;
+        try {
+            expr = CCJSqlParserUtil.parseExpression(sql, false);
+        } catch (JSQLParserException | RuntimeException ex) {
+            throw error(line, key, id, label, "not an SQL expression: " + parserMessage(ex), ex);
+        }
+        if (expr == null) {
+            throw error(line, key, id, label, "not an SQL expression", null);
+        }
+        ExpressionCheck check = new ExpressionCheck();
+        try {
+            expr.accept(check, null);
+        } catch (RuntimeException ex) {
+            throw error(line, key, id, label, "cannot analyse the expression: " + firstLine(String.valueOf(ex.getMessage())), ex);
+        }
+        if (check.problem != null) {
+            throw error(line, key, id, label, check.problem + "; '" + key + "' must be an expression of column '"
+                + column + "' alone", null);
+        }
+        boolean found = false;
+        for (Column c : check.columns) {
+            String name;
+            try {
+                name = identifier(c.getColumnName());
+            } catch (IllegalArgumentException ex) {
+                throw error(line, key, id, label, ex.getMessage(), ex);
+            }
+            if (c.getTable() != null && c.getTable().getFullyQualifiedName() != null
+                    && !c.getTable().getFullyQualifiedName().isEmpty()) {
+                throw error(line, key, id, label, "refers to '" + c.getFullyQualifiedName()
+                    + "'; refer to the column unqualified, as " + column, null);
+            }
+            if (!name.equals(column)) {
+                throw error(line, key, id, label, "refers to column '" + name + "'; '" + key
+                    + "' may only refer to '" + column + "'", null);
+            }
+            found = true;
+        }
+        if (!found) {
+            throw error(line, key, id, label, "does not refer to column '" + column + "' ('" + key + "' computes "
+                + (key.equals("up") ? "'to' from 'from'" : "'from' from 'to'") + ")", null);
+        }
+        return sql;
+    }
+
+    /** Collects column references and notes the first construct a per-row expression of one column cannot have. */
+    private static final class ExpressionCheck extends ExpressionVisitorAdapter<Void> {
+        final List<Column> columns = new ArrayList<>();
+        String problem;
+
+        private void refuse(String what) {
+            if (problem == null) problem = what;
+        }
+
+        @Override public <S> Void visit(Column column, S context) {
+            columns.add(column);
+            return null;
+        }
+
+        @Override public <S> Void visit(JdbcParameter parameter, S context) {
+            refuse("contains a parameter ('" + parameter + "')");
+            return null;
+        }
+
+        @Override public <S> Void visit(JdbcNamedParameter parameter, S context) {
+            refuse("contains a parameter ('" + parameter + "')");
+            return null;
+        }
+
+        @Override public <S> Void visit(UserVariable variable, S context) {
+            refuse("contains a variable ('" + variable + "')");
+            return null;
+        }
+
+        @Override public <S> Void visit(ParenthesedSelect select, S context) {
+            refuse("contains a subquery");
+            return null;
+        }
+
+        @Override public <S> Void visit(Select select, S context) {
+            refuse("contains a subquery");
+            return null;
+        }
+
+        @Override public <S> Void visit(AnyComparisonExpression any, S context) {
+            if (any.getSelect() != null) {
+                refuse("contains a subquery");
+                return null;
+            }
+            return super.visit(any, context);
+        }
+    }
+
+    // ---------------------------------------------------------------- identifiers
+
+    /**
+     * Splits a possibly qualified name into catalog names: unquoted parts folded to lower case (ASCII, as
+     * PostgreSQL does), double-quoted parts kept as written with {@code ""} unescaped.
+     */
+    static List<String> qualifiedName(String text) {
+        List<String> parts = new ArrayList<>();
+        int i = 0;
+        int n = text.length();
+        while (true) {
+            if (i >= n) throw new IllegalArgumentException("'" + text + "' is not a valid name: empty part");
+            StringBuilder part = new StringBuilder();
+            if (text.charAt(i) == '"') {
+                i++;
+                boolean closed = false;
+                while (i < n) {
+                    char c = text.charAt(i++);
+                    if (c == '"') {
+                        if (i < n && text.charAt(i) == '"') {
+                            part.append('"');
+                            i++;
+                        } else {
+                            closed = true;
+                            break;
+                        }
+                    } else {
+                        part.append(c);
+                    }
+                }
+                if (!closed) throw new IllegalArgumentException("'" + text + "' has an unterminated quoted identifier");
+                if (part.length() == 0) throw new IllegalArgumentException("'" + text + "' has an empty quoted identifier");
+            } else {
+                int start = i;
+                while (i < n && text.charAt(i) != '.') i++;
+                part.append(unquoted(text, text.substring(start, i)));
+            }
+            String name = part.toString();
+            if (name.getBytes(StandardCharsets.UTF_8).length > MAX_IDENTIFIER_BYTES) {
+                throw new IllegalArgumentException("'" + name + "' is longer than " + MAX_IDENTIFIER_BYTES
+                    + " bytes (PostgreSQL would truncate it)");
+            }
+            parts.add(name);
+            if (i == n) return parts;
+            if (text.charAt(i) != '.') {
+                throw new IllegalArgumentException("'" + text + "' is not a valid name: unexpected '" + text.charAt(i)
+                    + "' after a quoted identifier");
+            }
+            i++;
+        }
+    }
+
+    /** One identifier, quoted or not, as its catalog name. */
+    static String identifier(String text) {
+        List<String> parts = qualifiedName(text);
+        if (parts.size() != 1) throw new IllegalArgumentException("'" + text + "' is not a single identifier");
+        return parts.get(0);
+    }
+
+    private static String unquoted(String whole, String s) {
+        if (s.isEmpty()) throw new IllegalArgumentException("'" + whole + "' is not a valid name: empty part");
+        int first = s.codePointAt(0);
+        boolean ok = first == '_' || Character.isLetter(first);
+        for (int j = Character.charCount(first); ok && j < s.length(); ) {
+            int c = s.codePointAt(j);
+            ok = c == '_' || c == '$' || Character.isLetterOrDigit(c);
+            j += Character.charCount(c);
+        }
+        if (!ok) {
+            throw new IllegalArgumentException("'" + s + "' is not a valid unquoted identifier (letters, digits, '_' and "
+                + "'$', not starting with a digit); write it in double quotes inside the value, e.g. '\"" + s + "\"'");
+        }
+        StringBuilder out = new StringBuilder(s.length());
+        for (int j = 0; j < s.length(); j++) {
+            char c = s.charAt(j);
+            out.append(c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c);
+        }
+        return out.toString();
+    }
+
+    /** The environment variable that overrides this migration's phase: {@code BELLOWS_PHASE_<ID>}. */
+    static String envVarName(String id) {
+        StringBuilder sb = new StringBuilder("BELLOWS_PHASE_");
+        for (char c : id.toUpperCase(Locale.ROOT).toCharArray()) {
+            sb.append((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_');
+        }
+        return sb.toString();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private RulesException error(int line, String key, String id, String label, String detail, Throwable cause) {
+        return new RulesException(source, line, key, id, label, detail, cause);
+    }
+
+    private static boolean isNull(Node n) {
+        return n instanceof ScalarNode && Tag.NULL.equals(n.getTag());
+    }
+
+    private static int line(Node n) {
+        return n == null || n.getStartMark() == null ? 0 : n.getStartMark().getLine() + 1;
+    }
+
+    private static int valueLine(Map<String, NodeTuple> e, String key) {
+        return line(e.get(key).getValueNode());
+    }
+
+    private static String describe(Node n) {
+        if (n instanceof MappingNode) return "a mapping";
+        if (n instanceof SequenceNode) return "a list";
+        if (isNull(n)) return "nothing";
+        if (n instanceof ScalarNode) return "the value '" + ((ScalarNode) n).getValue() + "'";
+        return "a " + n.getNodeId();
+    }
+
+    private static String orList(List<String> keys) {
+        if (keys.size() == 1) return keys.get(0);
+        return String.join(", ", keys.subList(0, keys.size() - 1)) + " or " + keys.get(keys.size() - 1);
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        String t = s.strip();
+        int nl = t.indexOf('\n');
+        return nl < 0 ? t : t.substring(0, nl).strip();
+    }
+
+    /** JSqlParser's message, shortened to its first paragraph and made readable. */
+    private static String parserMessage(Exception ex) {
+        String m = ex.getMessage();
+        if (m == null || m.isBlank()) return ex.getClass().getSimpleName();
+        String partial = "could only parse partial expression ";
+        m = m.strip();
+        if (m.startsWith(partial)) return "could not parse past '" + firstLine(m.substring(partial.length())) + "'";
+        StringBuilder sb = new StringBuilder();
+        for (String l : m.split("\\R")) {
+            if (l.isBlank()) break;
+            if (sb.length() > 0) sb.append(' ');
+            sb.append(l.strip());
+        }
+        String out = sb.toString().replace("token:<", "token <");
+        return out.endsWith(".") ? out.substring(0, out.length() - 1) : out;
+    }
+
+    private static int lineAtCodePoint(String text, int codePoint) {
+        int end;
+        try {
+            end = text.offsetByCodePoints(0, Math.max(0, Math.min(codePoint, text.codePointCount(0, text.length()))));
+        } catch (IndexOutOfBoundsException ex) {
+            return 0;
+        }
+        int line = 1;
+        for (int i = 0; i < end; i++) {
+            if (text.charAt(i) == '\n') line++;
+        }
+        return line;
+    }
+
+    /** The allowed key closest to a misspelt one (edit distance at most 2), or null. */
+    private static String suggestion(String key, List<String> allowed) {
+        String best = null;
+        int bestDistance = 3;
+        String k = key.toLowerCase(Locale.ROOT);
+        for (String a : allowed) {
+            int d = distance(k, a);
+            if (d < bestDistance) {
+                best = a;
+                bestDistance = d;
+            }
+        }
+        return best;
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+}

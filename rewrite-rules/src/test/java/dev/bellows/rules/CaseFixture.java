@@ -1,0 +1,50 @@
+package dev.bellows.rules;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The schema and rules every rewriter case runs against. */
+final class CaseFixture {
+    static final Migration LEADS = Migration.rename("leads-contact-email", "leads", "user_email", "contact_email", Phase.OFF);
+    static final Migration ORDERS = Migration.typeChange("orders-status-code", "orders", "status", "status_code",
+        "CASE status WHEN 'pending' THEN 1 WHEN 'processing' THEN 2 WHEN 'completed' THEN 3 WHEN 'cancelled' THEN 4 END",
+        "CASE status_code WHEN 1 THEN 'pending' WHEN 2 THEN 'processing' WHEN 3 THEN 'completed' WHEN 4 THEN 'cancelled' END",
+        Phase.OFF);
+    static final Migration ACCOUNTS = new Migration("sales-accounts-owner", "sales", "accounts", "owner", "owner_email",
+        null, null, null, Phase.OFF, 0);
+
+    /** Tables as they stand during the migration (both columns present). */
+    static Map<String, List<String>> tables() {
+        Map<String, List<String>> t = new LinkedHashMap<>();
+        t.put("public.leads", List.of("id", "name", "user_email", "created_at", "contact_email"));
+        t.put("public.orders", List.of("id", "lead_id", "status", "amount", "status_code"));
+        t.put("public.users", List.of("id", "user_email", "name"));
+        t.put("sales.accounts", List.of("id", "owner", "region", "owner_email"));
+        t.put("public.leads_view", List.of("id", "user_email"));
+        return t;
+    }
+
+    /** The catalog in a given state: "both" (default), "dropped" (old columns gone), "before" (new ones not added). */
+    static Catalog catalog(String state) {
+        Map<String, List<String>> t = tables();
+        if (state == null || state.equals("both")) return Catalog.of(t);
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (Map.Entry<String, List<String>> e : t.entrySet()) {
+            List<String> cols = new ArrayList<>(e.getValue());
+            for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS)) {
+                if (!e.getKey().equals(m.qualifiedTable())) continue;
+                cols.remove(state.equals("dropped") ? m.from() : m.to());
+            }
+            out.put(e.getKey(), cols);
+        }
+        return Catalog.of(out);
+    }
+
+    static RuleSet rules(Phase p) {
+        return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), ACCOUNTS.withPhase(p));
+    }
+
+    private CaseFixture() {}
+}
