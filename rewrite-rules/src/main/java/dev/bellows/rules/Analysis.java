@@ -108,6 +108,7 @@ final class Analysis {
         while (first < to && tok.kind[first] == SqlLexer.COMMENT) first++;
         if (first >= to) return null;
         int mentions = 0;
+        boolean table = false;
         int maxDepth = 0, d = 0;
         for (int i = first; i < to; i++) {
             byte k = tok.kind[i];
@@ -116,9 +117,10 @@ final class Analysis {
             else if (k == SqlLexer.IDENT || k == SqlLexer.QIDENT) {
                 String n = SqlLexer.identName(tok, i);
                 if (n != null && managed.names.contains(n)) mentions++;
+                else if (n != null && managed.mentionable.contains(n)) table = true;
             }
         }
-        if (mentions == 0) return null;
+        if (mentions == 0 && !table) return null;
         String kw = tok.kind[first] == SqlLexer.LPAREN ? "select" : tok.text(first).toLowerCase(Locale.ROOT);
         if (SILENT.contains(kw)) return null;
         String reason;
@@ -183,7 +185,7 @@ final class Analysis {
     static Rewrite scanOnly(String sql, Managed managed, String reason) {
         String lower = sql.toLowerCase(Locale.ROOT);
         String prefix = sql.length() > 2048 ? sql.substring(0, 2048) : sql;
-        Template t = Template.of(prefix, managed.names, Integer.MAX_VALUE);
+        Template t = Template.of(prefix, managed.mentionable, Integer.MAX_VALUE);
         String fp = t.fingerprint + (prefix.length() < sql.length() ? " …" : "");
         List<UsageFact> facts = new ArrayList<>();
         for (List<Managed.M> ms : managed.byTable.values()) {

@@ -180,7 +180,9 @@ final class Analyzer {
         }
         visit(ps.getWhere(), sc, READ);
         if (ps.getGroupBy() != null) {
-            visit(ps.getGroupBy().getGroupByExpressionList(), sc, GROUP);
+            for (Object g : ps.getGroupBy().getGroupByExpressionList()) {
+                visit((Expression) g, sc, g instanceof Column ? GROUP : READ);
+            }
             if (ps.getGroupBy().getGroupingSets() != null) {
                 for (Object gs : ps.getGroupBy().getGroupingSets()) {
                     if (gs instanceof Expression) visit((Expression) gs, sc, GROUP);
@@ -198,7 +200,9 @@ final class Analyzer {
             }
         }
         if (ps.getOrderByElements() != null) {
-            for (OrderByElement o : ps.getOrderByElements()) visit(o.getExpression(), sc, ORDER);
+            for (OrderByElement o : ps.getOrderByElements()) {
+                visit(o.getExpression(), sc, o.getExpression() instanceof Column ? ORDER : READ);
+            }
         }
         return out;
     }
@@ -441,6 +445,10 @@ final class Analyzer {
         e.accept(new Visitor(sc, mode), null);
     }
 
+    void visitAll(List<? extends Expression> l, Scope sc, int mode) {
+        if (l != null) for (Expression e : l) visit(e, sc, mode);
+    }
+
     /** Finds every column and subquery in an expression, whatever its shape. */
     private final class Visitor extends ExpressionVisitorAdapter<Void> {
         private final Scope sc;
@@ -471,6 +479,51 @@ final class Analyzer {
             if (r instanceof Select) query((Select) r, sc, sc.ctes, true);
             else if (r != null) r.accept(this, ctx);
             return null;
+        }
+
+        @Override public <S> Void visit(net.sf.jsqlparser.expression.AnalyticExpression a, S ctx) {
+            accept(a.getExpression());
+            accept(a.getOffset());
+            accept(a.getDefaultValue());
+            accept((Expression) a.getPartitionExpressionList());
+            orderBy(a.getOrderByElements());
+            orderBy(a.getFuncOrderBy());
+            accept(a.getFilterExpression());
+            if (a.getWindowElement() != null) {
+                net.sf.jsqlparser.expression.WindowElement w = a.getWindowElement();
+                offset(w.getOffset());
+                if (w.getRange() != null) {
+                    offset(w.getRange().getStart());
+                    offset(w.getRange().getEnd());
+                }
+            }
+            if (a.getKeep() != null) orderBy(a.getKeep().getOrderByElements());
+            return null;
+        }
+
+        @Override public <S> Void visit(net.sf.jsqlparser.expression.Function f, S ctx) {
+            accept((Expression) f.getParameters());
+            if (f.getNamedParameters() != null) acceptAll(f.getNamedParameters().getExpressions());
+            orderBy(f.getOrderByElements());
+            if (f.getAttribute() instanceof Expression) accept((Expression) f.getAttribute());
+            if (f.getKeep() != null) orderBy(f.getKeep().getOrderByElements());
+            return null;
+        }
+
+        private void accept(Expression e) {
+            if (e != null) e.accept(this, null);
+        }
+
+        private void acceptAll(List<? extends Expression> l) {
+            if (l != null) for (Expression e : l) accept(e);
+        }
+
+        private void orderBy(List<OrderByElement> l) {
+            if (l != null) for (OrderByElement o : l) accept(o.getExpression());
+        }
+
+        private void offset(net.sf.jsqlparser.expression.WindowOffset o) {
+            if (o != null) accept(o.getExpression());
         }
 
         @Override public <S> Void visit(AllTableColumns c, S ctx) {

@@ -26,7 +26,8 @@ final class Managed {
     }
 
     final Map<String, List<M>> byTable = new HashMap<>();
-    final Set<String> names = new HashSet<>();
+    final Set<String> names = new HashSet<>();       // every from and to
+    final Set<String> mentionable = new HashSet<>(); // names plus managed table names: what makes a statement worth a look
     final char[][] lowerNames;
     private final long[] firstChars = new long[2];
     private final boolean nonAscii;
@@ -36,8 +37,10 @@ final class Managed {
         boolean na = false;
         for (Migration m : rules.migrations()) {
             byTable.computeIfAbsent(m.qualifiedTable(), k -> new ArrayList<>()).add(new M(m));
-            for (String n : new String[] {m.from(), m.to()}) {
-                names.add(n);
+            names.add(m.from());
+            names.add(m.to());
+            for (String n : new String[] {m.from(), m.to(), m.table()}) {
+                mentionable.add(n);
                 String l = n.toLowerCase(Locale.ROOT);
                 lower.add(l);
                 char c = l.charAt(0);

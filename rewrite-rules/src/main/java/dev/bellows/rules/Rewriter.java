@@ -62,7 +62,7 @@ public final class Rewriter {
             if (sql.length() > options.maxSqlLength) {
                 return Analysis.scanOnly(sql, managed, "statement longer than " + options.maxSqlLength + " characters");
             }
-            Template tpl = Template.of(sql, managed.names, options.maxTokens);
+            Template tpl = Template.of(sql, managed.mentionable, options.maxTokens);
             if (tpl == null) return Analysis.scanOnly(sql, managed, "statement of more than " + options.maxTokens + " tokens");
             if (!tpl.mentions) return Rewrite.unchanged(sql);
             Analysis a = templates.getIfPresent(tpl.text);
@@ -70,7 +70,7 @@ public final class Rewriter {
                 a = Analysis.run(tpl, managed, catalog, options);
                 if (a.templateUnparsable && tpl.slotPos.length > 0) {
                     // typed literals (DATE '...', INTERVAL '...') do not parse as '?': analyse the text itself
-                    Template verbatim = Template.of(sql, managed.names, options.maxTokens, false);
+                    Template verbatim = Template.of(sql, managed.mentionable, options.maxTokens, false);
                     return Analysis.run(verbatim, managed, catalog, options).instantiate(sql, verbatim);
                 }
                 templates.put(tpl.text, a);

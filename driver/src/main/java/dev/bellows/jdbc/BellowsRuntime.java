@@ -1,0 +1,182 @@
+package dev.bellows.jdbc;
+
+import dev.bellows.rules.Catalog;
+import dev.bellows.rules.Phase;
+import dev.bellows.rules.Rewrite;
+import dev.bellows.rules.Rewriter;
+import dev.bellows.rules.RuleSet;
+import dev.bellows.rules.UsageFact;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * What every connection of one driver configuration shares: the rules with their phases, the catalog of
+ * managed tables and the {@link Rewriter} built from both. Obtain it with
+ * {@code connection.unwrap(BellowsConnection.class).runtime()} or {@link BellowsDataSource#runtime()}.
+ *
+ * <p>The rewriter is replaced, never mutated: a phase change, new rules or a changed catalog install a new
+ * one with a higher {@link #version()}. Statements compare that number at execute (an int comparison) and a
+ * prepared statement whose rewrite changed is prepared again before it runs, never in the middle. The
+ * catalog is read once on the first connection, again after DDL runs through the driver, and on
+ * {@link #refreshCatalog()}; never per statement. Thread-safe.
+ */
+public final class BellowsRuntime {
+    private static final System.Logger LOG = System.getLogger(BellowsRuntime.class.getName());
+
+    private final String appName;
+    private final Rewriter.Options options;
+    private final ConnectionSource source;
+    private final AtomicReference<State> state;
+    // Serialises catalog reads so an older read can never overwrite a newer one.
+    private final Object catalogLock = new Object();
+    private volatile UsageSink sink = UsageSink.NONE;
+
+    /** Opens a pgjdbc connection of this configuration, for catalog reads outside application connections. */
+    @FunctionalInterface
+    interface ConnectionSource {
+        Connection open() throws SQLException;
+    }
+
+    /** One immutable generation: rules, the catalog read for them, and the rewriter built from both. */
+    static final class State {
+        final RuleSet rules;
+        final Catalog catalog;
+        /** What {@link #catalog} was read for; null until it has been read. */
+        final CatalogLoader.Needs loadedFor;
+        final Rewriter rewriter;
+        final int version;
+
+        State(RuleSet rules, Catalog catalog, CatalogLoader.Needs loadedFor, Rewriter.Options options, int version) {
+            this.rules = rules;
+            this.catalog = catalog;
+            this.loadedFor = loadedFor;
+            this.rewriter = Rewriter.create(rules, catalog, options);
+            this.version = version;
+        }
+
+        boolean catalogCovers(RuleSet r) {
+            return loadedFor != null && loadedFor.covers(CatalogLoader.Needs.of(r));
+        }
+    }
+
+    BellowsRuntime(RuleSet rules, String appName, Rewriter.Options options, ConnectionSource source) {
+        this.appName = appName;
+        this.options = options;
+        this.source = source;
+        CatalogLoader.Needs loaded = rules.isEmpty() ? CatalogLoader.Needs.NONE : null;
+        this.state = new AtomicReference<>(new State(rules, CatalogLoader.LoadedCatalog.EMPTY, loaded, options, 1));
+    }
+
+    /** The rules in force, with their current phases. */
+    public RuleSet rules() { return state.get().rules; }
+
+    /** The catalog the rewriter resolves names with. */
+    public Catalog catalog() { return state.get().catalog; }
+
+    /** Increases whenever the rewriter is replaced (phase, rules or catalog change). */
+    public int version() { return state.get().version; }
+
+    /** The configuration's {@code bellows.appName}. */
+    public String appName() { return appName; }
+
+    /** Where usage facts go; {@link UsageSink#NONE} by default. */
+    public void setUsageSink(UsageSink sink) {
+        this.sink = Objects.requireNonNull(sink, "sink");
+    }
+
+    /** Moves one migration to another phase; statements pick it up at their next execute. */
+    public void setPhase(String migrationId, Phase phase) {
+        Objects.requireNonNull(phase, "phase");
+        // Validate the id once outside the update loop so an unknown id throws without side effects.
+        state.get().rules.withPhase(migrationId, phase);
+        state.updateAndGet(s -> new State(s.rules.withPhase(migrationId, phase), s.catalog, s.loadedFor, options, s.version + 1));
+    }
+
+    /**
+     * Replaces the rules. When they name tables or columns the current catalog was not read for, the
+     * catalog is read first on a connection of this configuration, so the new rules never run on a
+     * catalog that breaks its contract.
+     */
+    public void setRules(RuleSet rules) throws SQLException {
+        Objects.requireNonNull(rules, "rules");
+        if (!state.get().catalogCovers(rules)) {
+            CatalogLoader.Needs needs = CatalogLoader.Needs.of(rules);
+            try (Connection c = source.open()) {
+                synchronized (catalogLock) {
+                    Catalog catalog = CatalogLoader.load(c, needs);
+                    state.updateAndGet(s -> new State(rules, catalog, needs, options, s.version + 1));
+                }
+            }
+            return;
+        }
+        state.updateAndGet(s -> new State(rules, s.catalog, s.loadedFor, options, s.version + 1));
+    }
+
+    /** Reads the catalog again on a fresh connection of this configuration (e.g. after DDL run elsewhere). */
+    public void refreshCatalog() throws SQLException {
+        try (Connection c = source.open()) {
+            refresh(c);
+        }
+    }
+
+    /** Reads the catalog again on {@code connection}, inside its transaction if one is open. */
+    public void refreshCatalog(Connection connection) throws SQLException {
+        refresh(connection instanceof ConnectionWrapper ? ((ConnectionWrapper) connection).delegate : connection);
+    }
+
+    State state() {
+        return state.get();
+    }
+
+    /** Reads the catalog on a new physical connection if it has never been read for the current rules. */
+    void ensureCatalog(Connection raw) throws SQLException {
+        if (state.get().catalogCovers(state.get().rules)) return;
+        synchronized (catalogLock) {
+            State s = state.get();
+            if (s.catalogCovers(s.rules)) return;
+            install(CatalogLoader.load(raw, CatalogLoader.Needs.of(s.rules)), CatalogLoader.Needs.of(s.rules));
+        }
+    }
+
+    void refresh(Connection raw) throws SQLException {
+        synchronized (catalogLock) {
+            CatalogLoader.Needs needs = CatalogLoader.Needs.of(state.get().rules);
+            install(CatalogLoader.load(raw, needs), needs);
+        }
+    }
+
+    // Called with catalogLock held. An unchanged catalog keeps the rewriter, so prepared statements and the
+    // rewrite cache survive DDL that did not touch managed tables.
+    private void install(Catalog catalog, CatalogLoader.Needs needs) {
+        state.updateAndGet(s -> s.loadedFor != null && s.catalog.equals(catalog) && s.loadedFor.covers(needs) ? s
+            : new State(s.rules, catalog, needs, options, s.version + 1));
+    }
+
+    /** Rewrites with the current rewriter; the rewriter promises not to throw, this makes sure of it. */
+    static Rewrite rewrite(Rewriter rewriter, String sql) throws SQLException {
+        try {
+            return rewriter.rewrite(sql);
+        } catch (RuntimeException e) {
+            throw Errors.internal("Bellows failed to rewrite the statement: " + e, e);
+        }
+    }
+
+    /** Hands a statement's usage facts to the sink; called once per execution. */
+    void record(Rewrite rewrite) {
+        List<UsageFact> facts = rewrite.facts();
+        if (facts.isEmpty()) return;
+        try {
+            sink.record(appName, facts);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Bellows usage sink failed; the statement ran anyway", e);
+        }
+    }
+
+    @Override public String toString() {
+        State s = state.get();
+        return "BellowsRuntime[" + appName + ", rules=" + s.rules.source() + ", version=" + s.version + "]";
+    }
+}

@@ -1,0 +1,46 @@
+package dev.bellows.jdbc;
+
+import dev.bellows.rules.RuleSet;
+import dev.bellows.rules.RulesException;
+import dev.bellows.rules.RulesFile;
+import java.sql.SQLException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * The one piece of mutable static state besides driver registration: the {@link BellowsRuntime} of each
+ * configuration, so every connection made with the same URL, user and Bellows settings shares one rewriter,
+ * catalog and phase set, whichever driver instance or data source made it. Entries live as long as the class
+ * loader; applications have a handful of configurations, so nothing is evicted.
+ */
+final class Runtimes {
+    private static final ConcurrentMap<BellowsConfig.RuntimeKey, BellowsRuntime> RUNTIMES = new ConcurrentHashMap<>();
+
+    private Runtimes() {
+    }
+
+    /**
+     * The runtime for {@code key}, creating it (and loading its rules file) on first use. A rules file that
+     * fails to load is not remembered, so fixing the file and connecting again works.
+     */
+    static BellowsRuntime obtain(BellowsConfig config, BellowsConfig.RuntimeKey key, BellowsRuntime.ConnectionSource source)
+        throws SQLException {
+        BellowsRuntime existing = RUNTIMES.get(key);
+        if (existing != null) return existing;
+        BellowsRuntime created = new BellowsRuntime(loadRules(config.rules), config.appName, config.options(), source);
+        existing = RUNTIMES.putIfAbsent(key, created);
+        return existing != null ? existing : created;
+    }
+
+    /** The rules at {@code location}, or no rules when it is null. */
+    static RuleSet loadRules(String location) throws SQLException {
+        if (location == null) return RuleSet.empty();
+        try {
+            return RulesFile.load(location, null);
+        } catch (RulesException e) {
+            throw Errors.config("Bellows could not load its rules: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw Errors.config("Bellows could not load its rules from " + location + ": " + e, e);
+        }
+    }
+}
