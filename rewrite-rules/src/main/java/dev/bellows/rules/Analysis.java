@@ -173,7 +173,9 @@ final class Analysis {
         UsageFact.Kind kind = Set.of("insert", "update", "merge", "copy").contains(kw) ? UsageFact.Kind.WRITE : UsageFact.Kind.READ;
         for (List<Managed.M> ms : managed.byTable.values()) {
             for (Managed.M m : ms) {
-                if (idents.contains(m.mig.from()) && idents.contains(m.mig.table())) {
+                // a positional INSERT can write the old column without naming it
+                boolean uses = idents.contains(m.mig.from()) || kw.equals("insert");
+                if (uses && idents.contains(m.mig.table())) {
                     facts.add(new UsageFact(m.mig.id(), m.column, kind, UsageFact.Treatment.UNANALYSED, tpl.fingerprint));
                 }
             }

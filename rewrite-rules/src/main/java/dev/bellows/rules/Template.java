@@ -89,9 +89,9 @@ final class Template {
         if (k == SqlLexer.COMMA || k == SqlLexer.RPAREN || k == SqlLexer.DOT || k == SqlLexer.RBRACKET
             || k == SqlLexer.SEMI || k == SqlLexer.LBRACKET) return false;
         if (prev == SqlLexer.LPAREN || prev == SqlLexer.DOT || prev == SqlLexer.LBRACKET) return false;
-        if (k == SqlLexer.LPAREN && (prev == SqlLexer.QIDENT
-            || prev == SqlLexer.IDENT && !Keywords.RESERVED.contains(t.text(i - 1).toLowerCase(java.util.Locale.ROOT))
-                && !"values".equalsIgnoreCase(t.text(i - 1)))) return false;
+        if (k == SqlLexer.LPAREN && (prev == SqlLexer.IDENT || prev == SqlLexer.QIDENT)) {
+            return t.end[i - 1] != t.start[i]; // a call keeps its parenthesis attached, as written
+        }
         return !(k == SqlLexer.OP && "::".equals(t.text(i))) && !(prev == SqlLexer.OP && i > 0 && "::".equals(t.text(i - 1)));
     }
 
