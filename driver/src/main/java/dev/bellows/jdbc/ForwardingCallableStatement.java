@@ -17,7 +17,7 @@ import java.util.Calendar;
 
 /** Forwards every {@link CallableStatement} method to the wrapped statement; subclasses override what Bellows changes. */
 abstract class ForwardingCallableStatement<S extends CallableStatement> extends AbstractPreparedStatementWrapper<S> implements CallableStatement {
-    ForwardingCallableStatement(ConnectionWrapper connection, S delegate, PrepareRequest request, Prepared prepared) {
+    ForwardingCallableStatement(ConnectionWrapper connection, S delegate, PrepareRequest<S> request, PrepareRequest.Prepared prepared) {
         super(connection, delegate, request, prepared);
     }
 

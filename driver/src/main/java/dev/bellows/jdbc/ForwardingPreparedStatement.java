@@ -21,7 +21,7 @@ import java.util.Calendar;
 /** Forwards every {@link PreparedStatement} method to the wrapped statement; subclasses override what Bellows changes. */
 abstract class ForwardingPreparedStatement<S extends PreparedStatement> extends AbstractStatementWrapper<S> implements PreparedStatement {
     ForwardingPreparedStatement(ConnectionWrapper connection, S delegate) {
-        super(connection, delegate);
+        super(connection, delegate, true);
     }
 
     @Override public ResultSet executeQuery() throws SQLException { return delegate.executeQuery(); }

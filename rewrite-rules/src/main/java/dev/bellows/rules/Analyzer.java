@@ -153,14 +153,15 @@ final class Analyzer {
             if (managed.names.contains(n)) accounted++;
             if (w.isRecursive()) m.put(n, declared);
             List<String> out;
-            if (w.getSelect() != null) {
-                out = query(w.getSelect().getSelect(), outer, m, false);
-            } else if (w.getInsert() != null) {
-                out = writes.insert(w.getInsert().getInsert(), outer, m);
-            } else if (w.getUpdate() != null) {
-                out = writes.update(w.getUpdate().getUpdate(), outer, m);
-            } else if (w.getDelete() != null) {
-                out = writes.delete(w.getDelete().getDelete(), outer, m);
+            Object body = w.getParenthesedStatement();
+            if (body instanceof ParenthesedSelect) {
+                out = query(((ParenthesedSelect) body).getSelect(), outer, m, false);
+            } else if (body instanceof net.sf.jsqlparser.statement.insert.ParenthesedInsert) {
+                out = writes.insert(((net.sf.jsqlparser.statement.insert.ParenthesedInsert) body).getInsert(), outer, m);
+            } else if (body instanceof net.sf.jsqlparser.statement.update.ParenthesedUpdate) {
+                out = writes.update(((net.sf.jsqlparser.statement.update.ParenthesedUpdate) body).getUpdate(), outer, m);
+            } else if (body instanceof net.sf.jsqlparser.statement.delete.ParenthesedDelete) {
+                out = writes.delete(((net.sf.jsqlparser.statement.delete.ParenthesedDelete) body).getDelete(), outer, m);
             } else {
                 throw new Refusal("unsupported WITH item");
             }
@@ -524,6 +525,11 @@ final class Analyzer {
 
         private void offset(net.sf.jsqlparser.expression.WindowOffset o) {
             if (o != null) accept(o.getExpression());
+        }
+
+        @Override public <S> Void visit(net.sf.jsqlparser.expression.AnyComparisonExpression e, S ctx) {
+            if (e.getSelect() != null) query(e.getSelect(), sc, sc.ctes, false);
+            return null;
         }
 
         @Override public <S> Void visit(AllTableColumns c, S ctx) {

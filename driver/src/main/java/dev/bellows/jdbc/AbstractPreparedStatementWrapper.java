@@ -1,0 +1,284 @@
+package dev.bellows.jdbc;
+
+import dev.bellows.jdbc.PrepareRequest.Prepared;
+import dev.bellows.rules.ParamPlan;
+import java.io.InputStream;
+import java.io.Reader;
+import java.math.BigDecimal;
+import java.sql.Array;
+import java.sql.Blob;
+import java.sql.Clob;
+import java.sql.NClob;
+import java.sql.ParameterMetaData;
+import java.sql.PreparedStatement;
+import java.sql.Ref;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.RowId;
+import java.sql.SQLException;
+import java.sql.SQLType;
+import java.sql.SQLXML;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Calendar;
+import java.util.List;
+
+/**
+ * What prepared and callable statements add: each client parameter setter is recorded and applied to every
+ * server parameter the rewrite's {@link ParamPlan} says it feeds (dual writes), and at execute the statement
+ * is prepared again with the new rewrite if the rewriter changed since, its parameters (and pending batch)
+ * replayed. The check is one int comparison; a changed rewriter whose rewrite of this SQL is unchanged keeps
+ * the server statement.
+ */
+abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> extends ForwardingPreparedStatement<S> {
+    private static final Binding[] NONE = new Binding[0];
+
+    private final PrepareRequest<S> request;
+    private Prepared prepared;
+    /** Client parameter i's last setter at index i-1; null where unset. */
+    private Binding[] bindings = NONE;
+    /** Callable OUT parameter registrations, by server index. */
+    private Binding[] outs = NONE;
+    /** Parameter snapshots of the pending batch, for replay; null while no batch is pending. */
+    private List<Binding[]> batch;
+    private Boolean escapeProcessing;
+
+    AbstractPreparedStatementWrapper(ConnectionWrapper connection, S delegate, PrepareRequest<S> request, Prepared prepared) {
+        super(connection, delegate);
+        this.request = request;
+        adopt(prepared);
+    }
+
+    private void adopt(Prepared p) {
+        prepared = p;
+        current = p.rewrite;
+        askedNames = p.askedNames;
+    }
+
+    /** The server statement for the current rewriter, prepared again first if the rewriter changed. */
+    final S statement() throws SQLException {
+        BellowsRuntime.State state = connection.runtime.state();
+        if (state.version != prepared.version) reprepare(state);
+        return delegate;
+    }
+
+    /** {@link #statement()} for an execution: also restores this statement's labels and records usage. */
+    private S executing() throws SQLException {
+        S ps = statement();
+        current = prepared.rewrite;
+        askedNames = prepared.askedNames;
+        connection.runtime.record(prepared.rewrite);
+        return ps;
+    }
+
+    private void reprepare(BellowsRuntime.State state) throws SQLException {
+        Prepared next = request.plan(state);
+        if (next.sameStatement(prepared)) {
+            adopt(next);
+            return;
+        }
+        S fresh = request.open(connection.delegate, next);
+        try {
+            copySettings(delegate, fresh);
+            ParamPlan plan = next.rewrite.params();
+            if (batch != null) {
+                for (Binding[] row : batch) {
+                    fresh.clearParameters();
+                    applyAll(fresh, plan, row);
+                    fresh.addBatch();
+                }
+                fresh.clearParameters();
+            }
+            applyAll(fresh, plan, bindings);
+            for (int i = 0; i < outs.length; i++) {
+                if (outs[i] != null) outs[i].apply(fresh, i + 1);
+            }
+        } catch (SQLException | RuntimeException e) {
+            try {
+                fresh.close();
+            } catch (SQLException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        S old = delegate;
+        delegate = fresh;
+        adopt(next);
+        old.close();
+    }
+
+    private void copySettings(S from, S to) throws SQLException {
+        to.setFetchDirection(from.getFetchDirection());
+        to.setFetchSize(from.getFetchSize());
+        to.setMaxRows(from.getMaxRows());
+        to.setMaxFieldSize(from.getMaxFieldSize());
+        to.setQueryTimeout(from.getQueryTimeout());
+        to.setPoolable(from.isPoolable());
+        if (from.isCloseOnCompletion()) to.closeOnCompletion();
+        if (escapeProcessing != null) to.setEscapeProcessing(escapeProcessing);
+    }
+
+    private static void applyAll(PreparedStatement ps, ParamPlan plan, Binding[] row) throws SQLException {
+        for (int i = 0; i < row.length; i++) {
+            if (row[i] != null) bindTo(ps, plan, i + 1, row[i]);
+        }
+    }
+
+    private static void bindTo(PreparedStatement ps, ParamPlan plan, int index, Binding b) throws SQLException {
+        if (plan == null) {
+            b.apply(ps, index);
+            return;
+        }
+        if (index < 1 || index > plan.clientCount()) {
+            throw new SQLException("The column index is out of range: " + index + ", number of columns: "
+                + plan.clientCount() + ".", Errors.INVALID_PARAMETER_VALUE);
+        }
+        int[] servers = plan.serversFor(index);
+        if (servers.length > 1 && b instanceof Binding.Buffered) ((Binding.Buffered) b).buffer();
+        for (int s : servers) b.apply(ps, s);
+    }
+
+    /** Applies a client setter call to the current server statement and records it for replay. */
+    final void bind(int parameterIndex, Binding b) throws SQLException {
+        bindTo(delegate, prepared.rewrite.params(), parameterIndex, b);
+        bindings = record(bindings, parameterIndex, b);
+    }
+
+    /** An OUT parameter registration; indexes are not remapped (calls are not dual-written). */
+    final void registerOut(int parameterIndex, Binding b) throws SQLException {
+        b.apply(delegate, parameterIndex);
+        outs = record(outs, parameterIndex, b);
+    }
+
+    private static Binding[] record(Binding[] array, int index, Binding b) {
+        Binding[] a = index > array.length ? Arrays.copyOf(array, Math.max(index, array.length * 2)) : array;
+        a[index - 1] = b;
+        return a;
+    }
+
+    @Override public ResultSet executeQuery() throws SQLException {
+        return wrapResult(executing().executeQuery());
+    }
+
+    @Override public int executeUpdate() throws SQLException {
+        int n = executing().executeUpdate();
+        if (request.ddl) connection.ddlExecuted();
+        return n;
+    }
+
+    @Override public long executeLargeUpdate() throws SQLException {
+        long n = executing().executeLargeUpdate();
+        if (request.ddl) connection.ddlExecuted();
+        return n;
+    }
+
+    @Override public boolean execute() throws SQLException {
+        boolean r = executing().execute();
+        if (request.ddl) connection.ddlExecuted();
+        return r;
+    }
+
+    @Override public void addBatch() throws SQLException {
+        delegate.addBatch();
+        if (batch == null) batch = new ArrayList<>();
+        batch.add(bindings.clone());
+    }
+
+    @Override public void clearBatch() throws SQLException {
+        batch = null;
+        delegate.clearBatch();
+    }
+
+    @Override public int[] executeBatch() throws SQLException {
+        try {
+            int[] counts = executing().executeBatch();
+            if (request.ddl) connection.ddlExecuted();
+            return counts;
+        } finally {
+            batch = null;
+        }
+    }
+
+    @Override public long[] executeLargeBatch() throws SQLException {
+        try {
+            long[] counts = executing().executeLargeBatch();
+            if (request.ddl) connection.ddlExecuted();
+            return counts;
+        } finally {
+            batch = null;
+        }
+    }
+
+    @Override public void clearParameters() throws SQLException {
+        Arrays.fill(bindings, null);
+        delegate.clearParameters();
+    }
+
+    @Override public void setEscapeProcessing(boolean enable) throws SQLException {
+        delegate.setEscapeProcessing(enable);
+        escapeProcessing = enable;
+    }
+
+    @Override public ResultSetMetaData getMetaData() throws SQLException {
+        ResultSetMetaData md = statement().getMetaData();
+        return md == null ? null : new ResultSetMetaDataWrapper(md, prepared.askedNames);
+    }
+
+    @Override public ParameterMetaData getParameterMetaData() throws SQLException {
+        ParameterMetaData md = statement().getParameterMetaData();
+        ParamPlan plan = prepared.rewrite.params();
+        return plan == null || md == null ? md : new ClientParameterMetaData(md, plan);
+    }
+
+    // Every setter below records itself as a Binding; generated from java.sql.PreparedStatement.
+    @Override public void setNull(int parameterIndex, int sqlType) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setNull(i, sqlType)); }
+    @Override public void setBoolean(int parameterIndex, boolean x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setBoolean(i, x)); }
+    @Override public void setByte(int parameterIndex, byte x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setByte(i, x)); }
+    @Override public void setShort(int parameterIndex, short x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setShort(i, x)); }
+    @Override public void setInt(int parameterIndex, int x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setInt(i, x)); }
+    @Override public void setLong(int parameterIndex, long x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setLong(i, x)); }
+    @Override public void setFloat(int parameterIndex, float x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setFloat(i, x)); }
+    @Override public void setDouble(int parameterIndex, double x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setDouble(i, x)); }
+    @Override public void setBigDecimal(int parameterIndex, BigDecimal x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setBigDecimal(i, x)); }
+    @Override public void setString(int parameterIndex, String x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setString(i, x)); }
+    @Override public void setBytes(int parameterIndex, byte[] x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setBytes(i, x)); }
+    @Override public void setDate(int parameterIndex, java.sql.Date x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setDate(i, x)); }
+    @Override public void setTime(int parameterIndex, java.sql.Time x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setTime(i, x)); }
+    @Override public void setTimestamp(int parameterIndex, java.sql.Timestamp x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setTimestamp(i, x)); }
+    @Override public void setAsciiStream(int parameterIndex, InputStream x, int length) throws SQLException { bind(parameterIndex, Binding.bytes(x, length, (ps, i, in) -> ps.setAsciiStream(i, in, length))); }
+    @Deprecated @Override public void setUnicodeStream(int parameterIndex, InputStream x, int length) throws SQLException { bind(parameterIndex, Binding.bytes(x, length, (ps, i, in) -> ps.setUnicodeStream(i, in, length))); }
+    @Override public void setBinaryStream(int parameterIndex, InputStream x, int length) throws SQLException { bind(parameterIndex, Binding.bytes(x, length, (ps, i, in) -> ps.setBinaryStream(i, in, length))); }
+    @Override public void setObject(int parameterIndex, Object x, int targetSqlType) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setObject(i, x, targetSqlType)); }
+    @Override public void setObject(int parameterIndex, Object x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setObject(i, x)); }
+    @Override public void setCharacterStream(int parameterIndex, Reader reader, int length) throws SQLException { bind(parameterIndex, Binding.chars(reader, length, (ps, i, r) -> ps.setCharacterStream(i, r, length))); }
+    @Override public void setRef(int parameterIndex, Ref x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setRef(i, x)); }
+    @Override public void setBlob(int parameterIndex, Blob x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setBlob(i, x)); }
+    @Override public void setClob(int parameterIndex, Clob x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setClob(i, x)); }
+    @Override public void setArray(int parameterIndex, Array x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setArray(i, x)); }
+    @Override public void setDate(int parameterIndex, java.sql.Date x, Calendar cal) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setDate(i, x, cal)); }
+    @Override public void setTime(int parameterIndex, java.sql.Time x, Calendar cal) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setTime(i, x, cal)); }
+    @Override public void setTimestamp(int parameterIndex, java.sql.Timestamp x, Calendar cal) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setTimestamp(i, x, cal)); }
+    @Override public void setNull(int parameterIndex, int sqlType, String typeName) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setNull(i, sqlType, typeName)); }
+    @Override public void setURL(int parameterIndex, java.net.URL x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setURL(i, x)); }
+    @Override public void setRowId(int parameterIndex, RowId x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setRowId(i, x)); }
+    @Override public void setNString(int parameterIndex, String value) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setNString(i, value)); }
+    @Override public void setNCharacterStream(int parameterIndex, Reader value, long length) throws SQLException { bind(parameterIndex, Binding.chars(value, length, (ps, i, r) -> ps.setNCharacterStream(i, r, length))); }
+    @Override public void setNClob(int parameterIndex, NClob value) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setNClob(i, value)); }
+    @Override public void setClob(int parameterIndex, Reader reader, long length) throws SQLException { bind(parameterIndex, Binding.chars(reader, length, (ps, i, r) -> ps.setClob(i, r, length))); }
+    @Override public void setBlob(int parameterIndex, InputStream inputStream, long length) throws SQLException { bind(parameterIndex, Binding.bytes(inputStream, length, (ps, i, in) -> ps.setBlob(i, in, length))); }
+    @Override public void setNClob(int parameterIndex, Reader reader, long length) throws SQLException { bind(parameterIndex, Binding.chars(reader, length, (ps, i, r) -> ps.setNClob(i, r, length))); }
+    @Override public void setSQLXML(int parameterIndex, SQLXML xmlObject) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setSQLXML(i, xmlObject)); }
+    @Override public void setObject(int parameterIndex, Object x, int targetSqlType, int scaleOrLength) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setObject(i, x, targetSqlType, scaleOrLength)); }
+    @Override public void setAsciiStream(int parameterIndex, InputStream x, long length) throws SQLException { bind(parameterIndex, Binding.bytes(x, length, (ps, i, in) -> ps.setAsciiStream(i, in, length))); }
+    @Override public void setBinaryStream(int parameterIndex, InputStream x, long length) throws SQLException { bind(parameterIndex, Binding.bytes(x, length, (ps, i, in) -> ps.setBinaryStream(i, in, length))); }
+    @Override public void setCharacterStream(int parameterIndex, Reader reader, long length) throws SQLException { bind(parameterIndex, Binding.chars(reader, length, (ps, i, r) -> ps.setCharacterStream(i, r, length))); }
+    @Override public void setAsciiStream(int parameterIndex, InputStream x) throws SQLException { bind(parameterIndex, Binding.bytes(x, -1, (ps, i, in) -> ps.setAsciiStream(i, in))); }
+    @Override public void setBinaryStream(int parameterIndex, InputStream x) throws SQLException { bind(parameterIndex, Binding.bytes(x, -1, (ps, i, in) -> ps.setBinaryStream(i, in))); }
+    @Override public void setCharacterStream(int parameterIndex, Reader reader) throws SQLException { bind(parameterIndex, Binding.chars(reader, -1, (ps, i, r) -> ps.setCharacterStream(i, r))); }
+    @Override public void setNCharacterStream(int parameterIndex, Reader value) throws SQLException { bind(parameterIndex, Binding.chars(value, -1, (ps, i, r) -> ps.setNCharacterStream(i, r))); }
+    @Override public void setClob(int parameterIndex, Reader reader) throws SQLException { bind(parameterIndex, Binding.chars(reader, -1, (ps, i, r) -> ps.setClob(i, r))); }
+    @Override public void setBlob(int parameterIndex, InputStream inputStream) throws SQLException { bind(parameterIndex, Binding.bytes(inputStream, -1, (ps, i, in) -> ps.setBlob(i, in))); }
+    @Override public void setNClob(int parameterIndex, Reader reader) throws SQLException { bind(parameterIndex, Binding.chars(reader, -1, (ps, i, r) -> ps.setNClob(i, r))); }
+    @Override public void setObject(int parameterIndex, Object x, SQLType targetSqlType, int scaleOrLength) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setObject(i, x, targetSqlType, scaleOrLength)); }
+    @Override public void setObject(int parameterIndex, Object x, SQLType targetSqlType) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setObject(i, x, targetSqlType)); }
+}
