@@ -170,7 +170,9 @@ final class Analysis {
             }
         }
         String kw = tok.text(first).toLowerCase(Locale.ROOT);
-        UsageFact.Kind kind = Set.of("insert", "update", "merge", "copy").contains(kw) ? UsageFact.Kind.WRITE : UsageFact.Kind.READ;
+        boolean copyOut = kw.equals("copy") && idents.contains("to");
+        UsageFact.Kind kind = Set.of("insert", "update", "merge", "copy").contains(kw) && !copyOut
+            ? UsageFact.Kind.WRITE : UsageFact.Kind.READ;
         for (List<Managed.M> ms : managed.byTable.values()) {
             for (Managed.M m : ms) {
                 // a positional INSERT can write the old column without naming it

@@ -25,6 +25,7 @@ import org.yaml.snakeyaml.Yaml;
  *   facts: [leads-contact-email:read:rewritten]            # optional: exact list
  *   labels: "{user_email=contact_email}"                   # optional
  *   fingerprint: "SELECT user_email FROM leads WHERE id = ?" # optional: of the first fact
+ *   reason: cannot tell          # optional: some statement was not analysed, for this reason
  * </pre>
  * An entry may list several phases ({@code phases: [off, expand]}) when the expectation is the same.
  */
@@ -40,6 +41,7 @@ final class RewriteCase {
     final List<String> facts;
     final String labels;
     final String fingerprint;
+    final String reason;
 
     private RewriteCase(String file, int index, Map<String, Object> m, Phase phase) {
         this.file = file;
@@ -54,6 +56,7 @@ final class RewriteCase {
         this.facts = f == null ? null : f.stream().map(String::valueOf).toList();
         this.labels = str(m.get("labels"));
         this.fingerprint = str(m.get("fingerprint"));
+        this.reason = str(m.get("reason"));
     }
 
     private static String str(Object o) {
