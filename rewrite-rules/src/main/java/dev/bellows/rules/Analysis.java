@@ -9,8 +9,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
-import net.sf.jsqlparser.parser.CCJSqlParser;
-import net.sf.jsqlparser.parser.CCJSqlParserUtil;
 import net.sf.jsqlparser.statement.Statement;
 
 /**
@@ -131,9 +129,15 @@ final class Analysis {
         } else {
             int start = tok.start[first];
             int end = tok.end[to - 1];
+            int[] left = new int[1];
+            String text = ParseText.of(tpl.text, tok, first, to, left).substring(start, end);
+            if (left[0] > options.maxParseTokens) {
+                return unanalysed(tpl, tok, first, to, managed, facts,
+                    "more than " + options.maxParseTokens + " tokens to parse");
+            }
             Statement st;
             try {
-                st = parse(tpl.text.substring(start, end));
+                st = ParseGuard.parse(text, maxDepth, options.parseBudgetMillis);
             } catch (Exception | StackOverflowError e) {
                 return unanalysed(tpl, tok, first, to, managed, facts, PARSE + firstLine(e));
             }
@@ -210,17 +214,10 @@ final class Analysis {
         return nl < 0 ? m : m.substring(0, nl);
     }
 
-    /** Parses one statement without the thread-per-call wrapper, simple grammar first. */
+    /** Parses one statement as the engine does (for tests). */
     static Statement parse(String sql) throws Exception {
-        try {
-            return parser(sql, false).Statement();
-        } catch (Exception e) {
-            return parser(sql, true).Statement();
-        }
-    }
-
-    private static CCJSqlParser parser(String sql, boolean complex) {
-        return CCJSqlParserUtil.newParser(sql).withAllowComplexParsing(complex);
+        SqlLexer.Tokens t = SqlLexer.lex(sql, Integer.MAX_VALUE);
+        return ParseGuard.parse(sql, t.maxDepth, 5_000);
     }
 
     /** Server parameter → client parameter, read off the copied ranges in output order. */

@@ -65,6 +65,7 @@ public final class Rewriter {
             Template tpl = Template.of(sql, managed.mentionable, options.maxTokens);
             if (tpl == null) return Analysis.scanOnly(sql, managed, "statement of more than " + options.maxTokens + " tokens");
             if (!tpl.mentions) return Rewrite.unchanged(sql);
+            if (tpl.unterminated) return Analysis.scanOnly(sql, managed, "unterminated quote or comment");
             Analysis a = templates.getIfPresent(tpl.text);
             if (a == null) {
                 a = Analysis.run(tpl, managed, catalog, options);
@@ -87,21 +88,30 @@ public final class Rewriter {
         final int maxSqlLength;
         final int maxTokens;
         final int maxDepth;
+        final long parseBudgetMillis;
+        final int maxParseTokens;
 
-        private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth) {
+        private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis) {
+            this.maxParseTokens = 2_000;
             this.cacheSize = cacheSize;
             this.maxSqlLength = maxSqlLength;
             this.maxTokens = maxTokens;
             this.maxDepth = maxDepth;
+            this.parseBudgetMillis = parseBudgetMillis;
         }
 
-        /** 10,000 cached rewrites; statements over 256 KiB, 20,000 tokens or 32 nested parentheses are not parsed. */
-        public static Options defaults() { return new Options(10_000, 256 * 1024, 20_000, 32); }
+        /**
+         * 10,000 cached rewrites. Statements over 256 KiB or 20,000 tokens are refused unparsed, and so
+         * are those nested deeper than 32 parentheses or with more than 2,000 tokens left once long value
+         * lists are set aside; a parse gets 250 ms.
+         */
+        public static Options defaults() { return new Options(10_000, 256 * 1024, 20_000, 32, 250); }
 
-        public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth); }
-        public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth); }
-        public Options maxTokens(int n) { return new Options(cacheSize, maxSqlLength, n, maxDepth); }
-        public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n); }
+        public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis); }
+        public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth, parseBudgetMillis); }
+        public Options maxTokens(int n) { return new Options(cacheSize, maxSqlLength, n, maxDepth, parseBudgetMillis); }
+        public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n, parseBudgetMillis); }
+        public Options parseBudgetMillis(long ms) { return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, ms); }
         public int cacheSize() { return cacheSize; }
     }
 }

@@ -32,6 +32,7 @@ final class SqlLexer {
         int[] start;
         int[] end;
         int maxDepth;
+        boolean unterminated; // the last token is a string, identifier or comment that never closes
 
         Tokens(String sql, int capacity) {
             this.sql = sql;
@@ -102,23 +103,23 @@ final class SqlLexer {
                 while (i < n && sql.charAt(i) != '\n' && sql.charAt(i) != '\r') i++;
                 t.add(COMMENT, s, i);
             } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
-                i = blockComment(sql, i);
+                i = close(t, blockComment(sql, i), n);
                 t.add(COMMENT, s, i);
             } else if (c == '\'') {
-                i = quoted(sql, i + 1, '\'', false);
+                i = close(t, quoted(sql, i + 1, '\'', false), n);
                 t.add(STRING, s, i);
             } else if (c == '"') {
-                i = quoted(sql, i + 1, '"', false);
+                i = close(t, quoted(sql, i + 1, '"', false), n);
                 t.add(QIDENT, s, i);
             } else if (isIdentStart(c)) {
                 if (i + 1 < n && sql.charAt(i + 1) == '\'' && "EeBbXxNn".indexOf(c) >= 0) {
                     boolean esc = c == 'E' || c == 'e';
-                    i = quoted(sql, i + 2, '\'', esc);
+                    i = close(t, quoted(sql, i + 2, '\'', esc), n);
                     t.add(STRING, s, i);
                 } else if ((c == 'U' || c == 'u') && i + 2 < n && sql.charAt(i + 1) == '&'
                         && (sql.charAt(i + 2) == '\'' || sql.charAt(i + 2) == '"')) {
                     char q = sql.charAt(i + 2);
-                    i = quoted(sql, i + 3, q, false);
+                    i = close(t, quoted(sql, i + 3, q, false), n);
                     t.add(q == '\'' ? STRING : QIDENT, s, i);
                 } else {
                     i++;
@@ -136,7 +137,7 @@ final class SqlLexer {
                 } else {
                     int close = dollarQuote(sql, i);
                     if (close > 0) {
-                        i = close;
+                        i = close(t, close, n);
                         t.add(STRING, s, i);
                     } else {
                         i++;
@@ -185,6 +186,15 @@ final class SqlLexer {
         return t;
     }
 
+    /** An end past the input means the construct never closed: note it and stop at the end. */
+    private static int close(Tokens t, int end, int n) {
+        if (end > n) {
+            t.unterminated = true;
+            return n;
+        }
+        return end;
+    }
+
     private static boolean startsComment(String sql, int i) {
         char c = sql.charAt(i);
         return i + 1 < sql.length() && (c == '-' && sql.charAt(i + 1) == '-' || c == '/' && sql.charAt(i + 1) == '*');
@@ -220,7 +230,7 @@ final class SqlLexer {
                 i++;
             }
         }
-        return n;
+        return n + 1;
     }
 
     private static int quoted(String sql, int i, char q, boolean backslashEscapes) {
@@ -239,7 +249,7 @@ final class SqlLexer {
                 i++;
             }
         }
-        return n;
+        return n + 1;
     }
 
     private static int number(String sql, int i) {
@@ -277,7 +287,7 @@ final class SqlLexer {
         if (j >= n) return -1;
         String tag = sql.substring(i, j + 1);
         int close = sql.indexOf(tag, j + 1);
-        return close < 0 ? n : close + tag.length();
+        return close < 0 ? n + 1 : close + tag.length();
     }
 
     /** The catalog name an identifier token denotes: unquoted folds to lower case, quoted is exact. */

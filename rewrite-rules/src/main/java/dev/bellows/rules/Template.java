@@ -17,8 +17,11 @@ final class Template {
     final int[] paramPos;         // template positions of real JDBC '?' parameters, ascending
     final String fingerprint;     // literal-free, comment-free, single-spaced
     final boolean mentions;       // an identifier token names a managed column
+    final boolean unterminated;   // a quote or comment never closes: never analysed
 
-    private Template(String text, int[] slotPos, String[] slotText, int[] paramPos, String fingerprint, boolean mentions) {
+    private Template(String text, int[] slotPos, String[] slotText, int[] paramPos, String fingerprint, boolean mentions,
+                     boolean unterminated) {
+        this.unterminated = unterminated;
         this.text = text;
         this.slotPos = slotPos;
         this.slotText = slotText;
@@ -75,14 +78,15 @@ final class Template {
             pos = t.end[i];
             if (k != SqlLexer.COMMENT) {
                 if (fp.length() > 0 && space(prev, k, t, i)) fp.append(' ');
-                if (k == SqlLexer.STRING || k == SqlLexer.NUMBER || k == SqlLexer.PARAM) fp.append('?');
+                if (k == SqlLexer.STRING || k == SqlLexer.NUMBER || k == SqlLexer.PARAM
+                    || t.unterminated && i == t.count - 1) fp.append('?');
                 else fp.append(sql, t.start[i], t.end[i]);
                 prev = k;
             }
         }
         tpl.append(sql, pos, sql.length());
         return new Template(tpl.toString(), Arrays.copyOf(slotPos, slots), Arrays.copyOf(slotText, slots),
-            Arrays.copyOf(params, nParams), collapseLists(fp.toString()), mentions);
+            Arrays.copyOf(params, nParams), collapseLists(fp.toString()), mentions, t.unterminated);
     }
 
     private static boolean space(byte prev, byte k, SqlLexer.Tokens t, int i) {

@@ -18,12 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -294,29 +289,36 @@ class CorpusRobustnessTest {
     static volatile Entry current;
     static volatile Phase currentPhase;
 
-    /** Runs {@code body} on a daemon thread so that a hang fails the test naming the statement instead of hanging CI. */
+    /**
+     * Runs {@code body} on a daemon thread so that a hang fails the test naming the statement in flight instead of
+     * hanging CI; the runaway thread is then stopped ({@link Thread#stop} still works on Java 17).
+     */
+    @SuppressWarnings({"removal", "deprecation"})
     static void guarded(Callable<Void> body) throws Exception {
-        ExecutorService ex = Executors.newSingleThreadExecutor(r -> {
-            Thread th = new Thread(r, "corpus-robustness");
-            th.setDaemon(true);
-            return th;
-        });
-        try {
-            Future<Void> f = ex.submit(body);
-            f.get(WATCHDOG_SECONDS, TimeUnit.SECONDS);
-        } catch (TimeoutException te) {
+        Throwable[] error = {null};
+        Thread th = new Thread(() -> {
+            try {
+                body.call();
+            } catch (Throwable t) {
+                error[0] = t;
+            }
+        }, "corpus-robustness");
+        th.setDaemon(true);
+        th.start();
+        th.join(TimeUnit.SECONDS.toMillis(WATCHDOG_SECONDS));
+        if (th.isAlive()) {
             Entry e = current;
+            try {
+                th.stop();
+            } catch (UnsupportedOperationException ignored) {
+                // newer JDKs: left to finish on its own
+            }
             fail("corpus run did not finish in " + WATCHDOG_SECONDS + " s; in flight"
                 + (currentPhase == null ? "" : " (" + currentPhase.label() + ")") + ": "
                 + (e == null ? "?" : e.file + " line " + e.line + ": " + abbreviate(e.sql, 500)));
-        } catch (ExecutionException ee) {
-            Throwable c = ee.getCause();
-            if (c instanceof Exception) throw (Exception) c;
-            if (c instanceof Error) throw (Error) c;
-            throw ee;
-        } finally {
-            ex.shutdownNow();
         }
+        if (error[0] instanceof Exception) throw (Exception) error[0];
+        if (error[0] instanceof Error) throw (Error) error[0];
     }
 
     /** Failures by category; reports the smallest examples of each. */
