@@ -1,0 +1,58 @@
+package dev.bellows.rules;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** The three paths (no mention, exact hit, template hit) give the same answers a fresh analysis would. */
+class RewriterCacheTest {
+    private final Rewriter rw = Rewriter.create(CaseFixture.rules(Phase.EXPAND), CaseFixture.catalog("both"));
+
+    @Test
+    void literalVaryingStatementsShareOneAnalysisButKeepTheirOwnLiterals() {
+        for (int i = 0; i < 50; i++) {
+            String sql = "INSERT INTO leads (id, user_email) VALUES (" + i + ", 'u" + i + "@x.io') /* req " + i + " */";
+            Rewrite r = rw.rewrite(sql);
+            assertEquals("INSERT INTO leads (id, user_email, contact_email) VALUES (" + i + ", 'u" + i + "@x.io', 'u" + i
+                + "@x.io') /* req " + i + " */", r.sql());
+            assertEquals("INSERT INTO leads (id, user_email) VALUES (?, ...)", r.facts().get(0).fingerprint());
+            Rewrite fresh = Rewriter.create(CaseFixture.rules(Phase.EXPAND), CaseFixture.catalog("both")).rewrite(sql);
+            assertEquals(fresh.sql(), r.sql());
+        }
+    }
+
+    @Test
+    void equalStringsHitTheExactCache() {
+        String a = "SELECT user_email FROM leads WHERE id = ?";
+        String b = new String(a.toCharArray());
+        assertNotSame(a, b);
+        assertSame(rw.rewrite(a), rw.rewrite(b));
+    }
+
+    @Test
+    void statementsNamingNothingManagedAreReturnedAsTheSameInstance() {
+        String sql = "SELECT id, name FROM customers WHERE id = ?";
+        assertSame(sql, rw.rewrite(sql).sql());
+        assertTrue(rw.rewrite(sql).facts().isEmpty());
+    }
+
+    @Test
+    void aTemplateThatDoesNotParseFallsBackToTheStatementItself() {
+        String sql = "SELECT user_email FROM leads WHERE created_at > now() - INTERVAL '1 day'";
+        Rewrite r = Rewriter.create(CaseFixture.rules(Phase.SWITCH), CaseFixture.catalog("both")).rewrite(sql);
+        assertEquals("SELECT contact_email AS user_email FROM leads WHERE created_at > now() - INTERVAL '1 day'", r.sql());
+    }
+
+    @Test
+    void cacheIsBounded() {
+        Rewriter small = Rewriter.create(CaseFixture.rules(Phase.SWITCH), CaseFixture.catalog("both"),
+            Rewriter.Options.defaults().cacheSize(10));
+        for (int i = 0; i < 1000; i++) {
+            String sql = "SELECT user_email, " + "x".repeat(i % 97 + 1) + " FROM leads";
+            assertTrue(small.rewrite(sql).sql().startsWith("SELECT contact_email AS user_email"));
+        }
+    }
+}
