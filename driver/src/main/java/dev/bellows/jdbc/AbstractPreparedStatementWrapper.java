@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Calendar;
 import java.util.List;
+import org.postgresql.PGStatement;
 
 /**
  * What prepared and callable statements add: each client parameter setter is recorded and applied to every
@@ -55,20 +56,17 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
         askedNames = p.askedNames;
     }
 
-    /** The server statement for the current rewriter, prepared again first if the rewriter changed. */
-    final S statement() throws SQLException {
+    /**
+     * The server statement to execute, prepared again first if the rewriter changed since; also restores
+     * this statement's result labels and records its usage facts.
+     */
+    private S executing() throws SQLException {
         BellowsRuntime.State state = connection.runtime.state();
         if (state.version != prepared.version) reprepare(state);
-        return delegate;
-    }
-
-    /** {@link #statement()} for an execution: also restores this statement's labels and records usage. */
-    private S executing() throws SQLException {
-        S ps = statement();
         current = prepared.rewrite;
         askedNames = prepared.askedNames;
         connection.runtime.record(prepared.rewrite);
-        return ps;
+        return delegate;
     }
 
     private void reprepare(BellowsRuntime.State state) throws SQLException {
@@ -116,6 +114,10 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
         to.setPoolable(from.isPoolable());
         if (from.isCloseOnCompletion()) to.closeOnCompletion();
         if (escapeProcessing != null) to.setEscapeProcessing(escapeProcessing);
+        // Applications tune server-side preparing through pgjdbc's own interface; keep their choice.
+        if (from.isWrapperFor(PGStatement.class) && to.isWrapperFor(PGStatement.class)) {
+            to.unwrap(PGStatement.class).setPrepareThreshold(from.unwrap(PGStatement.class).getPrepareThreshold());
+        }
     }
 
     private static void applyAll(PreparedStatement ps, ParamPlan plan, Binding[] row) throws SQLException {
@@ -219,18 +221,22 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
         escapeProcessing = enable;
     }
 
+    // Metadata describes the statement as last prepared: preparing it again here would close a result the
+    // application may still be reading. The next execute picks up a newer rewrite.
     @Override public ResultSetMetaData getMetaData() throws SQLException {
-        ResultSetMetaData md = statement().getMetaData();
+        ResultSetMetaData md = delegate.getMetaData();
         return md == null ? null : new ResultSetMetaDataWrapper(md, prepared.askedNames);
     }
 
     @Override public ParameterMetaData getParameterMetaData() throws SQLException {
-        ParameterMetaData md = statement().getParameterMetaData();
+        ParameterMetaData md = delegate.getParameterMetaData();
         ParamPlan plan = prepared.rewrite.params();
         return plan == null || md == null ? md : new ClientParameterMetaData(md, plan);
     }
 
-    // Every setter below records itself as a Binding; generated from java.sql.PreparedStatement.
+    // Every setter below records itself as a Binding; generated from java.sql.PreparedStatement. Streams pgjdbc
+    // reads at set time are read into memory here (Binding.bytesNow/chars); only length-bounded binary
+    // streams, which pgjdbc reads at execute, pass through unread unless they must be sent twice.
     @Override public void setNull(int parameterIndex, int sqlType) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setNull(i, sqlType)); }
     @Override public void setBoolean(int parameterIndex, boolean x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setBoolean(i, x)); }
     @Override public void setByte(int parameterIndex, byte x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setByte(i, x)); }
@@ -245,11 +251,16 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     @Override public void setDate(int parameterIndex, java.sql.Date x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setDate(i, x)); }
     @Override public void setTime(int parameterIndex, java.sql.Time x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setTime(i, x)); }
     @Override public void setTimestamp(int parameterIndex, java.sql.Timestamp x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setTimestamp(i, x)); }
-    @Override public void setAsciiStream(int parameterIndex, InputStream x, int length) throws SQLException { bind(parameterIndex, Binding.bytes(x, length, (ps, i, in) -> ps.setAsciiStream(i, in, length))); }
-    @Deprecated @Override public void setUnicodeStream(int parameterIndex, InputStream x, int length) throws SQLException { bind(parameterIndex, Binding.bytes(x, length, (ps, i, in) -> ps.setUnicodeStream(i, in, length))); }
+    @Override public void setAsciiStream(int parameterIndex, InputStream x, int length) throws SQLException { bind(parameterIndex, Binding.bytesNow(x, length, (ps, i, in) -> ps.setAsciiStream(i, in, length))); }
+    @Deprecated @Override public void setUnicodeStream(int parameterIndex, InputStream x, int length) throws SQLException { bind(parameterIndex, Binding.bytesNow(x, length, (ps, i, in) -> ps.setUnicodeStream(i, in, length))); }
     @Override public void setBinaryStream(int parameterIndex, InputStream x, int length) throws SQLException { bind(parameterIndex, Binding.bytes(x, length, (ps, i, in) -> ps.setBinaryStream(i, in, length))); }
     @Override public void setObject(int parameterIndex, Object x, int targetSqlType) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setObject(i, x, targetSqlType)); }
-    @Override public void setObject(int parameterIndex, Object x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setObject(i, x)); }
+    @Override public void setObject(int parameterIndex, Object x) throws SQLException {
+        // pgjdbc takes streams here too; they must be bound as streams to be sent twice or replayed.
+        if (x instanceof InputStream) bind(parameterIndex, Binding.bytesNow((InputStream) x, -1, (ps, i, in) -> ps.setObject(i, in)));
+        else if (x instanceof Reader) bind(parameterIndex, Binding.chars((Reader) x, -1, (ps, i, r) -> ps.setObject(i, r)));
+        else bind(parameterIndex, (ps, i) -> ps.setObject(i, x));
+    }
     @Override public void setCharacterStream(int parameterIndex, Reader reader, int length) throws SQLException { bind(parameterIndex, Binding.chars(reader, length, (ps, i, r) -> ps.setCharacterStream(i, r, length))); }
     @Override public void setRef(int parameterIndex, Ref x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setRef(i, x)); }
     @Override public void setBlob(int parameterIndex, Blob x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setBlob(i, x)); }
@@ -265,19 +276,19 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     @Override public void setNCharacterStream(int parameterIndex, Reader value, long length) throws SQLException { bind(parameterIndex, Binding.chars(value, length, (ps, i, r) -> ps.setNCharacterStream(i, r, length))); }
     @Override public void setNClob(int parameterIndex, NClob value) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setNClob(i, value)); }
     @Override public void setClob(int parameterIndex, Reader reader, long length) throws SQLException { bind(parameterIndex, Binding.chars(reader, length, (ps, i, r) -> ps.setClob(i, r, length))); }
-    @Override public void setBlob(int parameterIndex, InputStream inputStream, long length) throws SQLException { bind(parameterIndex, Binding.bytes(inputStream, length, (ps, i, in) -> ps.setBlob(i, in, length))); }
+    @Override public void setBlob(int parameterIndex, InputStream inputStream, long length) throws SQLException { bind(parameterIndex, Binding.bytesNow(inputStream, length, (ps, i, in) -> ps.setBlob(i, in, length))); }
     @Override public void setNClob(int parameterIndex, Reader reader, long length) throws SQLException { bind(parameterIndex, Binding.chars(reader, length, (ps, i, r) -> ps.setNClob(i, r, length))); }
     @Override public void setSQLXML(int parameterIndex, SQLXML xmlObject) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setSQLXML(i, xmlObject)); }
     @Override public void setObject(int parameterIndex, Object x, int targetSqlType, int scaleOrLength) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setObject(i, x, targetSqlType, scaleOrLength)); }
-    @Override public void setAsciiStream(int parameterIndex, InputStream x, long length) throws SQLException { bind(parameterIndex, Binding.bytes(x, length, (ps, i, in) -> ps.setAsciiStream(i, in, length))); }
+    @Override public void setAsciiStream(int parameterIndex, InputStream x, long length) throws SQLException { bind(parameterIndex, Binding.bytesNow(x, length, (ps, i, in) -> ps.setAsciiStream(i, in, length))); }
     @Override public void setBinaryStream(int parameterIndex, InputStream x, long length) throws SQLException { bind(parameterIndex, Binding.bytes(x, length, (ps, i, in) -> ps.setBinaryStream(i, in, length))); }
     @Override public void setCharacterStream(int parameterIndex, Reader reader, long length) throws SQLException { bind(parameterIndex, Binding.chars(reader, length, (ps, i, r) -> ps.setCharacterStream(i, r, length))); }
-    @Override public void setAsciiStream(int parameterIndex, InputStream x) throws SQLException { bind(parameterIndex, Binding.bytes(x, -1, (ps, i, in) -> ps.setAsciiStream(i, in))); }
-    @Override public void setBinaryStream(int parameterIndex, InputStream x) throws SQLException { bind(parameterIndex, Binding.bytes(x, -1, (ps, i, in) -> ps.setBinaryStream(i, in))); }
+    @Override public void setAsciiStream(int parameterIndex, InputStream x) throws SQLException { bind(parameterIndex, Binding.bytesNow(x, -1, (ps, i, in) -> ps.setAsciiStream(i, in))); }
+    @Override public void setBinaryStream(int parameterIndex, InputStream x) throws SQLException { bind(parameterIndex, Binding.bytesNow(x, -1, (ps, i, in) -> ps.setBinaryStream(i, in))); }
     @Override public void setCharacterStream(int parameterIndex, Reader reader) throws SQLException { bind(parameterIndex, Binding.chars(reader, -1, (ps, i, r) -> ps.setCharacterStream(i, r))); }
     @Override public void setNCharacterStream(int parameterIndex, Reader value) throws SQLException { bind(parameterIndex, Binding.chars(value, -1, (ps, i, r) -> ps.setNCharacterStream(i, r))); }
     @Override public void setClob(int parameterIndex, Reader reader) throws SQLException { bind(parameterIndex, Binding.chars(reader, -1, (ps, i, r) -> ps.setClob(i, r))); }
-    @Override public void setBlob(int parameterIndex, InputStream inputStream) throws SQLException { bind(parameterIndex, Binding.bytes(inputStream, -1, (ps, i, in) -> ps.setBlob(i, in))); }
+    @Override public void setBlob(int parameterIndex, InputStream inputStream) throws SQLException { bind(parameterIndex, Binding.bytesNow(inputStream, -1, (ps, i, in) -> ps.setBlob(i, in))); }
     @Override public void setNClob(int parameterIndex, Reader reader) throws SQLException { bind(parameterIndex, Binding.chars(reader, -1, (ps, i, r) -> ps.setNClob(i, r))); }
     @Override public void setObject(int parameterIndex, Object x, SQLType targetSqlType, int scaleOrLength) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setObject(i, x, targetSqlType, scaleOrLength)); }
     @Override public void setObject(int parameterIndex, Object x, SQLType targetSqlType) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setObject(i, x, targetSqlType)); }

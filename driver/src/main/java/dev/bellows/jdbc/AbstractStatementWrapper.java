@@ -205,6 +205,14 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
         delegate.close();
     }
 
+    /** pgjdbc closes a {@code closeOnCompletion} statement with its last result; forget it then as well. */
+    final void resultClosed() throws SQLException {
+        if (!closed && delegate.isClosed()) {
+            closed = true;
+            if (tracked) connection.forget(this);
+        }
+    }
+
     /** Closing from {@link ConnectionWrapper#close()}, which clears its own list. */
     final void closeByConnection() throws SQLException {
         if (closed) return;

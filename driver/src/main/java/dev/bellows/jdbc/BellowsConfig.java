@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.UnaryOperator;
@@ -169,9 +168,5 @@ final class BellowsConfig {
     static String applicationName(Properties pgProperties, Map<String, String> pgParameters) {
         String fromUrl = pgParameters.get(APPLICATION_NAME);
         return fromUrl != null ? fromUrl : pgProperties.getProperty(APPLICATION_NAME);
-    }
-
-    static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
     }
 }

@@ -45,7 +45,7 @@ public final class BellowsDriver implements Driver {
         if (!acceptsURL(url)) return null;
         Target t = target(url, info);
         Driver pg = pgDriver(t.pgUrl);
-        String user = t.pgProperties.getProperty("user", t.split.pgParameters().get("user"));
+        String user = t.split.pgParameters().getOrDefault("user", t.pgProperties.getProperty("user"));
         BellowsRuntime runtime = Runtimes.obtain(t.config, t.config.key(t.pgUrl, user),
             () -> pg.connect(t.pgUrl, t.pgProperties));
         Connection raw = pg.connect(t.pgUrl, t.pgProperties);

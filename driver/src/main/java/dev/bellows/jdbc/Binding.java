@@ -11,7 +11,8 @@ import java.sql.SQLException;
 /**
  * One recorded parameter setter call. Applying it to server parameter {@code index} repeats the call, so a
  * client parameter can feed several server parameters (dual writes) and be replayed on a statement
- * prepared again after a phase change.
+ * prepared again after a phase change. Streams can be read once, so those bound twice are read into
+ * memory first; see the factories for which are read when.
  */
 @FunctionalInterface
 interface Binding {
@@ -23,12 +24,32 @@ interface Binding {
         void set(PreparedStatement ps, int index, T stream) throws SQLException;
     }
 
+    /**
+     * A byte stream pgjdbc reads only at execute ({@code setBinaryStream} with a length): passed through
+     * untouched, so a statement prepared again before executing can be handed the same, still unread, stream.
+     */
     static Binding bytes(InputStream in, long length, StreamSetter<InputStream> setter) {
         return in == null ? (ps, i) -> setter.set(ps, i, null) : new Bytes(in, length, setter);
     }
 
-    static Binding chars(Reader in, long length, StreamSetter<Reader> setter) {
-        return in == null ? (ps, i) -> setter.set(ps, i, null) : new Chars(in, length, setter);
+    /**
+     * A byte stream pgjdbc reads as soon as it is set (ASCII streams, {@code setBlob}, binary streams without
+     * a length): read into memory now, about what pgjdbc's own copy costs, so it can be replayed after a
+     * phase change.
+     */
+    static Binding bytesNow(InputStream in, long length, StreamSetter<InputStream> setter) throws SQLException {
+        if (in == null) return (ps, i) -> setter.set(ps, i, null);
+        Bytes b = new Bytes(in, length, setter);
+        b.buffer();
+        return b;
+    }
+
+    /** A character stream; pgjdbc reads every kind as soon as it is set, so this reads it into memory now. */
+    static Binding chars(Reader in, long length, StreamSetter<Reader> setter) throws SQLException {
+        if (in == null) return (ps, i) -> setter.set(ps, i, null);
+        Chars c = new Chars(in, length, setter);
+        c.buffer();
+        return c;
     }
 
     /** A binding whose value can be consumed only once until {@link #buffer()} reads it into memory. */

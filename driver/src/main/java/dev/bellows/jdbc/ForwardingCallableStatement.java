@@ -15,7 +15,10 @@ import java.sql.SQLType;
 import java.sql.SQLXML;
 import java.util.Calendar;
 
-/** Forwards every {@link CallableStatement} method to the wrapped statement; subclasses override what Bellows changes. */
+/**
+ * Forwards every {@link CallableStatement} method to the wrapped statement; subclasses override what Bellows
+ * changes. It extends the prepared statement layer so calls share its parameter recording and re-preparing.
+ */
 abstract class ForwardingCallableStatement<S extends CallableStatement> extends AbstractPreparedStatementWrapper<S> implements CallableStatement {
     ForwardingCallableStatement(ConnectionWrapper connection, S delegate, PrepareRequest<S> request, PrepareRequest.Prepared prepared) {
         super(connection, delegate, request, prepared);

@@ -18,7 +18,10 @@ import java.sql.SQLType;
 import java.sql.SQLXML;
 import java.util.Calendar;
 
-/** Forwards every {@link PreparedStatement} method to the wrapped statement; subclasses override what Bellows changes. */
+/**
+ * Forwards every {@link PreparedStatement} method to the wrapped statement; subclasses override what Bellows
+ * changes. It extends the plain statement layer so prepared statements share its rewriting and wrapping.
+ */
 abstract class ForwardingPreparedStatement<S extends PreparedStatement> extends AbstractStatementWrapper<S> implements PreparedStatement {
     ForwardingPreparedStatement(ConnectionWrapper connection, S delegate) {
         super(connection, delegate, true);

@@ -48,6 +48,11 @@ final class ResultSetWrapper extends ForwardingResultSet {
         return statement;
     }
 
+    @Override public void close() throws SQLException {
+        delegate.close();
+        if (statement instanceof AbstractStatementWrapper) ((AbstractStatementWrapper<?>) statement).resultClosed();
+    }
+
     @Override public ResultSetMetaData getMetaData() throws SQLException {
         ResultSetMetaData md = delegate.getMetaData();
         return md == null ? null : new ResultSetMetaDataWrapper(md, askedNames);
