@@ -55,6 +55,8 @@ class CorpusRobustnessTest {
     static void load() throws IOException {
         Path p = locateCorpus();
         if (p == null) {
+            String prop = System.getProperty("bellows.corpus");
+            if (prop != null && !prop.isBlank()) fail("robustness corpus not found at -Dbellows.corpus=" + prop);
             fail("robustness corpus not found: looked for " + CORPUS + " in " + Path.of("").toAbsolutePath()
                 + " and every directory above it (CI has shared/ beside the repository; see shared/corpus/README.md)."
                 + " Set -Dbellows.corpus=/path/to/pg-regress-16.jsonl to point at it.");

@@ -84,7 +84,7 @@ class PathologicalInputTest {
         in.add(new Input("IN list of 9,000 strings (within limits)",
             inList(9_000, i -> i == 0 ? "'" + SECRET + "'" : "'v" + i + "'"), false, true));
         in.add(new Input("4,900 ORs on the managed column (within limits)", orChain(4_900), false, true));
-        in.add(new Input("4,900 ANDs of parenthesised ORs (within limits)", andOr(2_400), false, true));
+        in.add(new Input("2,400 parenthesised comparisons joined by AND and OR (within limits)", andOr(2_400), false, true));
 
         // a long chain of ORs
         in.add(new Input("5,000 ORs on the managed column", orChain(5_000), true));
