@@ -25,40 +25,42 @@ final class Managed {
         }
     }
 
+    private static final boolean[] PART = new boolean[128];
+    private static final char[] LOWER = new char[128];
+
+    static {
+        for (char c = 0; c < 128; c++) {
+            PART[c] = SqlLexer.isIdentPart(c);
+            LOWER[c] = c >= 'A' && c <= 'Z' ? (char) (c + 32) : c;
+        }
+    }
+
     final Map<String, List<M>> byTable = new HashMap<>();
     final Set<String> names = new HashSet<>();       // every from and to
     final Set<String> mentionable = new HashSet<>(); // names plus managed table names: what makes a statement worth a look
-    final char[][] lowerNames;
-    private final long[] firstChars = new long[2];
+    private final char[][][] byFirst = new char[128][][]; // lower-case mentionable names by first character
     private final boolean nonAscii;
 
     Managed(RuleSet rules) {
         Set<String> lower = new HashSet<>();
-        boolean na = false;
         for (Migration m : rules.migrations()) {
             byTable.computeIfAbsent(m.qualifiedTable(), k -> new ArrayList<>()).add(new M(m));
             names.add(m.from());
             names.add(m.to());
             for (String n : new String[] {m.from(), m.to(), m.table()}) {
                 mentionable.add(n);
-                String l = n.toLowerCase(Locale.ROOT);
-                lower.add(l);
-                char c = l.charAt(0);
-                if (c >= 128) na = true;
-                else {
-                    mark(c);
-                    mark(Character.toUpperCase(c));
-                }
+                lower.add(n.toLowerCase(Locale.ROOT));
             }
         }
-        lowerNames = new char[lower.size()][];
-        int i = 0;
-        for (String l : lower) lowerNames[i++] = l.toCharArray();
+        boolean na = false;
+        Map<Character, List<char[]>> buckets = new HashMap<>();
+        for (String l : lower) {
+            char c = l.charAt(0);
+            if (c >= 128 || !SqlLexer.isIdentStart(c)) na = true;
+            else buckets.computeIfAbsent(c, k -> new ArrayList<>()).add(l.toCharArray());
+        }
+        buckets.forEach((c, l) -> byFirst[c] = l.toArray(new char[0][]));
         nonAscii = na;
-    }
-
-    private void mark(char c) {
-        firstChars[c >> 6] |= 1L << (c & 63);
     }
 
     List<M> table(String schema, String table) {
@@ -67,28 +69,44 @@ final class Managed {
 
     boolean isEmpty() { return names.isEmpty(); }
 
-    /** Whether {@code sql} contains any managed name, ignoring case: the no-parse fast path. */
+    /**
+     * Whether some word of {@code sql} is a managed name, ignoring case: the no-parse fast path. Only word
+     * starts are looked at and only whole words count; a hit inside a string or comment is settled later by
+     * the lexer.
+     */
     boolean mentioned(String sql) {
         if (nonAscii) return true;
         int n = sql.length();
+        boolean inWord = false;
         for (int i = 0; i < n; i++) {
             char c = sql.charAt(i);
-            if (c < 128 && (firstChars[c >> 6] & (1L << (c & 63))) != 0 && matchesAt(sql, i)) return true;
+            if (c >= 128) {
+                inWord = true;
+                continue;
+            }
+            boolean part = PART[c];
+            if (part && !inWord) {
+                char[][] cands = byFirst[LOWER[c]];
+                if (cands != null && matchesAt(sql, i, cands)) return true;
+            }
+            inWord = part;
         }
         return false;
     }
 
-    private boolean matchesAt(String sql, int i) {
-        char first = Character.toLowerCase(sql.charAt(i));
-        for (char[] name : lowerNames) {
-            if (name[0] != first || i + name.length > sql.length()) continue;
-            int k = 1;
-            while (k < name.length) {
+    private static boolean matchesAt(String sql, int i, char[][] cands) {
+        int n = sql.length();
+        outer:
+        for (char[] name : cands) {
+            int end = i + name.length;
+            if (end > n) continue;
+            for (int k = 1; k < name.length; k++) {
                 char c = sql.charAt(i + k);
-                if (c != name[k] && Character.toLowerCase(c) != name[k]) break;
-                k++;
+                if ((c < 128 ? LOWER[c] : c) != name[k]) continue outer;
             }
-            if (k == name.length) return true;
+            if (end == n) return true;
+            char next = sql.charAt(end);
+            if (next < 128 && !PART[next]) return true;
         }
         return false;
     }

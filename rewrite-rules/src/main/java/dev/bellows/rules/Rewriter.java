@@ -72,7 +72,10 @@ public final class Rewriter {
                 if (a.templateUnparsable && tpl.slotPos.length > 0) {
                     // typed literals (DATE '...', INTERVAL '...') do not parse as '?': analyse the text itself
                     Template verbatim = Template.of(sql, managed.mentionable, options.maxTokens, false);
-                    return Analysis.run(verbatim, managed, catalog, options).instantiate(sql, verbatim);
+                    Analysis v = Analysis.run(verbatim, managed, catalog, options);
+                    if (v.parts != null || !v.templateUnparsable) return v.instantiate(sql, verbatim);
+                    // neither parses: every literal variant will be passed through the same way, so remember that
+                    a = v;
                 }
                 templates.put(tpl.text, a);
             }

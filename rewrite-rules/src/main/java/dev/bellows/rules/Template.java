@@ -101,9 +101,12 @@ final class Template {
 
     /** {@code (?, ?, ?)} → {@code (?, ...)} so that IN lists of any length share a fingerprint. */
     static String collapseLists(String fp) {
-        if (fp.indexOf("?, ?") < 0) return fp;
-        return fp.replaceAll("\\?(, \\?)+", "?, ...");
+        if (fp.indexOf("?, ?") >= 0) fp = fp.replaceAll("\\?(, \\?)+", "?, ...");
+        return fp.length() <= MAX_FINGERPRINT ? fp : fp.substring(0, MAX_FINGERPRINT) + " …";
     }
+
+    /** Fingerprints are keys in usage tables: a pathological statement must not make a huge one. */
+    static final int MAX_FINGERPRINT = 2048;
 
     /** The client-parameter ordinal (1-based) of a '?' at template position {@code pos}, or 0 if it is a slot. */
     int paramOrdinal(int pos) {
