@@ -66,7 +66,7 @@ public final class Rewriter {
             if (tpl == null) return Analysis.scanOnly(sql, managed, "statement of more than " + options.maxTokens + " tokens");
             if (!tpl.mentions) return Rewrite.unchanged(sql);
             if (tpl.unterminated) return Analysis.scanOnly(sql, managed, "unterminated quote or comment");
-            Analysis a = templates.getIfPresent(tpl.text);
+            Analysis a = templates.getIfPresent(tpl.key);
             if (a == null) {
                 a = Analysis.run(tpl, managed, catalog, options);
                 if (a.templateUnparsable && tpl.slotPos.length > 0) {
@@ -77,7 +77,7 @@ public final class Rewriter {
                     // neither parses: every literal variant will be passed through the same way, so remember that
                     a = v;
                 }
-                templates.put(tpl.text, a);
+                templates.put(tpl.key, a);
             }
             return a.instantiate(sql, tpl);
         } catch (RuntimeException | StackOverflowError e) {

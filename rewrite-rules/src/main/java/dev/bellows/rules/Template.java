@@ -12,6 +12,7 @@ final class Template {
     static final String COMMENT_MARK = "/**/";
 
     final String text;            // the template SQL
+    final String key;             // the cache key: the text plus which '?' are the application's parameters
     final int[] slotPos;          // template positions of literal/comment placeholders, ascending
     final String[] slotText;      // the original text of each slot
     final int[] paramPos;         // template positions of real JDBC '?' parameters, ascending
@@ -22,6 +23,11 @@ final class Template {
     private Template(String text, int[] slotPos, String[] slotText, int[] paramPos, String fingerprint, boolean mentions,
                      boolean unterminated) {
         this.unterminated = unterminated;
+        // literals and parameters both read '?' in the text: without the positions, `a = 'x'` and `a = ?`
+        // would share one analysis and one parameter plan
+        StringBuilder k = new StringBuilder(text.length() + 4 * paramPos.length + 1).append(text).append('\0');
+        for (int p : paramPos) k.append(p).append(',');
+        this.key = k.toString();
         this.text = text;
         this.slotPos = slotPos;
         this.slotText = slotText;

@@ -25,6 +25,21 @@ class RewriterCacheTest {
     }
 
     @Test
+    void literalsAndParametersInTheSamePlacesDoNotShareAnAnalysis() {
+        Rewrite lit = rw.rewrite("UPDATE leads SET user_email = 'lit@x' WHERE id = 1");
+        assertEquals("UPDATE leads SET user_email = 'lit@x', contact_email = 'lit@x' WHERE id = 1", lit.sql());
+        assertEquals(null, lit.params());
+        Rewrite par = rw.rewrite("UPDATE leads SET user_email = ? WHERE id = ?");
+        assertEquals("UPDATE leads SET user_email = ?, contact_email = ? WHERE id = ?", par.sql());
+        assertEquals("[1, 1, 2]", String.valueOf(par.params()));
+        Rewrite mixed = rw.rewrite("INSERT INTO leads (name, user_email, id) VALUES (?, ?, 5)");
+        assertEquals("[1, 2, 2]", String.valueOf(mixed.params()));
+        Rewrite other = rw.rewrite("INSERT INTO leads (name, user_email, id) VALUES ('n', ?, ?)");
+        assertEquals("INSERT INTO leads (name, user_email, id, contact_email) VALUES ('n', ?, ?, ?)", other.sql());
+        assertEquals("[1, 2, 1]", String.valueOf(other.params()));
+    }
+
+    @Test
     void equalStringsHitTheExactCache() {
         String a = "SELECT user_email FROM leads WHERE id = ?";
         String b = new String(a.toCharArray());
