@@ -13,6 +13,14 @@ import picocli.CommandLine.Command;
     description = "Zero-downtime column renames and type changes for PostgreSQL.",
     subcommands = {
         CommandLine.HelpCommand.class,
+        FlagsCommand.class,
+        PlanCommand.class,
+        BackfillCommand.class,
+        CheckCommand.class,
+        InitCommand.class,
+        StatusCommand.class,
+        ReportCommand.class,
+        GateCommand.class,
     })
 public final class BellowsCli implements Callable<Integer> {
     /** Exit code for errors: bad arguments, unreachable database, unknown migration. */

@@ -24,18 +24,36 @@ final class BellowsConfig {
     static final String CACHE_SIZE = "bellows.cacheSize";
     /** The application name reported with usage facts; defaults to pgjdbc's ApplicationName, else "unknown". */
     static final String APP_NAME = "bellows.appName";
-    static final List<String> KEYS = List.of(RULES, CACHE_SIZE, APP_NAME);
+    /** How often the {@code bellows.flags} table is read besides notifications ({@code 5s}; {@code off}: no database flags). */
+    static final String FLAGS_POLL = "bellows.flags.poll";
+    /** How often a rules file given as a path is checked for changes ({@code 2s}; {@code off}: not watched). */
+    static final String RULES_POLL = "bellows.rules.poll";
+    /** Where usage goes: {@code db} (default), {@code file:<path>}, {@code log} or {@code off}. See {@link dev.bellows.usage.UsageSettings}. */
+    static final String USAGE = "bellows.usage";
+    /** How often recorded usage is written ({@code 10s}). */
+    static final String USAGE_FLUSH_INTERVAL = "bellows.usage.flushInterval";
+    /** Distinct statement fingerprints kept in memory (10000). */
+    static final String USAGE_MAX_FINGERPRINTS = "bellows.usage.maxFingerprints";
+    static final List<String> KEYS = List.of(RULES, CACHE_SIZE, APP_NAME, FLAGS_POLL, RULES_POLL, USAGE, USAGE_FLUSH_INTERVAL,
+        USAGE_MAX_FINGERPRINTS);
     static final String URL_PREFIX = "jdbc:bellows:postgresql:";
     static final String APPLICATION_NAME = "ApplicationName";
 
     final String rules;
     final int cacheSize;
     final String appName;
+    /** Milliseconds; 0 is off. See {@link dev.bellows.flags.FlagWatcher}. */
+    final long flagsPollMillis;
+    final long rulesPollMillis;
+    /** Usage recording ({@code bellows.usage*}); set by {@link #resolve}. */
+    dev.bellows.usage.UsageSettings usage = dev.bellows.usage.UsageSettings.defaults();
 
-    private BellowsConfig(String rules, int cacheSize, String appName) {
+    private BellowsConfig(String rules, int cacheSize, String appName, long flagsPollMillis, long rulesPollMillis) {
         this.rules = rules;
         this.cacheSize = cacheSize;
         this.appName = appName;
+        this.flagsPollMillis = flagsPollMillis;
+        this.rulesPollMillis = rulesPollMillis;
     }
 
     /** Settings from explicit values with system property and environment fallbacks. */
@@ -66,7 +84,28 @@ final class BellowsConfig {
             }
         }
         if (app == null) app = defaultAppName == null || defaultAppName.isBlank() ? "unknown" : defaultAppName;
-        return new BellowsConfig(rules, cacheSize, app);
+        long flagsPoll = interval(FLAGS_POLL, lookup(FLAGS_POLL, explicit, systemProperties, environment),
+            dev.bellows.flags.FlagWatcher.DEFAULT_FLAGS_POLL_MILLIS);
+        long rulesPoll = interval(RULES_POLL, lookup(RULES_POLL, explicit, systemProperties, environment),
+            dev.bellows.flags.FlagWatcher.DEFAULT_RULES_POLL_MILLIS);
+        BellowsConfig config = new BellowsConfig(rules, cacheSize, app, flagsPoll, rulesPoll);
+        try {
+            config.usage = dev.bellows.usage.UsageSettings.parse(lookup(USAGE, explicit, systemProperties, environment),
+                lookup(USAGE_FLUSH_INTERVAL, explicit, systemProperties, environment),
+                lookup(USAGE_MAX_FINGERPRINTS, explicit, systemProperties, environment));
+        } catch (IllegalArgumentException e) {
+            throw Errors.config(e.getMessage(), e);
+        }
+        return config;
+    }
+
+    private static long interval(String key, String value, long defaultMillis) throws SQLException {
+        if (value == null) return defaultMillis;
+        try {
+            return dev.bellows.flags.Interval.parseMillis(key, value);
+        } catch (IllegalArgumentException e) {
+            throw Errors.config(e.getMessage(), e);
+        }
     }
 
     private static String lookup(String key, Map<String, String> explicit, UnaryOperator<String> systemProperties,

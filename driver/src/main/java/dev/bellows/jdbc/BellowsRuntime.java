@@ -33,6 +33,8 @@ public final class BellowsRuntime {
     // Serialises catalog reads so an older read can never overwrite a newer one.
     private final Object catalogLock = new Object();
     private volatile UsageSink sink = UsageSink.NONE;
+    // Built-in usage recording (bellows.usage); null when off or not started. Independent of setUsageSink.
+    private volatile dev.bellows.usage.UsageRecorder recorder;
 
     /** Opens a pgjdbc connection of this configuration, for catalog reads outside application connections. */
     @FunctionalInterface
@@ -82,9 +84,29 @@ public final class BellowsRuntime {
     /** The configuration's {@code bellows.appName}. */
     public String appName() { return appName; }
 
-    /** Where usage facts go; {@link UsageSink#NONE} by default. */
+    /**
+     * An additional receiver of usage facts; {@link UsageSink#NONE} by default. Bellows' own recording
+     * ({@code bellows.usage}, see {@link #usageRecorder()}) goes on regardless.
+     */
     public void setUsageSink(UsageSink sink) {
         this.sink = Objects.requireNonNull(sink, "sink");
+    }
+
+    /** Starts this configuration's usage recorder (once, when the runtime is registered). */
+    synchronized void startUsage(dev.bellows.usage.UsageSettings settings) {
+        if (recorder == null) recorder = dev.bellows.usage.UsageRecorder.create(appName, settings, this::rules, source::open);
+    }
+
+    /** This configuration's usage recorder, or null when {@code bellows.usage=off}. */
+    public dev.bellows.usage.UsageRecorder usageRecorder() { return recorder; }
+
+    /**
+     * Writes the usage recorded so far and marks this instance stopped, for an orderly shutdown (a JVM shutdown
+     * hook does the same at exit). Statements run afterwards still work and are recorded again.
+     */
+    public void close() {
+        dev.bellows.usage.UsageRecorder r = recorder;
+        if (r != null) r.close();
     }
 
     /** Moves one migration to another phase; statements pick it up at their next execute. */
@@ -168,6 +190,8 @@ public final class BellowsRuntime {
     void record(Rewrite rewrite) {
         List<UsageFact> facts = rewrite.facts();
         if (facts.isEmpty()) return;
+        dev.bellows.usage.UsageRecorder r = recorder;
+        if (r != null) r.record(appName, facts); // never throws
         try {
             sink.record(appName, facts);
         } catch (RuntimeException e) {

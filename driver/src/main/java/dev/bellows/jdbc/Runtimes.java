@@ -28,7 +28,12 @@ final class Runtimes {
         BellowsRuntime existing = RUNTIMES.get(key);
         if (existing != null) return existing;
         BellowsRuntime created = new BellowsRuntime(loadRules(config.rules), config.appName, config.options(), source);
+        // Flags and phase overrides apply before anyone can use the runtime; a runtime that loses the race is dropped.
+        dev.bellows.flags.FlagWatcher watcher = dev.bellows.flags.FlagWatcher.start(created, config.rules,
+            config.flagsPollMillis, config.rulesPollMillis, source::open);
         existing = RUNTIMES.putIfAbsent(key, created);
+        if (existing != null && watcher != null) watcher.close();
+        if (existing == null) created.startUsage(config.usage);
         return existing != null ? existing : created;
     }
 

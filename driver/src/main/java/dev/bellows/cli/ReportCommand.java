@@ -1,0 +1,73 @@
+package dev.bellows.cli;
+
+import dev.bellows.usage.Durations;
+import dev.bellows.usage.Fleet;
+import dev.bellows.usage.Report;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code bellows report}: residual usage per deprecated column. */
+@Command(name = "report", mixinStandardHelpOptions = true,
+    description = {"Residual usage per deprecated column, as recorded by every instance: counts by kind (read, write)"
+        + " and treatment (rewritten, passed_through, unanalysed), last use, and the top statements with the"
+        + " applications and call sites that run them.",
+        "Exit codes: 0 done, 2 error (bad URL, unknown migration, bad option)."})
+public final class ReportCommand implements Callable<Integer> {
+    @Spec CommandLine.Model.CommandSpec spec;
+    @Mixin UsageDatabase db;
+
+    @Option(names = "--migration", paramLabel = "ID", description = "Only this migration.")
+    String migration;
+
+    @Option(names = "--since", paramLabel = "DURATION",
+        description = "Only statements used within this long, e.g. 7d, 12h (default: all time). Counts are totals since first seen.")
+    String since;
+
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
+        description = "table, json or markdown (default: ${DEFAULT-VALUE}). The JSON is stable; see docs/cli.md.")
+    String format;
+
+    @Option(names = "--top", paramLabel = "N", defaultValue = "10", description = "Statements per column (default: ${DEFAULT-VALUE}).")
+    int top;
+
+    @Override public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            String f = format.toLowerCase(java.util.Locale.ROOT);
+            if (!f.equals("table") && !f.equals("json") && !f.equals("markdown") && !f.equals("md")) {
+                throw new IllegalArgumentException("--format must be table, json or markdown, got '" + format + "'");
+            }
+            if (top < 0) throw new IllegalArgumentException("--top must not be negative");
+            Duration d = since == null ? null : Durations.parse(since);
+            try (Connection c = db.open("report")) {
+                if (migration != null && Fleet.known(c, null).get(migration) == null
+                    && Fleet.usage(c, migration, null).isEmpty()) {
+                    err.println("bellows report: unknown migration id '" + migration + "' (no instance has reported it)");
+                    err.flush();
+                    return BellowsCli.ERROR;
+                }
+                Report r = Report.build(c, migration, d, top);
+                out.print(switch (f) {
+                    case "json" -> r.json() + "\n";
+                    case "markdown", "md" -> r.markdown();
+                    default -> r.table();
+                });
+                out.flush();
+                return 0;
+            }
+        } catch (IllegalArgumentException | SQLException e) {
+            err.println("bellows report: " + e.getMessage());
+            err.flush();
+            return BellowsCli.ERROR;
+        }
+    }
+}

@@ -1,0 +1,187 @@
+package dev.bellows.flags;
+
+import dev.bellows.rules.Migration;
+import dev.bellows.rules.Phase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One checked flag change, as {@code bellows flags set} makes it. Without {@code force}, unsafe moves are
+ * refused:
+ * <ul>
+ *   <li>skipping a phase in either direction ({@code off → switch}, {@code contract → expand}): every step
+ *       has to be followed by the fleet, and the step back from {@code switch} copies data back;</li>
+ *   <li>any phase but {@code off} while the new column does not exist;</li>
+ *   <li>to {@code contract} while {@code bellows gate ID} fails (see {@link Gate});</li>
+ *   <li>back from {@code contract} once the old column is gone.</li>
+ * </ul>
+ * A move back out of {@code switch} or {@code contract} copies the new column into the old one for the rows
+ * where they differ ({@code UPDATE ... SET old = down(new) WHERE new IS NOT NULL AND old IS DISTINCT FROM
+ * down(new)}), in the same transaction as the flag, so rows written in {@code contract} (which writes the new
+ * column only) keep their values when the old column is read again. The flag row, a history row and a
+ * {@code NOTIFY} are written in one transaction.
+ */
+public final class FlagChange {
+    private FlagChange() {
+    }
+
+    /** {@code bellows gate ID}: 0 when it holds; anything else refuses a move to {@code contract}. */
+    @FunctionalInterface
+    public interface Gate {
+        /** What {@link #check} returns when there is no gate to run. */
+        int UNAVAILABLE = -1;
+
+        int check(String migrationId);
+    }
+
+    public enum Outcome { CHANGED, UNCHANGED, REFUSED }
+
+    /**
+     * What happened. {@code from} is the flag's phase before, or the rules file's when there was no flag;
+     * {@code notes} explain refusals, forced checks and copies back; {@code rowsCopiedBack} counts rows whose
+     * old column was brought back in line.
+     */
+    public record Result(Outcome outcome, Phase from, boolean fromFlag, Phase to, List<String> notes, long rowsCopiedBack) {
+    }
+
+    /** The flag changed between the checks and the write; nothing was written. */
+    public static final class ConcurrentChangeException extends SQLException {
+        private static final long serialVersionUID = 1L;
+
+        ConcurrentChangeException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Moves {@code migration}'s flag to {@code to}. Creates the flag tables when missing. Returns REFUSED with
+     * the reasons and writes nothing when a check fails and {@code force} is false.
+     */
+    public static Result set(Connection c, Migration migration, Phase to, String reason, boolean force,
+                             FlagStore.Actor actor, Gate gate) throws SQLException {
+        Objects.requireNonNull(migration, "migration");
+        Objects.requireNonNull(to, "to");
+        String id = migration.id();
+        FlagStore.ensureSchema(c);
+        c.setAutoCommit(true);
+        FlagStore.Flag flag = FlagStore.get(c, id);
+        Phase from = flag != null ? flag.phase() : migration.phase();
+        if (flag != null && flag.phase() == to) {
+            return new Result(Outcome.UNCHANGED, from, true, to, List.of(id + " is already " + to.label()), 0);
+        }
+        boolean oldExists = columnExists(c, migration.schema(), migration.table(), migration.from());
+        boolean newExists = columnExists(c, migration.schema(), migration.table(), migration.to());
+        List<String> problems = new ArrayList<>();
+        if (Math.abs(to.ordinal() - from.ordinal()) > 1) {
+            problems.add("moving " + id + " from " + from.label() + " to " + to.label() + " skips "
+                + skipped(from, to) + "; move one phase at a time (the fleet follows each step, and each step"
+                + " back keeps the old column in line)");
+        }
+        if (to != Phase.OFF && !newExists) {
+            problems.add("the new column " + column(migration, migration.to()) + " does not exist; add it"
+                + " (bellows plan " + id + ") before moving to " + to.label());
+        }
+        if (from == Phase.CONTRACT && to.ordinal() < Phase.CONTRACT.ordinal() && !oldExists) {
+            problems.add("the old column " + column(migration, migration.from()) + " is gone; in " + to.label()
+                + " statements would " + (to == Phase.SWITCH ? "write" : "read and write") + " it. Add it back"
+                + " and fill it before moving back from contract");
+        }
+        if (to == Phase.CONTRACT && from != Phase.CONTRACT && !force && problems.isEmpty()) {
+            int code = gate.check(id);
+            if (code == Gate.UNAVAILABLE) {
+                problems.add("bellows gate is not available in this build, so nothing shows that the old column is"
+                    + " no longer used; contract stops writing it");
+            } else if (code == 1) {
+                problems.add("bellows gate " + id + " does not hold (exit 1); contract would stop"
+                    + " writing the old column while something still uses it");
+            } else if (code != 0) {
+                problems.add("bellows gate " + id + " could not be evaluated (exit " + code + "), so nothing shows"
+                    + " that the old column is no longer used");
+            }
+        }
+        List<String> notes = new ArrayList<>();
+        if (!problems.isEmpty()) {
+            if (!force) return new Result(Outcome.REFUSED, from, flag != null, to, problems, 0);
+            for (String p : problems) notes.add("forced: " + p);
+        }
+        if (force && to == Phase.CONTRACT && from != Phase.CONTRACT) {
+            notes.add("forced: bellows gate " + id + " was not checked");
+        }
+
+        boolean copyBack = from.ordinal() >= Phase.SWITCH.ordinal() && to.ordinal() < from.ordinal()
+            && oldExists && newExists;
+        long copied = 0;
+        c.setAutoCommit(false);
+        try {
+            FlagStore.lock(c, id);
+            FlagStore.Flag now = FlagStore.get(c, id);
+            Phase fromNow = now != null ? now.phase() : migration.phase();
+            if (fromNow != from || (now == null) != (flag == null)) {
+                throw new ConcurrentChangeException("the flag of " + id + " changed to " + fromNow.label()
+                    + " while this change was being checked" + (now == null ? "" : " (by " + now.updatedBy() + ")")
+                    + "; nothing was written, run the command again");
+            }
+            FlagStore.write(c, id, from, to, actor, reason, force);
+            if (copyBack) copied = copyBack(c, migration);
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            try {
+                c.rollback();
+            } catch (SQLException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+        if (copyBack) {
+            notes.add("copied " + copied + " row" + (copied == 1 ? "" : "s") + " of " + column(migration, migration.to())
+                + " back into " + migration.from() + " (rows written while only the new column was written)");
+        }
+        return new Result(Outcome.CHANGED, from, flag != null, to, notes, copied);
+    }
+
+    private static String skipped(Phase from, Phase to) {
+        List<String> s = new ArrayList<>();
+        int step = to.ordinal() > from.ordinal() ? 1 : -1;
+        for (int i = from.ordinal() + step; i != to.ordinal(); i += step) s.add(Phase.values()[i].label());
+        return String.join(" and ", s);
+    }
+
+    /** Brings the old column in line with the new one where the new one has a value. */
+    static long copyBack(Connection c, Migration m) throws SQLException {
+        String down = m.down() != null ? "(" + m.down() + ")" : quote(m.to());
+        String sql = "UPDATE " + quote(m.schema()) + "." + quote(m.table()) + " SET " + quote(m.from()) + " = " + down
+            + " WHERE " + quote(m.to()) + " IS NOT NULL AND " + quote(m.from()) + " IS DISTINCT FROM " + down;
+        try (Statement s = c.createStatement()) {
+            return s.executeLargeUpdate(sql);
+        }
+    }
+
+    /** Whether {@code schema.table.column} exists (catalog names). */
+    public static boolean columnExists(Connection c, String schema, String table, String column) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.columns"
+            + " WHERE table_schema = ? AND table_name = ? AND column_name = ?")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            ps.setString(3, column);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private static String column(Migration m, String column) {
+        return m.qualifiedTable() + "." + column;
+    }
+
+    static String quote(String identifier) {
+        return "\"" + identifier.replace("\"", "\"\"") + "\"";
+    }
+}
