@@ -24,6 +24,7 @@ public final class UsageFact {
     private final Kind kind;
     private final Treatment treatment;
     private final String fingerprint;
+    private final int hash; // facts are map keys on every execution: hash once
 
     public UsageFact(String migrationId, String column, Kind kind, Treatment treatment, String fingerprint) {
         this.migrationId = Objects.requireNonNull(migrationId);
@@ -31,6 +32,7 @@ public final class UsageFact {
         this.kind = Objects.requireNonNull(kind);
         this.treatment = Objects.requireNonNull(treatment);
         this.fingerprint = Objects.requireNonNull(fingerprint);
+        this.hash = Objects.hash(migrationId, column, kind, treatment, fingerprint);
     }
 
     public String migrationId() { return migrationId; }
@@ -44,11 +46,11 @@ public final class UsageFact {
     @Override public boolean equals(Object o) {
         if (!(o instanceof UsageFact)) return false;
         UsageFact f = (UsageFact) o;
-        return migrationId.equals(f.migrationId) && column.equals(f.column) && kind == f.kind
+        return hash == f.hash && migrationId.equals(f.migrationId) && column.equals(f.column) && kind == f.kind
             && treatment == f.treatment && fingerprint.equals(f.fingerprint);
     }
 
-    @Override public int hashCode() { return Objects.hash(migrationId, column, kind, treatment, fingerprint); }
+    @Override public int hashCode() { return hash; }
 
     @Override public String toString() {
         return migrationId + ":" + kind.name().toLowerCase(java.util.Locale.ROOT) + ":" + treatment.label();
