@@ -348,19 +348,9 @@ public final class Demo {
         return i;
     }
 
-    /**
-     * {@code BellowsRuntime.close()}: flushes the usage recorded and marks the instance stopped, so the gate does
-     * not count it as gone silent. Called reflectively so the demo also builds against a driver without usage
-     * recording (the adapters in {@link Steps} fall back the same way).
-     */
+    /** Flushes the usage recorded and marks the instance stopped, so the gate does not count it as gone silent. */
     private static void orderlyShutdown(BellowsRuntime runtime) {
-        try {
-            BellowsRuntime.class.getMethod("close").invoke(runtime);
-        } catch (NoSuchMethodException e) {
-            // no usage recording in this build: nothing to flush
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("BellowsRuntime.close() failed", e);
-        }
+        runtime.close();
     }
 
     /** DDL as a migration tool runs it, outside Bellows; then the running instances re-read the catalog. */
