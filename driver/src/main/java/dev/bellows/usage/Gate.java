@@ -114,8 +114,17 @@ public final class Gate {
         conditions.add(g.silence());
         conditions.add(g.usage());
         conditions.add(g.bypass());
-        conditions.add(g.backfill());
-        conditions.add(g.dependencies());
+        if (g.dropped) {
+            // After the drop the question is whether anything still misses the old column: the usage conditions
+            // answer that; there is nothing left to backfill and nothing can depend on a column that is gone.
+            conditions.add(g.moot("backfill", "the backfill is complete"));
+            conditions.add(g.moot("dependencies", "no view, rule, trigger, function, index, constraint or foreign key depends on "
+                + g.column()));
+            g.notes.add(g.column() + " has been dropped already: the gate judges the usage evidence only");
+        } else {
+            conditions.add(g.backfill());
+            conditions.add(g.dependencies());
+        }
         if (o.strict()) conditions.add(g.strict());
         g.phaseNotes();
         return new Result(m, g.now, g.from, o.window(), o.strict(), List.copyOf(conditions), List.copyOf(g.notes));
@@ -130,6 +139,11 @@ public final class Gate {
     }
 
     private int attnum;
+    private boolean dropped; // the old column is gone (contract done)
+
+    private Condition moot(String id, String title) {
+        return new Condition(id, title, Status.MET, List.of(column() + " no longer exists"));
+    }
 
     private void requireColumn() throws GateException, SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL,"
@@ -141,10 +155,7 @@ public final class Gate {
                 rs.next();
                 if (!rs.getBoolean(1)) throw new GateException("table " + m.qualifiedTable() + " of migration " + m.id() + " does not exist");
                 attnum = rs.getInt(2);
-                if (rs.wasNull()) {
-                    throw new GateException("column " + column() + " does not exist: it has been dropped already (or the"
-                        + " migration's definition is wrong)");
-                }
+                dropped = rs.wasNull();
             }
         }
         boolean to = false;

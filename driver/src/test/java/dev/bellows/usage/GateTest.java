@@ -208,6 +208,28 @@ class GateTest {
     }
 
     @Test
+    void afterTheDropTheGateStillJudgesTheEvidence() throws Exception {
+        Scenario s = scenario("dropped", "contract");
+        long since = System.currentTimeMillis();
+        LegacyLeads legacy = s.app();
+        legacy.create(1, "n1", "d1@example.com"); // legacy code in contract: only the new column is written
+        s.db().exec("ALTER TABLE leads DROP COLUMN user_email");
+        for (BellowsDataSource ds : s.live()) ds.runtime().refreshCatalog();
+        assertEquals("d1@example.com", legacy.findEmail(1)); // the legacy name still works after the drop
+        // the window runs from just before this scenario's workload to each evaluation
+        Gate.Result r = s.gate(Duration.ofMillis(System.currentTimeMillis() - since), false);
+        assertEquals(Set.of(), unmet(r), r.toString());
+        assertTrue(r.notes().stream().anyMatch(n -> n.contains("dropped already")), r.notes().toString());
+        // the legacy code still names the old column through Bellows: --strict says so, it does not error
+        Gate.Result strict = s.gate(Duration.ofMillis(System.currentTimeMillis() - since), true);
+        assertEquals(Set.of("strict"), unmet(strict), strict.toString());
+        UsageDb.Cli cli = s.db().cli("gate", UsageDb.ID, "--window", (System.currentTimeMillis() - since) + "ms",
+            "--silent-after", "60s", "--strict");
+        assertEquals(1, cli.code(), cli.toString());
+        assertTrue(cli.out().contains("dropped already"), cli.out());
+    }
+
+    @Test
     void strictRefusesLegacyNamesEvenWhenRewritten() throws Exception {
         Gate.Result r = scenarios.get("green").gate(true);
         assertEquals(Set.of("strict"), unmet(r), r.toString());
