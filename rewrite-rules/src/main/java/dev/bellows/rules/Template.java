@@ -113,10 +113,4 @@ final class Template {
 
     /** Fingerprints are keys in usage tables: a pathological statement must not make a huge one. */
     static final int MAX_FINGERPRINT = 2048;
-
-    /** The client-parameter ordinal (1-based) of a '?' at template position {@code pos}, or 0 if it is a slot. */
-    int paramOrdinal(int pos) {
-        int i = Arrays.binarySearch(paramPos, pos);
-        return i >= 0 ? i + 1 : 0;
-    }
 }

@@ -151,8 +151,6 @@ final class Writes {
                 List<String> all = new ArrayList<>(colText);
                 all.addAll(addCols);
                 an.edits.insert(tableEnd(t), " (" + String.join(", ", all) + ")");
-            } else if (positional && rows != null && rowsChanged(rowAdds)) {
-                throw new Refusal("internal: positional insert without column list");
             } else if (!addCols.isEmpty()) {
                 an.edits.insert(listClose, ", " + String.join(", ", addCols));
             }
@@ -185,11 +183,6 @@ final class Writes {
             an.visit(ins.getConflictAction().getWhereExpression(), up, Analyzer.READ);
         }
         return an.selectItems(ins.getReturningClause(), target, false);
-    }
-
-    private static boolean rowsChanged(List<List<Parts>> rowAdds) {
-        for (List<Parts> l : rowAdds) if (!l.isEmpty()) return true;
-        return false;
     }
 
     private static List<String> quoted(List<String> names) {
@@ -230,7 +223,7 @@ final class Writes {
     /** {@code ON CONFLICT (col, ...)}: an arbiter on the old column moves to the new one's twin once reads move. */
     private void conflictTarget(Scope.Rel rel) {
         SqlLexer.Tokens tk = an.tok;
-        int i = firstToken(an.base);
+        int i = an.tok.indexAt(an.base);
         int end = pieceEnd();
         for (; i + 1 < end; i++) {
             if (tk.isWord(i, "on") && tk.isWord(i + 1, "conflict")) break;
@@ -474,10 +467,6 @@ final class Writes {
             }
         }
         return e;
-    }
-
-    private int firstToken(int pos) {
-        return an.tok.indexAt(pos);
     }
 
     private int pieceEnd() {
