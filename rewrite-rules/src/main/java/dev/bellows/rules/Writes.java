@@ -170,7 +170,7 @@ final class Writes {
         }
 
         if (ins.getConflictTarget() != null) {
-            conflictTarget(rel);
+            conflictTarget(rel, an.end(t));
             an.visit(ins.getConflictTarget().getWhereExpression(), target, Analyzer.READ);
         }
         if (ins.getConflictAction() != null) {
@@ -221,9 +221,9 @@ final class Writes {
     }
 
     /** {@code ON CONFLICT (col, ...)}: an arbiter on the old column moves to the new one's twin once reads move. */
-    private void conflictTarget(Scope.Rel rel) {
+    private void conflictTarget(Scope.Rel rel, int after) {
         SqlLexer.Tokens tk = an.tok;
-        int i = an.tok.indexAt(an.base);
+        int i = an.tok.indexAt(after); // this INSERT's own clause, not one of a CTE before it
         int end = pieceEnd();
         for (; i + 1 < end; i++) {
             if (tk.isWord(i, "on") && tk.isWord(i + 1, "conflict")) break;
