@@ -164,19 +164,19 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
 
     @Override public int executeUpdate() throws SQLException {
         int n = executing().executeUpdate();
-        if (request.ddl) connection.ddlExecuted();
+        if (prepared.ddl()) connection.ddlExecuted();
         return n;
     }
 
     @Override public long executeLargeUpdate() throws SQLException {
         long n = executing().executeLargeUpdate();
-        if (request.ddl) connection.ddlExecuted();
+        if (prepared.ddl()) connection.ddlExecuted();
         return n;
     }
 
     @Override public boolean execute() throws SQLException {
         boolean r = executing().execute();
-        if (request.ddl) connection.ddlExecuted();
+        if (prepared.ddl()) connection.ddlExecuted();
         return r;
     }
 
@@ -194,7 +194,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     @Override public int[] executeBatch() throws SQLException {
         try {
             int[] counts = executing().executeBatch();
-            if (request.ddl) connection.ddlExecuted();
+            if (prepared.ddl()) connection.ddlExecuted();
             return counts;
         } finally {
             batch = null;
@@ -204,7 +204,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     @Override public long[] executeLargeBatch() throws SQLException {
         try {
             long[] counts = executing().executeLargeBatch();
-            if (request.ddl) connection.ddlExecuted();
+            if (prepared.ddl()) connection.ddlExecuted();
             return counts;
         } finally {
             batch = null;

@@ -7,11 +7,14 @@ import com.github.benmanes.caffeine.cache.Caffeine;
  * The module's entry point: rewrites application SQL for one rule set (with its phases) and one catalog.
  * Immutable and thread-safe; a phase or catalog change makes a new instance, whose caches start empty.
  *
- * <p>Three paths, cheapest first: a statement naming no managed column is returned as is without being
- * parsed; a statement seen before is a cache hit; a statement differing from one seen before only in
+ * <p>Three paths, cheapest first: a statement seen before is a cache hit (a statement naming no managed
+ * column is cached as passed through, up to {@value #MAX_CACHED_PASS_THROUGH} characters); a new one naming no
+ * managed column is returned as is after a scan, without being parsed; a statement differing from one seen before only in
  * literals or comments reuses that one's analysis through its {@link Template}.
  */
 public final class Rewriter {
+    /** Longest pass-through statement kept in the cache, in characters. */
+    static final int MAX_CACHED_PASS_THROUGH = 4096;
     private final RuleSet rules;
     private final Catalog catalog;
     private final Options options;
@@ -46,12 +49,21 @@ public final class Rewriter {
         return sql != null && !managed.isEmpty() && managed.mentioned(sql);
     }
 
-    /** Rewrites one SQL string (possibly several statements). Never throws for any input. */
+    /**
+     * Rewrites one SQL string (possibly several statements). Never throws for any input. A string seen before,
+     * rewritten or passed through, is one cache lookup with no scan and no allocation.
+     */
     public Rewrite rewrite(String sql) {
-        if (!mayMention(sql)) return Rewrite.unchanged(sql);
+        if (sql == null) return Rewrite.unchanged(null);
         Rewrite r = exact.getIfPresent(sql);
         if (r == null) {
-            r = compute(sql);
+            if (mayMention(sql)) {
+                r = compute(sql);
+            } else {
+                r = Rewrite.unchanged(sql);
+                // long one-off statements (bulk VALUES lists) would pin their text in the cache; rescanning them is cheap by comparison
+                if (sql.length() > MAX_CACHED_PASS_THROUGH) return r;
+            }
             exact.put(sql, r);
         }
         return r;
