@@ -4,7 +4,6 @@ import com.p6spy.engine.spy.P6DataSource;
 import dev.bellows.bench.stub.StubDataSource;
 import dev.bellows.jdbc.BellowsDataSource;
 import dev.bellows.jdbc.BellowsRuntime;
-import dev.bellows.rules.Phase;
 import dev.bellows.rules.Rewrite;
 import dev.bellows.rules.Rewriter;
 import java.sql.Connection;
@@ -51,7 +50,7 @@ public class StatementBenchmark {
     /** A star over a table the catalog does not list: the legacy label is mapped on the result. */
     static final String LABELS = "SELECT * FROM contacts WHERE id = ?";
 
-    /** Ten typical OLTP statements on the managed tables, for the first parse. */
+    /** Ten typical OLTP statements on the managed tables, for the first parse ({@link FirstParseBenchmark}). */
     static final String[] OLTP = {
         "SELECT id, name, user_email FROM leads WHERE id = ?",
         "SELECT l.id, l.user_email, o.amount, o.status FROM leads l JOIN orders o ON o.lead_id = l.id WHERE l.id = ? AND o.created_at > ?",
@@ -71,7 +70,6 @@ public class StatementBenchmark {
     Connection connection;
     BellowsRuntime runtime;
     long n;
-    int next;
 
     @Setup(Level.Trial)
     public void open() throws SQLException {
@@ -173,30 +171,6 @@ public class StatementBenchmark {
                 rs.next();
                 return rs.getString(1);
             }
-        }
-    }
-
-    /** Bellows with empty rewrite caches before every call, so each statement is lexed, parsed and analysed. */
-    @State(Scope.Thread)
-    public static class Cold {
-        String sql;
-        int next;
-
-        @Setup(Level.Invocation)
-        public void fresh(StatementBenchmark b) {
-            // Setting a migration to the phase it has installs a new rewriter, whose caches start empty.
-            if (b.runtime != null) b.runtime.setPhase("leads-contact-email", Phase.SWITCH);
-            sql = OLTP[next++ % OLTP.length];
-        }
-    }
-
-    /** The first execution of one of ten OLTP statements (in turn): prepare and execute, no parameters. */
-    @Benchmark
-    @BenchmarkMode(Mode.SampleTime)
-    @OutputTimeUnit(TimeUnit.MICROSECONDS)
-    public boolean firstParse(Cold cold) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement(cold.sql)) {
-            return ps.execute();
         }
     }
 }
