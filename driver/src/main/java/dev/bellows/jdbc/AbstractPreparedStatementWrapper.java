@@ -153,7 +153,8 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     }
 
     private static Binding[] record(Binding[] array, int index, Binding b) {
-        Binding[] a = index > array.length ? Arrays.copyOf(array, Math.max(index, array.length * 2)) : array;
+        // sized once for typical statements rather than grown 1, 2, 4, ... on the first executions' setters
+        Binding[] a = index > array.length ? Arrays.copyOf(array, Math.max(index, Math.max(8, array.length * 2))) : array;
         a[index - 1] = b;
         return a;
     }
