@@ -15,6 +15,8 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 public final class Rewriter {
     /** Longest pass-through statement kept in the cache, in characters. */
     static final int MAX_CACHED_PASS_THROUGH = 4096;
+    /** Characters of cached text that weigh as one statement. */
+    static final int WEIGHT_CHARS = 8192;
     private final RuleSet rules;
     private final Catalog catalog;
     private final Options options;
@@ -27,8 +29,12 @@ public final class Rewriter {
         this.catalog = catalog;
         this.options = options;
         this.managed = new Managed(rules);
-        this.exact = Caffeine.newBuilder().maximumSize(options.cacheSize).build();
-        this.templates = Caffeine.newBuilder().maximumSize(options.cacheSize).build();
+        // Weighed so that statements of ordinary length count one each (cacheSize is a number of statements) and a
+        // long one counts once per WEIGHT_CHARS of text it pins, which bounds the text held at ~cacheSize * WEIGHT_CHARS.
+        this.exact = Caffeine.newBuilder().maximumWeight(options.cacheSize)
+            .<String, Rewrite>weigher((sql, r) -> weight(sql.length() + (r.sql() == sql ? 0 : r.sql().length()))).build();
+        this.templates = Caffeine.newBuilder().maximumWeight(options.cacheSize)
+            .<String, Analysis>weigher((key, a) -> weight(2 * key.length())).build();
     }
 
     /** A rewriter with default options. */
@@ -67,6 +73,16 @@ public final class Rewriter {
             exact.put(sql, r);
         }
         return r;
+    }
+
+    /** Statements in the exact cache and their total weight, after pending evictions; for tests. */
+    long[] cached() {
+        exact.cleanUp();
+        return new long[] {exact.estimatedSize(), exact.policy().eviction().orElseThrow().weightedSize().orElseThrow()};
+    }
+
+    static int weight(int chars) {
+        return 1 + chars / WEIGHT_CHARS;
     }
 
     private Rewrite compute(String sql) {
