@@ -6,7 +6,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -41,6 +40,9 @@ public final class FlagChange {
     }
 
     public enum Outcome { CHANGED, UNCHANGED, REFUSED }
+
+    /** The shortest wait for the fleet after a move back from contract (longer when instances flush less often). */
+    static final long FLEET_WAIT_MILLIS = 5_000;
 
     /**
      * What happened. {@code from} is the flag's phase before, or the rules file's when there was no flag;
@@ -87,11 +89,7 @@ public final class FlagChange {
             problems.add("the new column " + column(migration, migration.to()) + " does not exist; add it"
                 + " (bellows plan " + id + ") before moving to " + to.label());
         }
-        if (from == Phase.CONTRACT && to.ordinal() < Phase.CONTRACT.ordinal() && !oldExists) {
-            problems.add("the old column " + column(migration, migration.from()) + " is gone; in " + to.label()
-                + " statements would " + (to == Phase.SWITCH ? "write" : "read and write") + " it. Add it back"
-                + " and fill it before moving back from contract");
-        }
+        problems.addAll(RollbackCheck.problems(c, migration, from, to, oldExists, newExists));
         if (to == Phase.CONTRACT && from != Phase.CONTRACT && !force && problems.isEmpty()) {
             int code = gate.check(id);
             if (code == Gate.UNAVAILABLE) {
@@ -128,8 +126,13 @@ public final class FlagChange {
                     + "; nothing was written, run the command again");
             }
             FlagStore.write(c, id, from, to, actor, reason, force);
-            if (copyBack) copied = copyBack(c, migration);
+            if (copyBack) copied = CopyBack.copy(c, migration);
             c.commit();
+        } catch (CopyBack.CollisionException e) {
+            c.rollback();
+            c.setAutoCommit(true);
+            if (!force) return new Result(Outcome.REFUSED, from, flag != null, to, List.of(e.getMessage()), 0);
+            throw e;
         } catch (SQLException | RuntimeException e) {
             try {
                 c.rollback();
@@ -144,6 +147,7 @@ public final class FlagChange {
             notes.add("copied " + copied + " row" + (copied == 1 ? "" : "s") + " of " + column(migration, migration.to())
                 + " back into " + migration.from() + " (rows written while only the new column was written)");
         }
+        if (copyBack && from == Phase.CONTRACT) notes.addAll(CopyBack.afterLeavingContract(c, migration, to, FLEET_WAIT_MILLIS));
         return new Result(Outcome.CHANGED, from, flag != null, to, notes, copied);
     }
 
@@ -152,16 +156,6 @@ public final class FlagChange {
         int step = to.ordinal() > from.ordinal() ? 1 : -1;
         for (int i = from.ordinal() + step; i != to.ordinal(); i += step) s.add(Phase.values()[i].label());
         return String.join(" and ", s);
-    }
-
-    /** Brings the old column in line with the new one where the new one has a value. */
-    static long copyBack(Connection c, Migration m) throws SQLException {
-        String down = m.down() != null ? "(" + m.down() + ")" : quote(m.to());
-        String sql = "UPDATE " + quote(m.schema()) + "." + quote(m.table()) + " SET " + quote(m.from()) + " = " + down
-            + " WHERE " + quote(m.to()) + " IS NOT NULL AND " + quote(m.from()) + " IS DISTINCT FROM " + down;
-        try (Statement s = c.createStatement()) {
-            return s.executeLargeUpdate(sql);
-        }
     }
 
     /** Whether {@code schema.table.column} exists (catalog names). */
