@@ -128,8 +128,11 @@ public final class FlagsCommand implements Callable<Integer> {
     @Command(name = "set", description = {
         "Moves a migration to a phase for every instance (they follow within a second).",
         "Refused without --force: skipping a phase, a phase other than off without the new column, contract while"
-            + " `bellows gate ID` fails, back from contract once the old column is gone.",
-        "Moving back from switch or contract copies the new column into the old one where they differ."})
+            + " `bellows gate ID` fails, back from contract once the old column is gone, off while the new column is NOT NULL"
+            + " or while a live instance runs new code, a copy back that would collide on the old column.",
+        "Moving back from switch or contract copies the new column into the old one where they differ (through NULL,"
+            + " so rows that exchanged values cannot collide); back from contract it then waits for the live instances"
+            + " to report the new phase and copies again."})
     static final class Set implements Callable<Integer> {
         @Spec CommandLine.Model.CommandSpec spec;
         @Mixin Database db;

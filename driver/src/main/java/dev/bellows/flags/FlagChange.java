@@ -18,13 +18,14 @@ import java.util.Objects;
  *       has to be followed by the fleet, and the step back from {@code switch} copies data back;</li>
  *   <li>any phase but {@code off} while the new column does not exist;</li>
  *   <li>to {@code contract} while {@code bellows gate ID} fails (see {@link Gate});</li>
- *   <li>back from {@code contract} once the old column is gone.</li>
+ *   <li>back from {@code contract} once the old column is gone, and the other checks of moves back
+ *       ({@link RollbackCheck}: {@code off} under a NOT NULL new column or with new code running).</li>
  * </ul>
  * A move back out of {@code switch} or {@code contract} copies the new column into the old one for the rows
- * where they differ ({@code UPDATE ... SET old = down(new) WHERE new IS NOT NULL AND old IS DISTINCT FROM
- * down(new)}), in the same transaction as the flag, so rows written in {@code contract} (which writes the new
- * column only) keep their values when the old column is read again. The flag row, a history row and a
- * {@code NOTIFY} are written in one transaction.
+ * where they differ ({@link CopyBack}: through NULL, so a unique index cannot trip), in the same transaction as
+ * the flag, so rows written in {@code contract} (which writes the new column only) keep their values when the old
+ * column is read again; back from {@code contract} it then waits for the fleet and copies again. The flag row, a
+ * history row and a {@code NOTIFY} are written in one transaction.
  */
 public final class FlagChange {
     private FlagChange() {

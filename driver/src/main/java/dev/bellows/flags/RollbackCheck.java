@@ -50,7 +50,9 @@ final class RollbackCheck {
                 problems.add(newCode.size() + " live instance" + (newCode.size() == 1 ? " runs" : "s run") + " new code (no use of "
                     + m.from() + " recorded since it started): " + String.join("; ", newCode) + ". In off its writes of "
                     + m.to() + " no longer reach " + m.from() + " and its reads miss legacy writes. Stop it or roll it back to the"
-                    + " legacy version first (it drops out of this check once stopped), then this command again");
+                    + " legacy version first (it drops out of this check once stopped), then this command again. An instance reports"
+                    + " its uses once per flush interval (bellows.usage.flushInterval, 10 s by default): a legacy instance that"
+                    + " started less than one ago may not have reported yet, so run this command again after one");
             }
         }
         return problems;

@@ -126,9 +126,26 @@ class RollbackPathsTest {
         assertEquals(0, cli("flags", "set", ID, "switch"), db.err);
         assertTrue(db.out.contains("copied ") && db.out.contains("every live instance"), db.out);
         pause();
-        stop(legacy, modern);
+        assertRowsOf(true, Phase.SWITCH);
+        // and on down the runbook's table: switch -> expand, then expand -> off
+        assertEquals(0, cli("flags", "set", ID, "expand"), db.err);
+        pause();
+        stop(modern);
+        apply("not_null", true);
+        assertEquals(0, cli("flags", "set", ID, "off"), db.err);
+        pause();
+        stop(legacy);
         assertClean(legacy, modern);
-        assertRows(true);
+        assertRows(false);
+    }
+
+    /** Every row right while the load still runs: only the rows the load does not touch (the seed rows). */
+    private void assertRowsOf(boolean both, Phase phase) throws SQLException {
+        for (int g = 1; g <= 200; g++) {
+            String want = truth.get("seed" + g);
+            assertEquals(want + (both ? ":" + want : ""), db.query("SELECT user_email" + (both ? " || ':' || contact_email" : "")
+                + " FROM leads WHERE name = 'seed" + g + "'"), "seed" + g + " in " + phase.label());
+        }
     }
 
     // ------------------------------------------------------------------ §4: stragglers still in contract
