@@ -143,8 +143,8 @@ final class CopyBack {
             notes.add("WARNING: after " + waited + " ms these live instances have not reported leaving contract: "
                 + String.join("; ", pending) + ". Copied " + again + " more row" + (again == 1 ? "" : "s") + " now; rows they"
                 + " write until they follow have only " + m.to() + " (reads in " + to.label() + " still read it). Once"
-                + " bellows status shows them in " + to.label() + ", run bellows flags set " + m.id() + " expand (it copies"
-                + " again), or stop them");
+                + " they have followed or stopped (bellows status), run bellows flags set " + m.id() + " expand: it copies"
+                + " again");
         } else {
             notes.add("copied " + again + " more row" + (again == 1 ? "" : "s") + " after the wait");
         }

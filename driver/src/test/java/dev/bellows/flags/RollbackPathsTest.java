@@ -185,6 +185,32 @@ class RollbackPathsTest {
         assertRows(true);
     }
 
+    @Test
+    void contractToSwitchNamesAnInstanceThatNeverFollowsAndTheNextMoveBackRepairsItsRows() throws Exception {
+        start(Phase.CONTRACT, true);
+        RollbackLoad legacy = load("legacy", true);
+        RollbackLoad modern = load("new", false);
+        Path rules = db.dir.resolve("stuck.yaml");
+        Files.writeString(rules, rulesYaml("contract")); // no flag listener: it stays in contract
+        BellowsDataSource stuckDs = db.instance("stuck", "bellows.flags.poll", "off", "bellows.usage.flushInterval", "200ms");
+        stuckDs.setRules(rules.toString());
+        RollbackLoad stuck = new RollbackLoad("stuck", stuckDs, false, 1, truth).start();
+        loads.add(stuck);
+        pause();
+        assertEquals(0, cli("flags", "set", ID, "switch"), db.err);
+        assertTrue(db.out.contains("WARNING: after") && db.out.contains("(stuck) still in contract")
+            && db.out.contains("bellows flags set " + ID + " expand"), db.out);
+        pause();
+        assertTrue(Integer.parseInt(db.query("SELECT count(*) FROM leads WHERE user_email IS DISTINCT FROM contact_email")) > 0,
+            "what the stuck instance wrote after the copies is what remains");
+        stop(stuck); // as the warning says: once it is gone (or follows), the next move back copies again
+        assertEquals(0, cli("flags", "set", ID, "expand"), db.err);
+        pause();
+        stop(legacy, modern);
+        assertClean(legacy, modern, stuck);
+        assertRows(true);
+    }
+
     // ------------------------------------------------------------------ §6 and §5: backfill in contract; after the DROP
 
     @Test
