@@ -148,6 +148,24 @@ class RollbackPathsTest {
         }
     }
 
+    @Test
+    void contractToSwitchRefusesNamingRowsWhoseFinalValuesWouldCollide() throws Exception {
+        start(Phase.CONTRACT, true);
+        db.exec("ALTER TABLE leads ALTER COLUMN contact_email DROP NOT NULL");
+        BellowsDataSource admin = db.instance("admin", "bellows.usage.flushInterval", "200ms");
+        try (Connection c = admin.getConnection(); Statement s = c.createStatement()) {
+            // row 3 loses its email (user_email keeps the stale one), row 4 takes that value
+            s.executeUpdate("UPDATE leads SET contact_email = NULL WHERE id = 3");
+            s.executeUpdate("UPDATE leads SET contact_email = 'seed3@example.com' WHERE id = 4");
+        }
+        admin.runtime().close();
+        String before = snapshot();
+        assertEquals(1, cli("flags", "set", ID, "switch"), db.err);
+        assertTrue(db.err.contains("would give these rows the same public.leads.user_email") && db.err.contains("3 and 4"), db.err);
+        assertEquals("contract", db.query("SELECT phase FROM bellows.flags WHERE migration_id = '" + ID + "'"));
+        assertEquals(before, snapshot(), "a refused move changes nothing");
+    }
+
     // ------------------------------------------------------------------ §4: stragglers still in contract
 
     @Test
