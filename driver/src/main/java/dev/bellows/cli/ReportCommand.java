@@ -28,7 +28,8 @@ public final class ReportCommand implements Callable<Integer> {
     String migration;
 
     @Option(names = "--since", paramLabel = "DURATION",
-        description = "Only statements used within this long, e.g. 7d, 12h (default: all time). Counts are totals since first seen.")
+        description = "Only statements used within this long, e.g. 7d, 12h, or `flag`: since the migration's flag last changed"
+            + " (needs --migration) (default: all time). Counts are totals since first seen.")
     String since;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
@@ -37,6 +38,20 @@ public final class ReportCommand implements Callable<Integer> {
 
     @Option(names = "--top", paramLabel = "N", defaultValue = "10", description = "Statements per column (default: ${DEFAULT-VALUE}).")
     int top;
+
+    /** How long ago the migration's flag last changed (database time), so lines used only before it do not show. */
+    private static Duration sinceFlag(Connection c, String id) throws SQLException {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("/* bellows:report */ SELECT (extract(epoch FROM now() - updated_at)"
+            + " * 1000)::bigint FROM bellows.flags WHERE migration_id = ? AND to_regclass('bellows.flags') IS NOT NULL")) {
+            ps.setString(1, id);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) return Duration.ofMillis(Math.max(0, rs.getLong(1)));
+            }
+        } catch (SQLException e) {
+            if (!"42P01".equals(e.getSQLState())) throw e;
+        }
+        throw new IllegalArgumentException("--since flag: migration " + id + " has no flag (bellows flags set has not been run for it)");
+    }
 
     @Override public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -47,8 +62,11 @@ public final class ReportCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--format must be table, json or markdown, got '" + format + "'");
             }
             if (top < 0) throw new IllegalArgumentException("--top must not be negative");
-            Duration d = since == null ? null : Durations.parse(since);
+            boolean sinceFlag = "flag".equalsIgnoreCase(since == null ? "" : since.trim());
+            if (sinceFlag && migration == null) throw new IllegalArgumentException("--since flag needs --migration ID");
+            Duration d = since == null || sinceFlag ? null : Durations.parse(since);
             try (Connection c = db.open("report")) {
+                if (sinceFlag) d = sinceFlag(c, migration);
                 if (migration != null && Fleet.known(c, null).get(migration) == null
                     && Fleet.usage(c, migration, null).isEmpty()) {
                     err.println("bellows report: unknown migration id '" + migration + "' (no instance has reported it)");
