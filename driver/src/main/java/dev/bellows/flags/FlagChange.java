@@ -95,7 +95,7 @@ public final class FlagChange {
                 + " statements would " + (to == Phase.SWITCH ? "write" : "read and write") + " it. Add it back"
                 + " and fill it before moving back from contract");
         }
-        if (to.ordinal() > from.ordinal() && newExists) problems.addAll(forwardProblems(c, migration, from, to, oldExists));
+        if (from != Phase.CONTRACT && newExists) problems.addAll(forwardProblems(c, migration, from, to, oldExists));
         if (to == Phase.CONTRACT && from != Phase.CONTRACT && !force && problems.isEmpty() && !forwardAfterDrop) {
             int code = gate.check(id);
             if (code == Gate.UNAVAILABLE) {
@@ -156,8 +156,9 @@ public final class FlagChange {
     }
 
     /**
-     * The checks of a forward move (off → expand → switch): the old column must still be there (after a premature
-     * drop the only move is to contract), and switch, which reads the new column, needs the backfill complete.
+     * The checks of a move out of off, expand or switch: the old column must still be there (after a premature drop
+     * every phase but contract names it, so the only move offered is forward to contract), and a move forward to
+     * switch, which reads the new column, needs the backfill complete.
      */
     static List<String> forwardProblems(Connection c, Migration m, Phase from, Phase to, boolean oldExists)
         throws SQLException {
@@ -170,7 +171,7 @@ public final class FlagChange {
                 + " set " + id + " contract, which maps " + m.from() + " to " + m.to());
             return problems;
         }
-        if (to == Phase.SWITCH) {
+        if (to == Phase.SWITCH && from == Phase.EXPAND) {
             long diverging = diverging(c, m);
             if (diverging > 0) {
                 problems.add(diverging + " row" + (diverging == 1 ? "" : "s") + " of " + m.qualifiedTable() + " have "
