@@ -42,12 +42,13 @@ class RunbookTrapsTest {
             "INSERT INTO leads SELECT g, 'n' || g, 'e' || g || '@example.com' FROM generate_series(1, 200) g");
         Path rules = WfDb.rules(tmp, RULES);
         Path out = tmp.resolve("plan");
-        assertEquals(0, WfDb.cli(WfDb.args(db.cliConnection(), "plan", ID, "--rules", rules.toString(), "--out", out.toString())).exit());
+        WfDb.Run plan = run(db, "plan", ID, "--rules", rules.toString(), "--out", out.toString());
+        assertEquals(0, plan.exit(), plan.toString());
         RunbookWalkTest.apply(db, out, "expand");
         RunbookWalkTest.apply(db, out, "mirror");
         if (phase != Phase.OFF) flags(db, rules, "expand").exit();
         if (backfill) {
-            WfDb.Run b = WfDb.cli(WfDb.args(db.cliConnection(), "backfill", ID, "--rules", rules.toString()));
+            WfDb.Run b = run(db, "backfill", ID, "--rules", rules.toString());
             assertEquals(0, b.exit(), b.toString());
             RunbookWalkTest.apply(db, out, "not_null");
         }
@@ -59,7 +60,14 @@ class RunbookTrapsTest {
     private static WfDb.Run flags(WfDb db, Path rules, String phase, String... more) {
         List<String> a = new java.util.ArrayList<>(List.of("flags", "set", ID, phase, "--rules", rules.toString()));
         a.addAll(List.of(more));
-        return WfDb.cli(WfDb.args(db.cliConnection(), a.toArray(new String[0])));
+        return run(db, a.toArray(new String[0]));
+    }
+
+    /** {@code bellows args…} on this database. */
+    private static WfDb.Run run(WfDb db, String... args) {
+        List<String> a = new java.util.ArrayList<>(List.of(args));
+        a.addAll(db.cliConnection());
+        return WfDb.cli(a.toArray(new String[0]));
     }
 
     /** Every stored value of the table and the flag, as one comparable text. */
@@ -251,7 +259,7 @@ class RunbookTrapsTest {
             "the typo did not overwrite the definition the correct instance reported");
 
         // plan names the rules file and line of a rule whose column does not exist
-        WfDb.Run plan = WfDb.cli(WfDb.args(db.cliConnection(), "plan", ID, "--rules", typo.toString(), "--out", tmp.resolve("p2").toString()));
+        WfDb.Run plan = run(db, "plan", ID, "--rules", typo.toString(), "--out", tmp.resolve("p2").toString());
         assertEquals(2, plan.exit(), plan.toString());
         assertTrue(plan.err().contains(typo + ":3"), plan.toString());
         good.runtime().close();
@@ -275,7 +283,7 @@ class RunbookTrapsTest {
         }
         assertTrue(ds.runtime().usageRecorder().flush());
         String window = (System.currentTimeMillis() - start + 2000) + "ms";
-        WfDb.Run gate = WfDb.cli(WfDb.args(db.cliConnection(), "gate", ID, "--rules", rules.toString(), "--window", window, "--strict"));
+        WfDb.Run gate = run(db, "gate", ID, "--rules", rules.toString(), "--window", window, "--strict");
         String out = gate.out();
         int deps = out.indexOf("depends on public.leads.user_email");
         assertTrue(deps > 0, gate.toString());
@@ -289,7 +297,7 @@ class RunbookTrapsTest {
 
         // the twin is what makes the index harmless: without it the index blocks
         db.exec("DROP INDEX leads_contact_email_idx");
-        WfDb.Run noTwin = WfDb.cli(WfDb.args(db.cliConnection(), "gate", ID, "--rules", rules.toString(), "--window", window));
+        WfDb.Run noTwin = run(db, "gate", ID, "--rules", rules.toString(), "--window", window);
         assertFalse(noTwin.out().contains("goes with the column"), noTwin.toString());
         assertEquals(1, noTwin.exit(), noTwin.toString());
         ds.runtime().close();
