@@ -249,11 +249,17 @@ class RunbookTrapsTest {
             try (Connection c = bad.getConnection()) {
                 c.createStatement().execute("SELECT 1");
             }
+            assertTrue(warnings.stream().anyMatch(w -> w.contains(typo + ":3") && w.contains("user_emial")
+                && w.contains("neither of which exists")), "at start: " + warnings);
+            // on reload: the correct instance gets the mistyped rules
+            warnings.clear();
+            good.runtime().setRules(dev.bellows.rules.RulesFile.load(typo.toString(), null));
+            assertTrue(warnings.stream().anyMatch(w -> w.contains(typo + ":3") && w.contains("neither of which exists")),
+                "on reload: " + warnings);
+            good.runtime().setRules(dev.bellows.rules.RulesFile.load(rules.toString(), null));
         } finally {
             logger.removeHandler(h);
         }
-        assertTrue(warnings.stream().anyMatch(w -> w.contains(typo + ":3") && w.contains("user_emial")
-            && w.contains("neither of which exists")), warnings.toString());
         assertTrue(bad.runtime().usageRecorder().flush());
         assertEquals("user_email -> contact_email", db.query("SELECT from_column || ' -> ' || to_column FROM bellows.migrations"),
             "the typo did not overwrite the definition the correct instance reported");
