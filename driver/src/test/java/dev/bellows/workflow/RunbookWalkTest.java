@@ -27,7 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
  * seconds), and the plan's files applied the way their headers say, on the embedded server with
  * pg_stat_statements. The column is {@code NOT NULL} with a unique index; a legacy and later a new version of a
  * HikariCP application run through Bellows under load the whole time. The end: a green gate, the drop, a green
- * strict gate, 0 errors, 0 wrong answers, every row right, no SQL typed by hand and no {@code --force}.
+ * strict gate, 0 errors, 0 wrong answers, every row right and no {@code --force}. The only SQL typed by hand is
+ * the one step 5 still asks for: resetting the backfill's own pg_stat_statements entries, which this version's
+ * gate does not yet recognise as Bellows' own (issue 20 §4); once it does, step 5's paragraph and that reset go.
  */
 class RunbookWalkTest {
     private static final String ID = "leads-contact-email";
@@ -112,15 +114,17 @@ class RunbookWalkTest {
             expectOk(book.run(book.find("5", "bellows report")));
             Runbook.Run early = book.run(book.find("5", "bellows gate"));
             assertEquals(1, early.exit(), early.toString());
-            assertEquals(java.util.Set.of("tracking", "usage", "bypass"), unmet(early), early.toString());
+            // step 5 says: tracking and usage are unmet (the window), backfill and dependencies hold
+            java.util.Set<String> unmet = unmet(early);
+            assertTrue(unmet.contains("tracking") && unmet.contains("usage"), early.toString());
+            unmet.removeAll(java.util.Set.of("tracking", "usage", "bypass"));
+            assertEquals(java.util.Set.of(), unmet, early.toString());
             // The one SQL the runbook still has the user type (step 5), until Bellows recognises its own backfill in
             // pg_stat_statements (issue 20 §4): reset exactly the backfill's entries, by the queryid the gate prints.
-            int reset = 0;
-            for (long queryid : backfillBypassEntries(early.out())) {
-                db.query("SELECT pg_stat_statements_reset(0, 0, " + queryid + ")");
-                reset++;
-            }
-            System.out.println("pg_stat_statements entries of the backfill reset as step 5 says: " + reset);
+            // Any other bypass entry stays, and fails the gate below.
+            List<Long> backfillEntries = backfillBypassEntries(early.out());
+            for (long queryid : backfillEntries) db.query("SELECT pg_stat_statements_reset(0, 0, " + queryid + ")");
+            System.out.println("pg_stat_statements entries of the backfill reset as step 5 says: " + backfillEntries.size());
 
             // ---- 6. the gate, once the (shortened) window has passed since the switch
             expectOk(book.run(book.find("6", "bellows report")));
