@@ -28,10 +28,13 @@ public final class GateCommand implements Callable<Integer> {
     @Spec CommandLine.Model.CommandSpec spec;
     @Mixin UsageDatabase db;
 
+    /** The gate's window unless --window says otherwise; the HTML report judges the gate over it too. */
+    static final String DEFAULT_WINDOW = "8d";
+
     @Parameters(index = "0", paramLabel = "ID", description = "The migration id.")
     String id;
 
-    @Option(names = "--window", paramLabel = "DURATION", defaultValue = "8d",
+    @Option(names = "--window", paramLabel = "DURATION", defaultValue = DEFAULT_WINDOW,
         description = "How far back the evidence must reach (default: ${DEFAULT-VALUE}, so a weekly job has had its chance).")
     String window;
 

@@ -2,6 +2,7 @@ package dev.bellows.cli;
 
 import dev.bellows.usage.Durations;
 import dev.bellows.usage.Fleet;
+import dev.bellows.usage.HtmlReport;
 import dev.bellows.usage.Report;
 import java.io.PrintWriter;
 import java.sql.Connection;
@@ -34,8 +35,13 @@ public final class ReportCommand implements Callable<Integer> {
     String since;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
-        description = "table, json or markdown (default: ${DEFAULT-VALUE}). The JSON is stable; see docs/cli.md.")
+        description = "table, json, markdown or html (default: ${DEFAULT-VALUE}). The JSON is stable; see docs/cli.md. html is one"
+            + " self-contained page: charts, statements, call sites, the gate's conditions (window " + GateCommand.DEFAULT_WINDOW
+            + ") and the instances.")
     String format;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Write the report to FILE instead of standard output.")
+    java.nio.file.Path outFile;
 
     @Option(names = "--top", paramLabel = "N", defaultValue = "10", description = "Statements per column (default: ${DEFAULT-VALUE}).")
     int top;
@@ -76,8 +82,8 @@ public final class ReportCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try {
             String f = format.toLowerCase(java.util.Locale.ROOT);
-            if (!f.equals("table") && !f.equals("json") && !f.equals("markdown") && !f.equals("md")) {
-                throw new IllegalArgumentException("--format must be table, json or markdown, got '" + format + "'");
+            if (!f.equals("table") && !f.equals("json") && !f.equals("markdown") && !f.equals("md") && !f.equals("html")) {
+                throw new IllegalArgumentException("--format must be table, json, markdown or html, got '" + format + "'");
             }
             if (top < 0) throw new IllegalArgumentException("--top must not be negative");
             boolean sinceFlag = "flag".equalsIgnoreCase(since == null ? "" : since.trim());
@@ -92,14 +98,24 @@ public final class ReportCommand implements Callable<Integer> {
                     return BellowsCli.ERROR;
                 }
                 Report r = Report.build(c, migration, d, top);
-                out.print(switch (f) {
+                String text = switch (f) {
                     case "json" -> r.json() + "\n";
                     case "markdown", "md" -> r.markdown();
+                    case "html" -> HtmlReport.render(c, r, Durations.parse(GateCommand.DEFAULT_WINDOW));
                     default -> r.table();
-                });
-                out.flush();
+                };
+                if (outFile == null) {
+                    out.print(text);
+                    out.flush();
+                } else {
+                    java.nio.file.Files.writeString(outFile, text, java.nio.charset.StandardCharsets.UTF_8);
+                }
                 return 0;
             }
+        } catch (java.io.IOException e) {
+            err.println("bellows report: cannot write " + outFile + ": " + e);
+            err.flush();
+            return BellowsCli.ERROR;
         } catch (IllegalArgumentException | SQLException e) {
             err.println("bellows report: " + e.getMessage());
             err.flush();
