@@ -157,7 +157,8 @@ public final class FlagChange {
     /** Brings the old column in line with the new one where the new one has a value. */
     static long copyBack(Connection c, Migration m) throws SQLException {
         String down = m.down() != null ? "(" + m.down() + ")" : quote(m.to());
-        String sql = "UPDATE " + quote(m.schema()) + "." + quote(m.table()) + " SET " + quote(m.from()) + " = " + down
+        // tagged as Bellows' own for the gate's pg_stat_statements check
+        String sql = "UPDATE /* bellows:flags */ " + quote(m.schema()) + "." + quote(m.table()) + " SET " + quote(m.from()) + " = " + down
             + " WHERE " + quote(m.to()) + " IS NOT NULL AND " + quote(m.from()) + " IS DISTINCT FROM " + down;
         try (Statement s = c.createStatement()) {
             return s.executeLargeUpdate(sql);
