@@ -278,6 +278,44 @@ class TypeChangeRunbookTest {
         return r.conditions().stream().filter(c -> c.id().equals(id)).findFirst().orElseThrow();
     }
 
+    @Test
+    void aNullableColumnsTwinsAreValidatedInAStepOfTheirOwn() throws Exception {
+        WfDb db = WfDb.create("tc_nullable");
+        db.exec("CREATE TABLE orders (id bigserial PRIMARY KEY, customer text,"
+                + " status text CONSTRAINT orders_status_check CHECK (status IN ('pending', 'processing', 'completed', 'cancelled')))",
+            "INSERT INTO orders (customer, status) SELECT 'c' || g,"
+                + " (ARRAY['pending', 'processing', 'completed', 'cancelled', NULL])[1 + g % 5] FROM generate_series(1, 50) g");
+        Path rules = WfDb.rules(tmp, RULES);
+        Path out = tmp.resolve("plan");
+        String plan = run(cmd(db.cliConnection(), "plan", ID, "--rules", rules.toString(), "--out", out.toString()));
+        assertFalse(plan.contains("by hand"), plan);
+        assertEquals(List.of("orders-status-code_01_expand.sql", "orders-status-code_02_mirror.sql",
+                "orders-status-code_03_validate.sql", "orders-status-code_04_contract.sql"),
+            PlanTest.files(out, false).stream().map(p -> p.getFileName().toString()).toList());
+        try (Connection c = db.raw()) {
+            ScriptRunner.run(c, PlanTest.step(out, "expand", false));
+            ScriptRunner.run(c, PlanTest.step(out, "mirror", false));
+        }
+        // the old CHECK, through down
+        assertEquals("CHECK (( CASE status_code WHEN 1 THEN 'pending'::text WHEN 2 THEN 'processing'::text WHEN 3 THEN"
+                + " 'completed'::text WHEN 4 THEN 'cancelled'::text ELSE NULL::text END = ANY (ARRAY['pending'::text,"
+                + " 'processing'::text, 'completed'::text, 'cancelled'::text]))) NOT VALID",
+            db.query("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'orders_status_code_check'")
+                .replaceAll("\\s+", " "));
+        // enforced from the mirror step on, for every writer: a value down cannot map has no legacy reading
+        try (Connection c = db.raw()) {
+            assertEquals("23514", fails(c, "UPDATE orders SET status_code = 9 WHERE id = 1").getSQLState());
+        }
+        run(cmd(db.cliConnection(), "backfill", ID, "--rules", rules.toString(), "--pause", "0", "--force"));
+        try (Connection c = db.raw()) {
+            ScriptRunner.run(c, PlanTest.step(out, "validate", false));
+            ScriptRunner.run(c, PlanTest.step(out, "validate", false)); // idempotent
+        }
+        assertEquals("2", db.query("SELECT count(*) FROM pg_constraint WHERE conrelid = 'orders'::regclass AND convalidated"
+            + " AND conname IN ('orders_status_code_check', 'orders_status_code_mapped')"));
+        assertEquals("10", db.query("SELECT count(*) FROM orders WHERE status_code IS NULL"));
+    }
+
     // ------------------------------------------------------------------ unmapped values
 
     @Test
