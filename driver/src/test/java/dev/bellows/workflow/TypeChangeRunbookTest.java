@@ -196,6 +196,12 @@ class TypeChangeRunbookTest {
             ScriptRunner.run(c, PlanTest.step(out, "mirror", false));
         }
 
+        // the legacy rows inserted since the expand file carry status_code's default, up('pending') = 1, whatever their status
+        // (read without naming the old column: a plain reference here would be a client bypassing Bellows)
+        long defaulted = Long.parseLong(db.query("SELECT count(*) FROM orders o WHERE status_code IS NOT NULL"
+            + " AND status_code IS DISTINCT FROM (" + UP.replace("CASE status", "CASE to_jsonb(o) ->> ('sta' || 'tus')") + ")"));
+        assertTrue(defaulted > 0, "no row written between the expand file and phase expand has a wrong default");
+
         // 2. phase expand; 3. backfill, then the not_null file (which validates the CHECK twins)
         run(cmd(conn, "flags", "set", ID, "expand", "--rules", r, "--reason", "expand file applied"));
         Thread.sleep(1500); // the runbook's check: bellows status shows the instance in expand (its next heartbeat)
@@ -269,8 +275,13 @@ class TypeChangeRunbookTest {
     }
 
     static Gate.Result gate(WfDb db, Duration window) throws Exception {
+        return gate(db, window, null);
+    }
+
+    static Gate.Result gate(WfDb db, Duration window, Path rules) throws Exception {
         try (Connection c = db.raw()) {
-            return Gate.evaluate(c, ID, new Gate.Options(window, false, Duration.ofSeconds(60), null));
+            return Gate.evaluate(c, ID, new Gate.Options(window, false, Duration.ofSeconds(60),
+                rules == null ? null : dev.bellows.rules.RulesFile.load(rules)));
         }
     }
 
@@ -314,6 +325,13 @@ class TypeChangeRunbookTest {
         assertEquals("2", db.query("SELECT count(*) FROM pg_constraint WHERE conrelid = 'orders'::regclass AND convalidated"
             + " AND conname IN ('orders_status_code_check', 'orders_status_code_mapped')"));
         assertEquals("10", db.query("SELECT count(*) FROM orders WHERE status_code IS NULL"));
+        assertEquals(Gate.Status.MET, condition(gate(db, Duration.ofSeconds(10), rules), "backfill").status());
+        // a value up cannot map in a nullable column leaves the new column NULL: NULL = NULL must not pass the gate
+        db.exec("ALTER TABLE orders DROP CONSTRAINT orders_status_check",
+            "INSERT INTO orders (customer, status) VALUES ('legacy', 'on_hold')");
+        Gate.Condition backfill = condition(gate(db, Duration.ofSeconds(10), rules), "backfill");
+        assertEquals(Gate.Status.UNMET, backfill.status(), backfill.toString());
+        assertTrue(backfill.evidence().get(0).startsWith("1 of 51 rows"), backfill.toString());
     }
 
     // ------------------------------------------------------------------ unmapped values
