@@ -348,6 +348,13 @@ class TypeChangeRunbookTest {
         BellowsDataSource ds = instance(db, rules, "unmapped");
         ds.runtime().setPhase(ID, dev.bellows.rules.Phase.EXPAND);
         run(cmd(db.cliConnection(), "backfill", ID, "--rules", rules.toString(), "--pause", "0", "--force"));
+        // before not_null, status is still NOT NULL: the dual write's status = down(9) is NULL, said in the writer's terms
+        try (Connection c = ds.getConnection()) {
+            SQLException e = fails(c, "UPDATE orders SET status_code = 9 WHERE id = 1");
+            assertEquals("23502", e.getSQLState(), e.toString());
+            assertTrue(e.getMessage().startsWith("bellows: migration '" + ID + "': the value written to public.orders.status_code"
+                + " has no mapping back to status"), e.getMessage());
+        }
         try (Connection c = db.raw()) {
             ScriptRunner.run(c, PlanTest.step(out, "not_null", false));
         }
