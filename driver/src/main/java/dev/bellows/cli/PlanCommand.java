@@ -56,7 +56,12 @@ public final class PlanCommand implements Callable<Integer> {
         Plan plan;
         int version = 0;
         try (Connection c = target.connect()) {
-            plan = Planner.plan(c, m, new Planner.Options(trigger, lockTimeout));
+            try {
+                plan = Planner.plan(c, m, new Planner.Options(trigger, lockTimeout));
+            } catch (dev.bellows.workflow.WorkflowException e) {
+                throw new dev.bellows.workflow.WorkflowException(e.getMessage() + " (migration '" + m.id() + "' at "
+                    + rules.source() + (m.line() > 0 ? ":" + m.line() : "") + ")");
+            }
             if (flyway) version = flywayVersion != null ? flywayVersion : PlanWriter.nextFlywayVersion(dir, c, m.id());
         }
         if (flyway && version < 1) {
@@ -71,6 +76,8 @@ public final class PlanCommand implements Callable<Integer> {
         for (PlanWriter.Written w : files) {
             Plan.Step s = w.step();
             if (!backfillShown && (s.name().equals("not_null") || s.name().equals("contract"))) {
+                o.println(String.format("  %d. bellows flags set %s expand --url … --rules …   (every instance dual-writes; wait"
+                    + " until bellows status shows them all in expand)", ++n, m.id()));
                 o.println(String.format("  %d. bellows backfill %s --url … --rules …   (once every instance is in expand)", ++n, m.id()));
                 backfillShown = true;
             }

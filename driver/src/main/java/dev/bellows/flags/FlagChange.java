@@ -78,7 +78,10 @@ public final class FlagChange {
         boolean oldExists = columnExists(c, migration.schema(), migration.table(), migration.from());
         boolean newExists = columnExists(c, migration.schema(), migration.table(), migration.to());
         List<String> problems = new ArrayList<>();
-        if (Math.abs(to.ordinal() - from.ordinal()) > 1) {
+        // After a premature drop only contract works (it maps the old name onto the new column): that move may
+        // skip phases and needs no gate, since nothing is left for the gate to protect.
+        boolean forwardAfterDrop = to == Phase.CONTRACT && from != Phase.CONTRACT && !oldExists && newExists;
+        if (Math.abs(to.ordinal() - from.ordinal()) > 1 && !forwardAfterDrop) {
             problems.add("moving " + id + " from " + from.label() + " to " + to.label() + " skips "
                 + skipped(from, to) + "; move one phase at a time (the fleet follows each step, and each step"
                 + " back keeps the old column in line)");
@@ -92,7 +95,8 @@ public final class FlagChange {
                 + " statements would " + (to == Phase.SWITCH ? "write" : "read and write") + " it. Add it back"
                 + " and fill it before moving back from contract");
         }
-        if (to == Phase.CONTRACT && from != Phase.CONTRACT && !force && problems.isEmpty()) {
+        if (from != Phase.CONTRACT && newExists) problems.addAll(forwardProblems(c, migration, from, to, oldExists));
+        if (to == Phase.CONTRACT && from != Phase.CONTRACT && !force && problems.isEmpty() && !forwardAfterDrop) {
             int code = gate.check(id);
             if (code == Gate.UNAVAILABLE) {
                 problems.add("bellows gate is not available in this build, so nothing shows that the old column is"
@@ -110,7 +114,11 @@ public final class FlagChange {
             if (!force) return new Result(Outcome.REFUSED, from, flag != null, to, problems, 0);
             for (String p : problems) notes.add("forced: " + p);
         }
-        if (force && to == Phase.CONTRACT && from != Phase.CONTRACT) {
+        if (forwardAfterDrop) {
+            notes.add("the old column " + column(migration, migration.from()) + " is already gone: the gate was not run (there"
+                + " is nothing left for it to protect); in contract Bellows maps " + migration.from() + " to "
+                + migration.to() + " again");
+        } else if (force && to == Phase.CONTRACT && from != Phase.CONTRACT) {
             notes.add("forced: bellows gate " + id + " was not checked");
         }
 
@@ -145,6 +153,45 @@ public final class FlagChange {
                 + " back into " + migration.from() + " (rows written while only the new column was written)");
         }
         return new Result(Outcome.CHANGED, from, flag != null, to, notes, copied);
+    }
+
+    /**
+     * The checks of a move out of off, expand or switch: the old column must still be there (after a premature drop
+     * every phase but contract names it, so the only move offered is forward to contract), and a move forward to
+     * switch, which reads the new column, needs the backfill complete.
+     */
+    static List<String> forwardProblems(Connection c, Migration m, Phase from, Phase to, boolean oldExists)
+        throws SQLException {
+        List<String> problems = new ArrayList<>();
+        if (to == Phase.CONTRACT) return problems;
+        String id = m.id();
+        if (!oldExists) {
+            problems.add("the old column " + column(m, m.from()) + " is gone (dropped before the fleet was in contract):"
+                + " in " + to.label() + " statements would still read or write it. The only way is forward: bellows flags"
+                + " set " + id + " contract, which maps " + m.from() + " to " + m.to());
+            return problems;
+        }
+        if (to == Phase.SWITCH && from == Phase.EXPAND) {
+            long diverging = diverging(c, m);
+            if (diverging > 0) {
+                problems.add(diverging + " row" + (diverging == 1 ? "" : "s") + " of " + m.qualifiedTable() + " have "
+                    + m.to() + " IS DISTINCT FROM " + (m.up() == null ? m.from() : "up(" + m.from() + ")") + ": in switch"
+                    + " reads come from " + m.to() + " and would miss them. Run bellows backfill " + id + " first (it ends"
+                    + " with 'verified: 0 rows diverge'), then this command again");
+            }
+        }
+        return problems;
+    }
+
+    /** Rows whose new column differs from {@code up(old)}: what the backfill still has to do. */
+    static long diverging(Connection c, Migration m) throws SQLException {
+        String up = m.up() != null ? "(" + m.up().strip() + ")" : quote(m.from());
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("/* bellows:flags */ SELECT count(*) FROM " + quote(m.schema()) + "."
+                 + quote(m.table()) + " WHERE " + quote(m.to()) + " IS DISTINCT FROM " + up)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     private static String skipped(Phase from, Phase to) {
