@@ -126,9 +126,14 @@ public final class FlagsCommand implements Callable<Integer> {
         "Moves a migration to a phase for every instance (they follow within a second).",
         "Refused without --force: skipping a phase, a phase other than off without the new column, switch before"
             + " the backfill is complete, contract while `bellows gate ID` fails (it gets --window, --silent-after and"
-            + " --strict), back from contract once the old column is gone.",
-        "Once the old column is gone, the only move offered is forward to contract (no gate, phases may be skipped).",
-        "Moving back from switch or contract copies the new column into the old one where they differ."})
+            + " --strict), back from contract once the old column is gone (bellows plan ID then writes its re-creation),"
+            + " off while the new column is NOT NULL or while a live instance runs new code, a copy back that would"
+            + " collide on the old column.",
+        "Once the old column is gone before contract (a premature drop), the only move offered is forward to contract"
+            + " (no gate, phases may be skipped).",
+        "Moving back from switch or contract copies the new column into the old one where they differ (through NULL,"
+            + " so rows that exchanged values cannot collide); back from contract it then waits for the live instances"
+            + " to report the new phase and copies again."})
     static final class Set implements Callable<Integer> {
         @Spec CommandLine.Model.CommandSpec spec;
         @Mixin Database db;

@@ -85,11 +85,13 @@ public final class PlanCommand implements Callable<Integer> {
                 o.println(String.format("  %d. bellows flags set %s switch; later, once bellows gate %s passes: bellows flags set %s contract",
                     ++n, m.id(), m.id(), m.id()));
             }
+            if (s.name().equals("recreate_not_null")) n = printSwitchBack(o, n, m);
             o.println(String.format("  %d. %s  (%s)%s", ++n, w.up().getFileName(),
                 s.transactional() ? "one transaction" : "outside a transaction", s.reversible() ? "" : ", irreversible"));
             o.println("       " + s.summary());
             o.println("       down: " + w.down().getFileName() + (s.reversible() ? "" : " (only refuses)"));
         }
+        if (plan.step("recreate") != null && plan.step("recreate_not_null") == null) n = printSwitchBack(o, n, m);
         if (!plan.warnings().isEmpty()) {
             o.println();
             o.println("Warnings:");
@@ -97,5 +99,12 @@ public final class PlanCommand implements Callable<Integer> {
         }
         o.flush();
         return 0;
+    }
+
+    /** The move back that follows the re-creation files (see docs/runbook.md, Rolling back). */
+    private static int printSwitchBack(PrintWriter o, int n, Migration m) {
+        o.println(String.format("  %d. bellows flags set %s switch --url … --rules …   (copies %s back into %s, waits for"
+            + " the fleet, copies again)", n + 1, m.id(), m.to(), m.from()));
+        return n + 1;
     }
 }

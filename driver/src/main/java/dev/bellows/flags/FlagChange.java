@@ -19,13 +19,14 @@ import java.util.Objects;
  *       has to be followed by the fleet, and the step back from {@code switch} copies data back;</li>
  *   <li>any phase but {@code off} while the new column does not exist;</li>
  *   <li>to {@code contract} while {@code bellows gate ID} fails (see {@link Gate});</li>
- *   <li>back from {@code contract} once the old column is gone.</li>
+ *   <li>back from {@code contract} once the old column is gone, and the other checks of moves back
+ *       ({@link RollbackCheck}: {@code off} under a NOT NULL new column or with new code running).</li>
  * </ul>
  * A move back out of {@code switch} or {@code contract} copies the new column into the old one for the rows
- * where they differ ({@code UPDATE ... SET old = down(new) WHERE new IS NOT NULL AND old IS DISTINCT FROM
- * down(new)}), in the same transaction as the flag, so rows written in {@code contract} (which writes the new
- * column only) keep their values when the old column is read again. The flag row, a history row and a
- * {@code NOTIFY} are written in one transaction.
+ * where they differ ({@link CopyBack}: through NULL, so a unique index cannot trip), in the same transaction as
+ * the flag, so rows written in {@code contract} (which writes the new column only) keep their values when the old
+ * column is read again; back from {@code contract} it then waits for the fleet and copies again. The flag row, a
+ * history row and a {@code NOTIFY} are written in one transaction.
  */
 public final class FlagChange {
     private FlagChange() {
@@ -41,6 +42,9 @@ public final class FlagChange {
     }
 
     public enum Outcome { CHANGED, UNCHANGED, REFUSED }
+
+    /** The shortest wait for the fleet after a move back from contract (longer when instances flush less often). */
+    static final long FLEET_WAIT_MILLIS = 5_000;
 
     /**
      * What happened. {@code from} is the flag's phase before, or the rules file's when there was no flag;
@@ -90,11 +94,7 @@ public final class FlagChange {
             problems.add("the new column " + column(migration, migration.to()) + " does not exist; add it"
                 + " (bellows plan " + id + ") before moving to " + to.label());
         }
-        if (from == Phase.CONTRACT && to.ordinal() < Phase.CONTRACT.ordinal() && !oldExists) {
-            problems.add("the old column " + column(migration, migration.from()) + " is gone; in " + to.label()
-                + " statements would " + (to == Phase.SWITCH ? "write" : "read and write") + " it. Add it back"
-                + " and fill it before moving back from contract");
-        }
+        problems.addAll(RollbackCheck.problems(c, migration, from, to, oldExists, newExists));
         if (from != Phase.CONTRACT && newExists) problems.addAll(forwardProblems(c, migration, from, to, oldExists));
         if (to == Phase.CONTRACT && from != Phase.CONTRACT && !force && problems.isEmpty() && !forwardAfterDrop) {
             int code = gate.check(id);
@@ -136,8 +136,13 @@ public final class FlagChange {
                     + "; nothing was written, run the command again");
             }
             FlagStore.write(c, id, from, to, actor, reason, force);
-            if (copyBack) copied = copyBack(c, migration);
+            if (copyBack) copied = CopyBack.copy(c, migration);
             c.commit();
+        } catch (CopyBack.CollisionException e) {
+            c.rollback();
+            c.setAutoCommit(true);
+            if (!force) return new Result(Outcome.REFUSED, from, flag != null, to, List.of(e.getMessage()), 0);
+            throw e;
         } catch (SQLException | RuntimeException e) {
             try {
                 c.rollback();
@@ -152,6 +157,7 @@ public final class FlagChange {
             notes.add("copied " + copied + " row" + (copied == 1 ? "" : "s") + " of " + column(migration, migration.to())
                 + " back into " + migration.from() + " (rows written while only the new column was written)");
         }
+        if (copyBack && from == Phase.CONTRACT) notes.addAll(CopyBack.afterLeavingContract(c, migration, to, FLEET_WAIT_MILLIS));
         return new Result(Outcome.CHANGED, from, flag != null, to, notes, copied);
     }
 
@@ -199,17 +205,6 @@ public final class FlagChange {
         int step = to.ordinal() > from.ordinal() ? 1 : -1;
         for (int i = from.ordinal() + step; i != to.ordinal(); i += step) s.add(Phase.values()[i].label());
         return String.join(" and ", s);
-    }
-
-    /** Brings the old column in line with the new one where the new one has a value. */
-    static long copyBack(Connection c, Migration m) throws SQLException {
-        String down = m.down() != null ? "(" + m.down() + ")" : quote(m.to());
-        // tagged as Bellows' own for the gate's pg_stat_statements check
-        String sql = "UPDATE /* bellows:flags */ " + quote(m.schema()) + "." + quote(m.table()) + " SET " + quote(m.from()) + " = " + down
-            + " WHERE " + quote(m.to()) + " IS NOT NULL AND " + quote(m.from()) + " IS DISTINCT FROM " + down;
-        try (Statement s = c.createStatement()) {
-            return s.executeLargeUpdate(sql);
-        }
     }
 
     /** Whether {@code schema.table.column} exists (catalog names). */

@@ -98,10 +98,8 @@ public final class Planner {
         from = t.column(m.from());
         existingTo = t.column(m.to());
         if (from == null) {
-            if (existingTo != null) {
-                throw new WorkflowException(qt + "." + f + " is gone and " + to + " exists: migration '" + m.id()
-                    + "' is already contracted; there is nothing left to plan");
-            }
+            // contracted: the only plan left is the way back (re-creating the old column)
+            if (existingTo != null) return Recreation.plan(c, m, o, t);
             throw new WorkflowException("column " + f + " does not exist in " + qt);
         }
         if (from.generated()) {
@@ -563,7 +561,7 @@ public final class Planner {
             + "    ELSE\n"
             + "      RAISE EXCEPTION 'bellows: refusing to drop " + col + ": % rows have " + esc(to)
             + " IS DISTINCT FROM up(" + esc(f) + ")', bellows_diverging\n"
-            + "        USING HINT = 'run bellows backfill " + esc(m.id()) + ", then this file again';\n"
+            + "        USING HINT = " + literal(contractHint()) + ";\n"
             + "    END IF;\n"
             + "  END IF;\nEND\n"));
         up.append("DROP TRIGGER IF EXISTS ").append(trig).append(" ON ").append(qt).append(";\n");
@@ -596,6 +594,14 @@ public final class Planner {
             true, up.toString(), null,
             "irreversible: the data of " + f + " is gone. To get the column back, restore it from a backup, or re-create it"
                 + " and fill it from " + to + " with down(" + to + ") = " + downExpr(m));
+    }
+
+    /** The contract guard's hint: never the backfill, which in phase contract would revert newer writes. */
+    private String contractHint() {
+        return "in phase expand or switch: run bellows backfill " + m.id() + ", then this file again. In phase contract the"
+            + " rows written since contract began differ by design (Bellows writes only " + m.to() + "), and bellows backfill"
+            + " refuses: check that only those rows differ, then SET " + ALLOW_DIVERGENCE_SETTING + " = on in this session"
+            + " and run this file again";
     }
 
     /** Text for inside a single-quoted string in a RAISE message ({@code %} is RAISE's placeholder). */
