@@ -153,7 +153,8 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     }
 
     private static Binding[] record(Binding[] array, int index, Binding b) {
-        Binding[] a = index > array.length ? Arrays.copyOf(array, Math.max(index, array.length * 2)) : array;
+        // sized once for typical statements rather than grown 1, 2, 4, ... on the first executions' setters
+        Binding[] a = index > array.length ? Arrays.copyOf(array, Math.max(index, Math.max(8, array.length * 2))) : array;
         a[index - 1] = b;
         return a;
     }
@@ -178,7 +179,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
         } catch (SQLException e) {
             throw explain(e);
         }
-        if (request.ddl) connection.ddlExecuted();
+        if (prepared.ddl()) connection.ddlExecuted();
         return n;
     }
 
@@ -189,7 +190,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
         } catch (SQLException e) {
             throw explain(e);
         }
-        if (request.ddl) connection.ddlExecuted();
+        if (prepared.ddl()) connection.ddlExecuted();
         return n;
     }
 
@@ -200,7 +201,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
         } catch (SQLException e) {
             throw explain(e);
         }
-        if (request.ddl) connection.ddlExecuted();
+        if (prepared.ddl()) connection.ddlExecuted();
         return r;
     }
 
@@ -218,7 +219,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     @Override public int[] executeBatch() throws SQLException {
         try {
             int[] counts = executing().executeBatch();
-            if (request.ddl) connection.ddlExecuted();
+            if (prepared.ddl()) connection.ddlExecuted();
             return counts;
         } catch (SQLException e) {
             throw explain(e);
@@ -230,7 +231,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     @Override public long[] executeLargeBatch() throws SQLException {
         try {
             long[] counts = executing().executeLargeBatch();
-            if (request.ddl) connection.ddlExecuted();
+            if (prepared.ddl()) connection.ddlExecuted();
             return counts;
         } catch (SQLException e) {
             throw explain(e);

@@ -25,6 +25,9 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
     /** Lower-case server label → generated-key name the application asked for. */
     Map<String, String> askedNames = Map.of();
     private final boolean tracked;
+    /** Where {@link OpenStatements} holds this statement. */
+    OpenStatements.Chunk trackedIn;
+    int trackedAt;
     private boolean closed;
     private boolean batchHasDdl;
     // The wrapper handed out for the current raw result, so repeated getResultSet() calls agree.
@@ -56,7 +59,7 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
         } catch (SQLException e) {
             throw UnmappedValues.explain(e, r, connection.runtime.rules());
         }
-        if (Sql.isDdl(sql)) connection.ddlExecuted();
+        if (r.kind() == Rewrite.Kind.DDL) connection.ddlExecuted();
         return result;
     }
 
@@ -74,7 +77,7 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
         } catch (SQLException e) {
             throw UnmappedValues.explain(e, k, connection.runtime.rules());
         }
-        if (Sql.isDdl(sql)) connection.ddlExecuted();
+        if (k.kind() == Rewrite.Kind.DDL) connection.ddlExecuted();
         return result;
     }
 
@@ -153,7 +156,7 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
         Rewrite r = BellowsRuntime.rewrite(connection.runtime.state().rewriter, sql);
         delegate.addBatch(r.sql());
         connection.runtime.record(r);
-        if (Sql.isDdl(sql)) batchHasDdl = true;
+        if (r.kind() == Rewrite.Kind.DDL) batchHasDdl = true;
     }
 
     @Override public void clearBatch() throws SQLException {
