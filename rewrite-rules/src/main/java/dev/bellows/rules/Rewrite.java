@@ -28,7 +28,10 @@ public final class Rewrite {
         return new Rewrite(sql, sql, null, Map.of(), List.of(), null);
     }
 
-    /** The SQL to send to the server. The same instance as the input when nothing changed. */
+    /**
+     * The SQL to send to the server. Equal to the input when nothing changed: the same instance the first time a
+     * string is seen, the instance first seen when an equal string comes back from the cache.
+     */
     public String sql() { return sql; }
 
     /** The application's SQL. */
