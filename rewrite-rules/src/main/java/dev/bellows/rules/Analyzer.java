@@ -388,10 +388,7 @@ final class Analyzer {
         boolean known = true;
         for (Scope.Rel r : under) {
             if (r.cols == null) known = false;
-            else {
-                out.addAll(r.cols);
-                for (Managed.M m : r.migs) if (!r.cols.contains(m.mig.from())) out.add(m.mig.from());
-            }
+            else out.addAll(starOrder(r));
         }
         if (!rewrite || exists) return known ? out : null;
         Parts p = new Parts();
@@ -418,25 +415,50 @@ final class Analyzer {
 
     private void expandTable(Scope.Rel r, Parts p) {
         boolean first = true;
-        List<Managed.M> missing = new ArrayList<>();
-        for (Managed.M m : r.migs) if (!r.cols.contains(m.mig.from())) missing.add(m);
-        for (String c : r.cols) {
-            if (!first) p.text(", ");
-            first = false;
+        for (String c : starOrder(r)) {
             Managed.M m = null;
             for (Managed.M x : r.migs) if (x.mig.from().equals(c)) m = x;
-            if (m != null && isRead(phase(m, r))) {
+            boolean read = m != null && isRead(phase(m, r));
+            if (!read && !r.cols.contains(c)) continue;
+            if (!first) p.text(", ");
+            first = false;
+            if (read) {
                 p.add(m.down.apply(new Parts().text(r.qualText + "." + quote(m.mig.to())))).text(" AS " + quote(c));
             } else {
                 p.text(r.qualText + "." + quote(c));
             }
         }
-        for (Managed.M m : missing) {
-            if (!isRead(phase(m, r))) continue;
-            if (!first) p.text(", ");
-            first = false;
-            p.add(m.down.apply(new Parts().text(r.qualText + "." + quote(m.mig.to())))).text(" AS " + quote(m.mig.from()));
-        }
+    }
+
+    /**
+     * The columns {@code *} gives legacy code: the table as it stood before any old column was dropped (the
+     * recorded order), else the current columns with each dropped old column appended.
+     */
+    private List<String> starOrder(Scope.Rel r) {
+        List<String> order = legacyOrder(r);
+        if (order != null) return order;
+        List<String> out = new ArrayList<>(r.cols);
+        for (Managed.M m : r.migs) if (!r.cols.contains(m.mig.from())) out.add(m.mig.from());
+        return out;
+    }
+
+    /**
+     * The base table's columns in the order of the table before any of its old columns was dropped: the
+     * current columns while every old one exists, else the catalog's recorded order (keeping only columns
+     * that still exist or are dropped old ones, then any added since). Null when an old column is gone and
+     * its place was not recorded.
+     */
+    List<String> legacyOrder(Scope.Rel r) {
+        if (r.cols == null) return null;
+        List<String> dropped = new ArrayList<>();
+        for (Managed.M m : r.migs) if (!r.cols.contains(m.mig.from())) dropped.add(m.mig.from());
+        if (dropped.isEmpty()) return r.cols;
+        List<String> rec = catalog.recordedOrder(r.schema, r.table);
+        if (rec == null || !rec.containsAll(dropped)) return null;
+        List<String> out = new ArrayList<>();
+        for (String c : rec) if ((r.cols.contains(c) || dropped.contains(c)) && !out.contains(c)) out.add(c);
+        for (String c : r.cols) if (!out.contains(c)) out.add(c);
+        return out;
     }
 
     // ---------------------------------------------------------------- expressions

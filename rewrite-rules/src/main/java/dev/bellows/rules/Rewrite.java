@@ -11,9 +11,16 @@ public final class Rewrite {
     private final Map<String, String> labels;
     private final List<UsageFact> facts;
     private final String unanalysedReason;
+    private final String rejection;
 
     Rewrite(String original, String sql, ParamPlan params, Map<String, String> labels,
             List<UsageFact> facts, String unanalysedReason) {
+        this(original, sql, params, labels, facts, unanalysedReason, null);
+    }
+
+    Rewrite(String original, String sql, ParamPlan params, Map<String, String> labels,
+            List<UsageFact> facts, String unanalysedReason, String rejection) {
+        this.rejection = rejection;
         this.original = original;
         this.sql = sql;
         this.params = params;
@@ -55,9 +62,18 @@ public final class Rewrite {
 
     public boolean isUnanalysed() { return unanalysedReason != null; }
 
+    /**
+     * Why the statement must not be sent at all, or null. Set after an old column was dropped, for a
+     * statement the server would accept but read differently from the old schema (a positional INSERT
+     * whose legacy column order was not recorded, or anything else Bellows cannot analyse that names the
+     * dropped column): failing is better than storing or returning the wrong column.
+     */
+    public String rejection() { return rejection; }
+
     @Override public String toString() {
         return "Rewrite[" + sql + (params == null ? "" : ", params=" + params)
             + (labels.isEmpty() ? "" : ", labels=" + labels) + ", facts=" + facts
-            + (unanalysedReason == null ? "" : ", unanalysed=" + unanalysedReason) + "]";
+            + (unanalysedReason == null ? "" : ", unanalysed=" + unanalysedReason)
+            + (rejection == null ? "" : ", rejected=" + rejection) + "]";
     }
 }

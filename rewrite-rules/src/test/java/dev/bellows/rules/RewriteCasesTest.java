@@ -49,14 +49,21 @@ class RewriteCasesTest {
             case "unchanged":
                 assertSame(c.sql, r.sql(), "expected the SQL untouched: " + where);
                 assertNull(r.unanalysedReason(), "expected analysed: " + where);
+                assertNull(r.rejection(), "expected sent, not rejected: " + where);
                 break;
             case "unanalysed":
                 assertSame(c.sql, r.sql(), "unanalysed SQL must pass through untouched: " + where);
                 assertNotNull(r.unanalysedReason(), "expected unanalysed: " + where);
+                assertNull(r.rejection(), "expected passed through, not rejected: " + where);
+                break;
+            case "rejected":
+                assertNotNull(r.rejection(), "expected rejected (never sent): " + where);
+                assertNotNull(r.unanalysedReason(), "a rejected statement is unanalysed too: " + where);
                 break;
             default:
                 assertEquals(c.expect, r.sql(), where);
                 if (c.reason == null) assertNull(r.unanalysedReason(), "expected analysed: " + where);
+                assertNull(r.rejection(), "expected sent, not rejected: " + where);
                 assertReparses(r.sql(), where);
         }
         if (c.reason != null) {
