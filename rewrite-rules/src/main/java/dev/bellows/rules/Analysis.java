@@ -124,10 +124,16 @@ final class Analysis {
         }
         if (mentions == 0 && !table) return null;
         String kw = tok.kind[first] == SqlLexer.LPAREN ? "select" : tok.text(first).toLowerCase(Locale.ROOT);
-        if (SILENT.contains(kw)) return null;
+        Wrapped.Inner inner = DML.contains(kw) ? null : Wrapped.of(tok, first, to);
+        if (inner != null && mentionsOutside(tok, first, to, inner, managed) == 0) {
+            return statement(tpl, tok, inner.first(), inner.to(), managed, catalog, options, facts, labels, edits, rejections);
+        }
+        if (SILENT.contains(kw) && inner == null) return null;
         String reason;
         boolean failClosed = false;
-        if (!DML.contains(kw)) {
+        if (inner != null) {
+            reason = "a managed column is named outside the statement " + kw.toUpperCase(Locale.ROOT) + " carries";
+        } else if (!DML.contains(kw)) {
             reason = kw.toUpperCase(Locale.ROOT) + " statements are passed through unanalysed";
         } else if (maxDepth > options.maxDepth) {
             reason = "nested deeper than " + options.maxDepth + " parentheses";
@@ -167,6 +173,19 @@ final class Analysis {
             }
         }
         return unanalysed(tpl, tok, first, to, managed, catalog, facts, reason, failClosed, rejections);
+    }
+
+    /** Managed column names in [first, to) outside the carried statement and the view's own column names. */
+    private static int mentionsOutside(SqlLexer.Tokens tok, int first, int to, Wrapped.Inner in, Managed managed) {
+        int n = 0;
+        for (int i = first; i < to; i++) {
+            if (i >= in.first() && i < in.to() || i >= in.namesFrom() && i < in.namesTo()) continue;
+            if (tok.kind[i] == SqlLexer.IDENT || tok.kind[i] == SqlLexer.QIDENT) {
+                String name = SqlLexer.identName(tok, i);
+                if (name != null && managed.names.contains(name)) n++;
+            }
+        }
+        return n;
     }
 
     /**

@@ -115,6 +115,8 @@ class RewriteCasesTest {
             while (first < i && t.kind[first] == SqlLexer.COMMENT) first++;
             if (first < i) {
                 String piece = sql.substring(t.start[first], t.end[i - 1]);
+                Wrapped.Inner w = Wrapped.of(t, first, i); // JSqlParser reads the carried statement, not its carrier
+                if (w != null) piece = sql.substring(t.start[w.first()], t.end[w.to() - 1]);
                 try {
                     Analysis.parse(piece);
                 } catch (Exception e) {
