@@ -133,6 +133,21 @@ final class Analysis {
         boolean failClosed = false;
         if (inner != null) {
             reason = "a managed column is named outside the statement " + kw.toUpperCase(Locale.ROOT) + " carries";
+        } else if (kw.equals("copy")) {
+            Set<UsageFact> local = new LinkedHashSet<>();
+            Edits localEdits = new Edits();
+            Analyzer an = new Analyzer(tpl, tok, managed, catalog, localEdits, tok.start[first], local, new HashMap<>());
+            an.pieceEndToken = to;
+            try {
+                new Copies(an).copy(first, to);
+                if (an.accounted != mentions) throw new Refusal("a managed name in COPY is not understood");
+                edits.addAll(localEdits);
+                facts.addAll(local);
+                return null;
+            } catch (Refusal r) {
+                reason = r.getMessage();
+                failClosed = r.failsClosed();
+            }
         } else if (!DML.contains(kw)) {
             reason = kw.toUpperCase(Locale.ROOT) + " statements are passed through unanalysed";
         } else if (maxDepth > options.maxDepth) {
