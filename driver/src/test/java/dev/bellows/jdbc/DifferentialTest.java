@@ -168,6 +168,14 @@ class DifferentialTest {
             s("select list", "SELECT id, name, user_email FROM leads ORDER BY id"),
             p("where by parameter", "SELECT user_email FROM leads WHERE id = ?", 3).query(),
             s("star", "SELECT * FROM leads ORDER BY id").star(),
+            s("JOIN USING the old column", "SELECT user_email, l.name, u.name FROM leads l JOIN users u USING (user_email) "
+                + "WHERE user_email LIKE '%@example.com' ORDER BY user_email"),
+            s("LEFT JOIN USING, star", "SELECT * FROM leads l LEFT JOIN users u USING (user_email) ORDER BY l.id").star(),
+            s("RIGHT JOIN USING", "SELECT user_email, l.id FROM leads l RIGHT JOIN users u USING (user_email) ORDER BY u.id"),
+            s("FULL JOIN USING, grouped by the merged column", "SELECT user_email, count(*) FROM users u FULL JOIN leads l "
+                + "USING (user_email) GROUP BY user_email ORDER BY user_email NULLS FIRST"),
+            s("NATURAL JOIN", "SELECT id, user_email FROM leads NATURAL JOIN (SELECT id, user_email, name FROM leads) x ORDER BY id"),
+            s("NATURAL JOIN on the other columns of a managed table", "SELECT * FROM orders o NATURAL JOIN orders p ORDER BY id").star(),
             p("table star", "SELECT l.* FROM leads l WHERE l.id < ? ORDER BY l.id", 4).star().query(),
             s("star over the type-changed table", "SELECT * FROM orders ORDER BY id").star(),
             p("where equals", "SELECT id, name FROM leads WHERE user_email = ?", "bob@example.com").mayBeEmpty(),

@@ -214,9 +214,12 @@ final class Analyzer {
         if (first != null) fromItem(first, sc);
         if (joins == null) return;
         for (Join j : joins) {
+            int left = sc.rels.size();
             fromItem(j.getRightItem(), sc);
-            if (j.isNatural()) naturalOrUsing(sc, null);
-            if (j.getUsingColumns() != null && !j.getUsingColumns().isEmpty()) naturalOrUsing(sc, j.getUsingColumns());
+            boolean using = j.getUsingColumns() != null && !j.getUsingColumns().isEmpty();
+            if ((j.isNatural() || using) && !new Merges(this).toOn(j, sc, left)) { // not one Merges reads
+                naturalOrUsing(sc, using ? j.getUsingColumns() : null);
+            }
             if (j.getOnExpressions() != null) {
                 for (Expression e : j.getOnExpressions()) visit(e, sc, READ);
             }
@@ -373,6 +376,8 @@ final class Analyzer {
                 }
             }
             if (under.isEmpty()) return null; // a composite-typed column's fields: not a relation we know
+        } else if (sc.merged != null && !exists && (!sc.mergedKept || anyRead(sc))) {
+            return new Merges(this).star(si, sc);
         } else {
             under.addAll(sc.rels);
         }
@@ -414,8 +419,13 @@ final class Analyzer {
     }
 
     private void expandTable(Scope.Rel r, Parts p) {
-        boolean first = true;
+        expandTable(r, p, java.util.Set.of(), true);
+    }
+
+    /** Appends {@code r}'s star columns except {@code skip}; returns {@code first} still true when none was. */
+    boolean expandTable(Scope.Rel r, Parts p, java.util.Set<String> skip, boolean first) {
         for (String c : starOrder(r)) {
+            if (skip.contains(c)) continue;
             Managed.M m = null;
             for (Managed.M x : r.migs) if (x.mig.from().equals(c)) m = x;
             boolean read = m != null && isRead(phase(m, r));
@@ -428,13 +438,14 @@ final class Analyzer {
                 p.text(r.qualText + "." + quote(c));
             }
         }
+        return first;
     }
 
     /**
      * The columns {@code *} gives legacy code: the table as it stood before any old column was dropped (the
      * recorded order), else the current columns with each dropped old column appended.
      */
-    private List<String> starOrder(Scope.Rel r) {
+    List<String> starOrder(Scope.Rel r) {
         List<String> order = legacyOrder(r);
         if (order != null) return order;
         List<String> out = new ArrayList<>(r.cols);
@@ -562,6 +573,7 @@ final class Analyzer {
     /** A column reference in a read position. */
     void read(Column c, Scope sc, int mode) {
         String n = name(c.getColumnName());
+        if (c.getTable() == null && sc.anyMerged() && mergedRead(c, n, sc, mode)) return;
         if (!managed.names.contains(n)) return;
         int[] span = columnSpan(c, n);
         accounted++;
@@ -596,6 +608,31 @@ final class Analyzer {
             edits.replace(span[0], span[1], m.down.apply(ref));
         }
         if (c == labelColumn) edits.insert(labelEnd, " AS " + quote(m.mig.from()));
+    }
+
+    /** An unqualified reference to a column a rewritten USING/NATURAL join merged: the merged expression. */
+    private boolean mergedRead(Column c, String n, Scope sc, int mode) {
+        if (mode == ORDER && sc.outputs != null && sc.outputs.contains(n)) return false; // an output column
+        Scope at = sc.mergedAt(n);
+        if (at == null) return false;
+        Parts e = at.merged.get(n);
+        int[] span = columnSpan(c, n);
+        if (managed.names.contains(n)) accounted++;
+        if (at.mergedKept) { // a join left as written: the merged column reads each side's own column
+            for (Scope.Rel r : List.of(at.mergedLeft, at.mergedRight)) {
+                Managed.M m = r.managing(n);
+                if (m != null && m.mig.from().equals(n)) fact(m, UsageFact.Kind.READ, phase(m, r));
+            }
+            return true;
+        }
+        edits.replace(span[0], span[1], e);
+        if (c == labelColumn) edits.insert(labelEnd, " AS " + quote(n));
+        return true;
+    }
+
+    private static boolean anyRead(Scope sc) {
+        for (Scope.Rel r : sc.rels) for (Managed.M m : r.migs) if (isRead(phase(m, r))) return true;
+        return false;
     }
 
     /** Template span of a column, validated against the lexer: {start, end, start of the column-name token}. */
