@@ -70,7 +70,7 @@ class DifferentialTest {
         "CREATE TABLE imports (id int, n text, e text, ok boolean)",
     };
 
-    private static final String[] SEED = {
+    static final String[] SEED = {
         "INSERT INTO leads (name, user_email, score, data) VALUES"
             + " ('ann', 'ann@example.com', 10, '{\"tier\":\"gold\",\"tags\":[\"a\",\"b\"]}'),"
             + " ('bob', 'bob@example.com', 20, '{\"tier\":\"silver\"}'),"
