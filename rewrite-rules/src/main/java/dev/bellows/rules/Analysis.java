@@ -226,9 +226,9 @@ final class Analysis {
         String dropped = null;
         for (List<Managed.M> ms : managed.byTable.values()) {
             for (Managed.M m : ms) {
-                // a positional INSERT or COPY can write (or read) the old column without naming it, a NATURAL join joins on it
+                // a positional INSERT, MERGE or COPY can write (or read) the old column without naming it, a NATURAL join joins on it
                 boolean uses = idents.contains(m.mig.from()) || kw.equals("insert") || kw.equals("copy")
-                    || idents.contains("natural");
+                    || kw.equals("merge") || idents.contains("natural");
                 if (uses && idents.contains(m.mig.table())) {
                     facts.add(new UsageFact(m.mig.id(), m.column, kind, UsageFact.Treatment.UNANALYSED, tpl.fingerprint));
                     if (dropped == null && isDropped(m, catalog)) dropped = m.column;
