@@ -616,8 +616,10 @@ final class Analyzer {
         Scope at = sc.mergedAt(n);
         if (at == null) return false;
         Parts e = at.merged.get(n);
+        boolean ours = managed.names.contains(n);
+        if (at.mergedKept && !ours) return true; // a join left as written, a column that is not ours: nothing to do
         int[] span = columnSpan(c, n);
-        if (managed.names.contains(n)) accounted++;
+        if (ours) accounted++;
         if (at.mergedKept) { // a join left as written: the merged column reads each side's own column
             for (Scope.Rel r : List.of(at.mergedLeft, at.mergedRight)) {
                 Managed.M m = r.managing(n);
