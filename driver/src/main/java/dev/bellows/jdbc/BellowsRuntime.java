@@ -129,12 +129,12 @@ public final class BellowsRuntime {
             try (Connection c = source.open()) {
                 synchronized (catalogLock) {
                     Catalog catalog = CatalogLoader.load(c, needs);
-                    state.updateAndGet(s -> new State(rules, carry(catalog, s.catalog, rules), needs, options, s.version + 1));
+                    warnMismatches(state.updateAndGet(s -> new State(rules, carry(catalog, s.catalog, rules), needs, options, s.version + 1)));
                 }
             }
             return;
         }
-        state.updateAndGet(s -> new State(rules, s.catalog, s.loadedFor, options, s.version + 1));
+        warnMismatches(state.updateAndGet(s -> new State(rules, s.catalog, s.loadedFor, options, s.version + 1)));
     }
 
     /** Reads the catalog again on a fresh connection of this configuration (e.g. after DDL run elsewhere). */
@@ -173,17 +173,31 @@ public final class BellowsRuntime {
     // Called with catalogLock held. An unchanged catalog keeps the rewriter, so prepared statements and the
     // rewrite cache survive DDL that did not touch managed tables.
     private void install(Catalog loaded, CatalogLoader.Needs needs) {
-        state.updateAndGet(s -> {
+        State now = state.updateAndGet(s -> {
             Catalog catalog = carry(loaded, s.catalog, s.rules);
             return s.loadedFor != null && s.catalog.equals(catalog) && s.loadedFor.covers(needs) ? s
                 : new State(s.rules, catalog, needs, options, s.version + 1);
         });
+        warnMismatches(now);
     }
 
     // A drop seen by this process keeps the column order read before it (see LoadedCatalog.carryingOrder).
     private static Catalog carry(Catalog loaded, Catalog previous, RuleSet rules) {
         return loaded instanceof CatalogLoader.LoadedCatalog
             ? ((CatalogLoader.LoadedCatalog) loaded).carryingOrder(previous, rules) : loaded;
+    }
+
+    private volatile java.util.Set<String> warned = java.util.Set.of();
+
+    /** The rules checked against the catalog, each problem logged once (at start, on reload, after DDL). */
+    private void warnMismatches(State s) {
+        if (s.loadedFor == null) return;
+        List<String> problems = RuleCheck.problems(s.rules, s.catalog);
+        java.util.Set<String> before = warned;
+        for (String p : problems) {
+            if (!before.contains(p)) LOG.log(System.Logger.Level.WARNING, p);
+        }
+        warned = java.util.Set.copyOf(problems);
     }
 
     /** Rewrites with the current rewriter; the rewriter promises not to throw, this makes sure of it. */
