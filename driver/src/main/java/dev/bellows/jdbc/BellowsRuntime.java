@@ -129,7 +129,7 @@ public final class BellowsRuntime {
             try (Connection c = source.open()) {
                 synchronized (catalogLock) {
                     Catalog catalog = CatalogLoader.load(c, needs);
-                    warnMismatches(state.updateAndGet(s -> new State(rules, catalog, needs, options, s.version + 1)));
+                    warnMismatches(state.updateAndGet(s -> new State(rules, carry(catalog, s.catalog, rules), needs, options, s.version + 1)));
                 }
             }
             return;
@@ -172,10 +172,19 @@ public final class BellowsRuntime {
 
     // Called with catalogLock held. An unchanged catalog keeps the rewriter, so prepared statements and the
     // rewrite cache survive DDL that did not touch managed tables.
-    private void install(Catalog catalog, CatalogLoader.Needs needs) {
-        State now = state.updateAndGet(s -> s.loadedFor != null && s.catalog.equals(catalog) && s.loadedFor.covers(needs) ? s
-            : new State(s.rules, catalog, needs, options, s.version + 1));
+    private void install(Catalog loaded, CatalogLoader.Needs needs) {
+        State now = state.updateAndGet(s -> {
+            Catalog catalog = carry(loaded, s.catalog, s.rules);
+            return s.loadedFor != null && s.catalog.equals(catalog) && s.loadedFor.covers(needs) ? s
+                : new State(s.rules, catalog, needs, options, s.version + 1);
+        });
         warnMismatches(now);
+    }
+
+    // A drop seen by this process keeps the column order read before it (see LoadedCatalog.carryingOrder).
+    private static Catalog carry(Catalog loaded, Catalog previous, RuleSet rules) {
+        return loaded instanceof CatalogLoader.LoadedCatalog
+            ? ((CatalogLoader.LoadedCatalog) loaded).carryingOrder(previous, rules) : loaded;
     }
 
     private volatile java.util.Set<String> warned = java.util.Set.of();
@@ -193,11 +202,14 @@ public final class BellowsRuntime {
 
     /** Rewrites with the current rewriter; the rewriter promises not to throw, this makes sure of it. */
     static Rewrite rewrite(Rewriter rewriter, String sql) throws SQLException {
+        Rewrite r;
         try {
-            return rewriter.rewrite(sql);
+            r = rewriter.rewrite(sql);
         } catch (RuntimeException e) {
             throw Errors.internal("Bellows failed to rewrite the statement: " + e, e);
         }
+        if (r.rejection() != null) throw Errors.rejected(r.rejection());
+        return r;
     }
 
     /** Hands a statement's usage facts to the sink; called once per execution. */

@@ -573,6 +573,7 @@ public final class Planner {
                 + "    ALTER SEQUENCE " + from.ownedSequence() + " OWNED BY " + qt + "." + to + ";\n"
                 + "  END IF;\nEND\n"));
         }
+        up.append(recordColumnOrder());
         up.append("ALTER TABLE ").append(qt).append(" DROP COLUMN IF EXISTS ").append(f).append(";\n");
         if (pkTwin != null) {
             up.append("-- the primary key went with ").append(f).append(": its twin on ").append(to).append(" takes over\n");
@@ -594,6 +595,25 @@ public final class Planner {
             true, up.toString(), null,
             "irreversible: the data of " + f + " is gone. To get the column back, restore it from a backup, or re-create it"
                 + " and fill it from " + to + " with down(" + to + ") = " + downExpr(m));
+    }
+
+    /**
+     * Records the table's columns in order while the old one still exists: after the drop, Bellows reads
+     * legacy positional statements ({@code INSERT INTO t VALUES (...)}, {@code SELECT *}) in this order
+     * instead of refusing them. A no-op once the column is gone.
+     */
+    private String recordColumnOrder() {
+        return "-- the column order legacy code knows, for positional INSERTs and SELECT * after the drop\n"
+            + "CREATE SCHEMA IF NOT EXISTS bellows;\n"
+            + "CREATE TABLE IF NOT EXISTS bellows.column_order (schema_name text NOT NULL, table_name text NOT NULL,"
+            + " migration_id text NOT NULL, columns text[] NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+            + " PRIMARY KEY (schema_name, table_name, migration_id));\n"
+            + "INSERT INTO bellows.column_order (schema_name, table_name, migration_id, columns)\n"
+            + "  SELECT " + literal(m.schema()) + ", " + literal(m.table()) + ", " + literal(m.id())
+            + ", array_agg(attname::text ORDER BY attnum) FROM pg_attribute\n"
+            + "  WHERE attrelid = " + regclass() + " AND attnum > 0 AND NOT attisdropped\n"
+            + "  HAVING bool_or(attname = " + literal(m.from()) + ")\n"
+            + "  ON CONFLICT DO NOTHING;\n";
     }
 
     /** The contract guard's hint: never the backfill, which in phase contract would revert newer writes. */

@@ -191,15 +191,22 @@ final class Writes {
         return q;
     }
 
-    /** The columns legacy code means by a positional INSERT: the table as it was, without the new columns. */
+    /**
+     * The columns legacy code means by a positional INSERT: the table as it was, without the new columns.
+     * After a drop that is the recorded order; without one the server would shift every later value into
+     * the wrong column, so the statement is rejected rather than sent.
+     */
     private List<String> legacyColumns(Scope.Rel rel, int width) {
         if (rel.cols == null) throw new Refusal("positional INSERT into a managed table with unknown columns");
-        List<String> legacy = new ArrayList<>(rel.cols);
-        for (Managed.M m : rel.migs) {
-            if (!rel.cols.contains(m.mig.from())) throw new Refusal("positional INSERT after the old column was dropped");
-            legacy.remove(m.mig.to());
+        List<String> order = an.legacyOrder(rel);
+        if (order == null) {
+            throw Refusal.failClosed("positional INSERT into " + rel.table + " after an old column was dropped, and the"
+                + " table's legacy column order was not recorded; give the INSERT a column list");
         }
-        if (width < 0 || width > legacy.size()) throw new Refusal("positional INSERT wider than the table");
+        List<String> legacy = new ArrayList<>(order);
+        for (Managed.M m : rel.migs) legacy.remove(m.mig.to());
+        if (width < 0) throw new Refusal("positional INSERT of a query whose width is unknown");
+        if (width > legacy.size()) throw new Refusal("positional INSERT wider than the table");
         return new ArrayList<>(legacy.subList(0, width));
     }
 

@@ -274,8 +274,11 @@ class CorpusRobustnessTest {
             }
             int first = from;
             while (first < i && t.kind[first] == SqlLexer.COMMENT) first++;
+            Wrapped.Inner w = first < i ? Wrapped.of(t, first, i) : null; // JSqlParser reads the carried statement only
+            if (first < i && w == null && t.isWord(first, "copy")) first = i; // COPY of a table is read from tokens
             if (first < i) {
-                String piece = sql.substring(t.start[first], t.end[i - 1]);
+                String piece = w != null ? sql.substring(t.start[w.first()], t.end[w.to() - 1])
+                    : sql.substring(t.start[first], t.end[i - 1]);
                 try {
                     Analysis.parse(piece);
                 } catch (Exception | StackOverflowError e) {
