@@ -153,30 +153,55 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     }
 
     private static Binding[] record(Binding[] array, int index, Binding b) {
-        Binding[] a = index > array.length ? Arrays.copyOf(array, Math.max(index, array.length * 2)) : array;
+        // sized once for typical statements rather than grown 1, 2, 4, ... on the first executions' setters
+        Binding[] a = index > array.length ? Arrays.copyOf(array, Math.max(index, Math.max(8, array.length * 2))) : array;
         a[index - 1] = b;
         return a;
     }
 
     @Override public ResultSet executeQuery() throws SQLException {
-        return wrapResult(executing().executeQuery());
+        try {
+            return wrapResult(executing().executeQuery());
+        } catch (SQLException e) {
+            throw explain(e);
+        }
+    }
+
+    /** A NOT NULL violation of a type change's unmapped value, in the writer's terms (see {@link UnmappedValues}). */
+    private SQLException explain(SQLException e) {
+        return UnmappedValues.explain(e, prepared.rewrite, connection.runtime.rules());
     }
 
     @Override public int executeUpdate() throws SQLException {
-        int n = executing().executeUpdate();
-        if (request.ddl) connection.ddlExecuted();
+        int n;
+        try {
+            n = executing().executeUpdate();
+        } catch (SQLException e) {
+            throw explain(e);
+        }
+        if (prepared.ddl()) connection.ddlExecuted();
         return n;
     }
 
     @Override public long executeLargeUpdate() throws SQLException {
-        long n = executing().executeLargeUpdate();
-        if (request.ddl) connection.ddlExecuted();
+        long n;
+        try {
+            n = executing().executeLargeUpdate();
+        } catch (SQLException e) {
+            throw explain(e);
+        }
+        if (prepared.ddl()) connection.ddlExecuted();
         return n;
     }
 
     @Override public boolean execute() throws SQLException {
-        boolean r = executing().execute();
-        if (request.ddl) connection.ddlExecuted();
+        boolean r;
+        try {
+            r = executing().execute();
+        } catch (SQLException e) {
+            throw explain(e);
+        }
+        if (prepared.ddl()) connection.ddlExecuted();
         return r;
     }
 
@@ -194,8 +219,10 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     @Override public int[] executeBatch() throws SQLException {
         try {
             int[] counts = executing().executeBatch();
-            if (request.ddl) connection.ddlExecuted();
+            if (prepared.ddl()) connection.ddlExecuted();
             return counts;
+        } catch (SQLException e) {
+            throw explain(e);
         } finally {
             batch = null;
         }
@@ -204,8 +231,10 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     @Override public long[] executeLargeBatch() throws SQLException {
         try {
             long[] counts = executing().executeLargeBatch();
-            if (request.ddl) connection.ddlExecuted();
+            if (prepared.ddl()) connection.ddlExecuted();
             return counts;
+        } catch (SQLException e) {
+            throw explain(e);
         } finally {
             batch = null;
         }

@@ -25,6 +25,9 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
     /** Lower-case server label → generated-key name the application asked for. */
     Map<String, String> askedNames = Map.of();
     private final boolean tracked;
+    /** Where {@link OpenStatements} holds this statement. */
+    OpenStatements.Chunk trackedIn;
+    int trackedAt;
     private boolean closed;
     private boolean batchHasDdl;
     // The wrapper handed out for the current raw result, so repeated getResultSet() calls agree.
@@ -49,8 +52,14 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
     }
 
     private <T> T run(String sql, Execution<S, T> execution) throws SQLException {
-        T result = execution.run(delegate, begin(sql).sql());
-        if (Sql.isDdl(sql)) connection.ddlExecuted();
+        Rewrite r = begin(sql);
+        T result;
+        try {
+            result = execution.run(delegate, r.sql());
+        } catch (SQLException e) {
+            throw UnmappedValues.explain(e, r, connection.runtime.rules());
+        }
+        if (r.kind() == Rewrite.Kind.DDL) connection.ddlExecuted();
         return result;
     }
 
@@ -62,8 +71,13 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
         connection.runtime.record(k);
         current = k;
         askedNames = GeneratedKeys.askedNames(k, columns);
-        T result = withKeys.run(delegate, k.sql());
-        if (Sql.isDdl(sql)) connection.ddlExecuted();
+        T result;
+        try {
+            result = withKeys.run(delegate, k.sql());
+        } catch (SQLException e) {
+            throw UnmappedValues.explain(e, k, connection.runtime.rules());
+        }
+        if (k.kind() == Rewrite.Kind.DDL) connection.ddlExecuted();
         return result;
     }
 
@@ -76,7 +90,12 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
     }
 
     @Override public ResultSet executeQuery(String sql) throws SQLException {
-        return wrapResult(delegate.executeQuery(begin(sql).sql()));
+        Rewrite r = begin(sql);
+        try {
+            return wrapResult(delegate.executeQuery(r.sql()));
+        } catch (SQLException e) {
+            throw UnmappedValues.explain(e, r, connection.runtime.rules());
+        }
     }
 
     @Override public boolean execute(String sql) throws SQLException {
@@ -137,7 +156,7 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
         Rewrite r = BellowsRuntime.rewrite(connection.runtime.state().rewriter, sql);
         delegate.addBatch(r.sql());
         connection.runtime.record(r);
-        if (Sql.isDdl(sql)) batchHasDdl = true;
+        if (r.kind() == Rewrite.Kind.DDL) batchHasDdl = true;
     }
 
     @Override public void clearBatch() throws SQLException {

@@ -123,6 +123,7 @@ public final class Planner {
         Plan.Step mirror = mirror();
         if (mirror != null) steps.add(mirror);
         if (from.notNull()) steps.add(notNull());
+        else if (afterBackfill.length() > 0) steps.add(validateChecks());
         steps.add(contract());
         if (from.identity()) {
             warnings.add(qt + "." + f + " is an identity column: " + to + " gets no identity; after contract, add one with"
@@ -278,7 +279,7 @@ public final class Planner {
         return truncate(m.table() + "_" + m.to() + "_not_null");
     }
 
-    private Plan.Step mirror() throws SQLException {
+    private Plan.Step mirror() throws SQLException, WorkflowException {
         List<TableInfo.Index> indexes = t.indexesOn(c, from);
         List<TableInfo.Constraint> constraints = t.constraintsOn(c, from);
         StringBuilder idx = new StringBuilder();
@@ -342,8 +343,19 @@ public final class Planner {
         for (TableInfo.Constraint k : constraints) {
             String kind = k.type() == 'f' ? "foreign key" : "check constraint";
             if (m.isTypeChange()) {
-                warnings.add(kind + " " + ident(k.name()) + " (" + k.definition() + ") is not mirrored: it is written for the old"
-                    + " type; add its equivalent on " + to + " by hand");
+                String twin = k.type() == 'f' ? null : CheckTwins.twin(m, k.definition());
+                if (twin == null) {
+                    warnings.add(kind + " " + ident(k.name()) + " (" + k.definition() + ") is not mirrored: "
+                        + (k.type() == 'f' ? "a foreign key needs the referenced column's type, and " + to + " has another one"
+                            : "it already names " + to)
+                        + "; add its equivalent on " + to + " by hand");
+                    continue;
+                }
+                String name = twinName(k.name());
+                attach.append(CheckTwins.add(regclass(), qt, name, twin));
+                afterBackfill.append(CheckTwins.validate(regclass(), qt, name));
+                downCons.append("ALTER TABLE ").append(qt).append(" DROP CONSTRAINT IF EXISTS ").append(ident(name)).append(";\n");
+                summary.add(kind + " " + name + " (through down, validated after the backfill)");
                 continue;
             }
             String def = k.definition().replaceAll("\\s+NOT VALID$", "");
@@ -364,6 +376,18 @@ public final class Planner {
             }
             downCons.append("ALTER TABLE ").append(qt).append(" DROP CONSTRAINT IF EXISTS ").append(ident(name)).append(";\n");
             summary.add(kind + " " + name);
+        }
+        if (m.isTypeChange() && m.down() != null) {
+            // a new value down cannot map would read as NULL in the legacy code: refused in every phase
+            String name = CheckTwins.mappingName(m);
+            if (taken.contains(name) && !ours.contains(name)) {
+                throw new WorkflowException(qt + " already has a constraint or index named " + ident(name) + ", the name of the"
+                    + " type change's mapping constraint: rename it first");
+            }
+            attach.append(CheckTwins.add(regclass(), qt, name, CheckTwins.mapping(m)));
+            afterBackfill.append(CheckTwins.validate(regclass(), qt, name));
+            downCons.append("ALTER TABLE ").append(qt).append(" DROP CONSTRAINT IF EXISTS ").append(ident(name)).append(";\n");
+            summary.add("check constraint " + name + " (every " + m.to() + " has a value through down)");
         }
         if (summary.isEmpty()) return null;
         StringBuilder up = new StringBuilder();
@@ -391,12 +415,26 @@ public final class Planner {
 
     private String pkTwin;
     private String pkName;
+    /** VALIDATE of the type change's CHECK twins, run after the backfill (in not_null, or a validate step of its own). */
+    private final StringBuilder afterBackfill = new StringBuilder();
+
+    private Plan.Step validateChecks() {
+        return new Plan.Step("validate", "validates the CHECK twins on " + to + " (VALIDATE scans under SHARE UPDATE EXCLUSIVE;"
+            + " reads and writes go on)", "after bellows backfill has finished with zero divergence", false,
+            lockTimeout() + afterBackfill + "RESET lock_timeout;\n",
+            "-- nothing to undo: the constraints stay (the mirror step's down file drops them)\nSELECT 1;\n",
+            "nothing: validation only proves the rows hold");
+    }
 
     private Plan.Step notNull() {
         String chk = notNullCheckName();
         String fromInPk = t.primaryKey.contains(m.from()) ? "yes" : null;
         String attnotnull = "SELECT attnotnull FROM pg_attribute WHERE attrelid = " + regclass() + " AND attname = ";
         StringBuilder up = new StringBuilder(lockTimeout());
+        if (afterBackfill.length() > 0) {
+            up.append("-- 0. the CHECK twins of the mirror step, now that the backfill has filled ").append(to)
+                .append(" (VALIDATE scans under SHARE UPDATE EXCLUSIVE: reads and writes go on)\n").append(afterBackfill);
+        }
         up.append("-- 1. CHECK (").append(to).append(" IS NOT NULL) NOT VALID: a brief lock, no scan\n");
         up.append(dollar("BEGIN\n"
             + "  IF NOT (" + attnotnull + literal(m.to()) + ")\n"
@@ -452,7 +490,8 @@ public final class Planner {
             + "  END IF;\n"
             + "  ALTER TABLE " + qt + " DROP CONSTRAINT IF EXISTS " + ident(chk) + ";\nEND\n"));
         down.append("RESET lock_timeout;\n");
-        return new Plan.Step("not_null", "makes " + to + " NOT NULL like " + f + " (check NOT VALID, VALIDATE, SET NOT NULL)"
+        return new Plan.Step("not_null", (afterBackfill.length() > 0 ? "validates the CHECK twins on " + to + ", " : "")
+            + "makes " + to + " NOT NULL like " + f + " (check NOT VALID, VALIDATE, SET NOT NULL)"
             + (fromInPk == null ? " and lets " + f + " be NULL" : ""),
             "after bellows backfill has finished with zero divergence, before the phase moves to contract",
             false, up.toString(), down.toString(),
