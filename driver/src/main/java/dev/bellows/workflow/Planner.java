@@ -618,10 +618,8 @@ public final class Planner {
 
     /** The contract guard's hint: never the backfill, which in phase contract would revert newer writes. */
     private String contractHint() {
-        return "in phase expand or switch: run bellows backfill " + m.id() + ", then this file again. In phase contract the"
-            + " rows written since contract began differ by design (Bellows writes only " + m.to() + "), and bellows backfill"
-            + " refuses: check that only those rows differ, then SET " + ALLOW_DIVERGENCE_SETTING + " = on in this session"
-            + " and run this file again";
+        return "run bellows backfill " + m.id() + " (in phase expand or switch), then this file again. In phase contract"
+            + " bellows backfill refuses: it would copy stale values of " + m.from() + " over newer writes";
     }
 
     /** Text for inside a single-quoted string in a RAISE message ({@code %} is RAISE's placeholder). */
