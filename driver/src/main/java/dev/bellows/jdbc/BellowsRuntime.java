@@ -33,6 +33,8 @@ public final class BellowsRuntime {
     // Serialises catalog reads so an older read can never overwrite a newer one.
     private final Object catalogLock = new Object();
     private volatile UsageSink sink = UsageSink.NONE;
+    /** The table versions this configuration's connections present ({@code bellows.schema}); set once at creation. */
+    private final SchemaView schemaView;
     // Built-in usage recording (bellows.usage); null when off or not started. Independent of setUsageSink.
     private volatile dev.bellows.usage.UsageRecorder recorder;
 
@@ -64,8 +66,9 @@ public final class BellowsRuntime {
         }
     }
 
-    BellowsRuntime(RuleSet rules, String appName, Rewriter.Options options, ConnectionSource source) {
+    BellowsRuntime(RuleSet rules, String appName, SchemaView schemaView, Rewriter.Options options, ConnectionSource source) {
         this.appName = appName;
+        this.schemaView = schemaView;
         this.options = options;
         this.source = source;
         CatalogLoader.Needs loaded = rules.isEmpty() ? CatalogLoader.Needs.NONE : null;
@@ -80,6 +83,9 @@ public final class BellowsRuntime {
 
     /** Increases whenever the rewriter is replaced (phase, rules or catalog change). */
     public int version() { return state.get().version; }
+
+    /** The configuration's {@code bellows.schema}: which version of each managed table its connections present. */
+    public SchemaView schemaView() { return schemaView; }
 
     /** The configuration's {@code bellows.appName}. */
     public String appName() { return appName; }

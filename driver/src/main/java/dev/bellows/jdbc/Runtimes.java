@@ -27,7 +27,8 @@ final class Runtimes {
         throws SQLException {
         BellowsRuntime existing = RUNTIMES.get(key);
         if (existing != null) return existing;
-        BellowsRuntime created = new BellowsRuntime(loadRules(config.rules), config.appName, config.options(), source);
+        BellowsRuntime created = new BellowsRuntime(loadRules(config.rules), config.appName, config.schema, config.options(),
+            source);
         // Flags and phase overrides apply before anyone can use the runtime; a runtime that loses the race is dropped.
         dev.bellows.flags.FlagWatcher watcher = dev.bellows.flags.FlagWatcher.start(created, config.rules,
             config.flagsPollMillis, config.rulesPollMillis, source::open);
