@@ -35,6 +35,8 @@ public final class BellowsRuntime {
     private volatile UsageSink sink = UsageSink.NONE;
     /** The table versions this configuration's connections present ({@code bellows.schema}); set once at creation. */
     private final SchemaView schemaView;
+    /** Which database this configuration reaches (name, server address and port), read with the first catalog. */
+    private volatile String database;
     // Built-in usage recording (bellows.usage); null when off or not started. Independent of setUsageSink.
     private volatile dev.bellows.usage.UsageRecorder recorder;
 
@@ -161,6 +163,7 @@ public final class BellowsRuntime {
 
     /** Reads the catalog on a new physical connection if it has never been read for the current rules. */
     void ensureCatalog(Connection raw) throws SQLException {
+        if (database == null) database = CatalogLoader.database(raw);
         if (state.get().catalogCovers(state.get().rules)) return;
         synchronized (catalogLock) {
             State s = state.get();
@@ -191,6 +194,9 @@ public final class BellowsRuntime {
             throw Errors.internal("Bellows failed to rewrite the statement: " + e, e);
         }
     }
+
+    /** The database this configuration reaches ({@code name@address:port}), or null before its first connection. */
+    String database() { return database; }
 
     /** Hands a statement's usage facts to the sink; called once per execution. */
     void record(Rewrite rewrite) {
