@@ -135,6 +135,7 @@ public final class BellowsRuntime {
         if (!state.get().catalogCovers(rules)) {
             CatalogLoader.Needs needs = CatalogLoader.Needs.of(rules);
             try (Connection c = source.open()) {
+                if (database == null) database = CatalogLoader.database(c);
                 synchronized (catalogLock) {
                     Catalog catalog = CatalogLoader.load(c, needs);
                     state.updateAndGet(s -> new State(rules, catalog, needs, options, s.version + 1));
@@ -173,6 +174,7 @@ public final class BellowsRuntime {
     }
 
     void refresh(Connection raw) throws SQLException {
+        if (database == null) database = CatalogLoader.database(raw);
         synchronized (catalogLock) {
             CatalogLoader.Needs needs = CatalogLoader.Needs.of(state.get().rules);
             install(CatalogLoader.load(raw, needs), needs);
