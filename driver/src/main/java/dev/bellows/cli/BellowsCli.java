@@ -1,5 +1,6 @@
 package dev.bellows.cli;
 
+import dev.bellows.redact.Redact;
 import java.util.concurrent.Callable;
 
 import picocli.CommandLine;
@@ -34,11 +35,11 @@ public final class BellowsCli implements Callable<Integer> {
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new BellowsCli());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println("bellows: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            cmd.getErr().println("bellows: " + Redact.message(ex));
             return ERROR;
         });
         cl.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("bellows: " + ex.getMessage());
+            ex.getCommandLine().getErr().println("bellows: " + Redact.text(ex.getMessage()));
             ex.getCommandLine().usage(ex.getCommandLine().getErr());
             return ERROR;
         });

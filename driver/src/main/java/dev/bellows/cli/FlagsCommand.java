@@ -1,5 +1,6 @@
 package dev.bellows.cli;
 
+import dev.bellows.redact.Redact;
 import dev.bellows.flags.FlagChange;
 import dev.bellows.flags.FlagStore;
 import dev.bellows.rules.Migration;
@@ -81,7 +82,7 @@ public final class FlagsCommand implements Callable<Integer> {
         Connection open() throws SQLException {
             String pg = pgUrl();
             if (!pg.startsWith("jdbc:postgresql:")) {
-                throw new SQLException("--url must be a jdbc:postgresql: or jdbc:bellows:postgresql: URL, got '" + url + "'");
+                throw new SQLException("--url must be a jdbc:postgresql: or jdbc:bellows:postgresql: URL, got '" + Redact.url(url) + "'");
             }
             try {
                 Class.forName("org.postgresql.Driver");
@@ -97,12 +98,8 @@ public final class FlagsCommand implements Callable<Integer> {
             try {
                 return DriverManager.getConnection(pg, p);
             } catch (SQLException e) {
-                throw new SQLException("cannot connect to " + redacted(pg) + ": " + e.getMessage(), e.getSQLState(), e);
+                throw new SQLException("cannot connect to " + Redact.url(pg) + ": " + Redact.message(e), e.getSQLState(), e);
             }
-        }
-
-        static String redacted(String url) {
-            return url.replaceAll("(?i)(password=)[^&]*", "$1***");
         }
     }
 

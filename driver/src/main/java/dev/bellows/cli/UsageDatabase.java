@@ -1,5 +1,6 @@
 package dev.bellows.cli;
 
+import dev.bellows.redact.Redact;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -23,7 +24,7 @@ final class UsageDatabase {
         String u = url == null ? "" : url.trim();
         if (u.regionMatches(true, 0, "jdbc:bellows:", 0, "jdbc:bellows:".length())) u = "jdbc:" + u.substring("jdbc:bellows:".length());
         if (!u.startsWith("jdbc:postgresql:")) {
-            throw new SQLException("--url must be a jdbc:postgresql: URL (e.g. jdbc:postgresql://localhost:5432/app), got '" + url + "'");
+            throw new SQLException("--url must be a jdbc:postgresql: URL (e.g. jdbc:postgresql://localhost:5432/app), got '" + Redact.url(url) + "'");
         }
         int q = u.indexOf('?');
         if (q < 0) return u;
@@ -53,14 +54,10 @@ final class UsageDatabase {
         p.setProperty("ApplicationName", "bellows " + command);
         try {
             Connection c = DriverManager.getConnection(pg, p);
-            if (c == null) throw new SQLException("no driver accepted " + redacted(pg));
+            if (c == null) throw new SQLException("no driver accepted " + Redact.url(pg));
             return c;
         } catch (SQLException e) {
-            throw new SQLException("cannot connect to " + redacted(pg) + ": " + e.getMessage(), e.getSQLState(), e);
+            throw new SQLException("cannot connect to " + Redact.url(pg) + ": " + Redact.message(e), e.getSQLState(), e);
         }
-    }
-
-    static String redacted(String url) {
-        return url.replaceAll("(?i)(password=)[^&]*", "$1***");
     }
 }

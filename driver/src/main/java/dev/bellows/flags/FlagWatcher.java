@@ -1,5 +1,6 @@
 package dev.bellows.flags;
 
+import dev.bellows.redact.Redact;
 import dev.bellows.jdbc.BellowsRuntime;
 import dev.bellows.rules.Migration;
 import dev.bellows.rules.Phase;
@@ -347,9 +348,7 @@ public final class FlagWatcher implements AutoCloseable {
 
     private static String describe(Connection c) {
         try {
-            String url = c.getMetaData().getURL();
-            int q = url == null ? -1 : url.indexOf('?');
-            return "bellows.flags in " + (q < 0 ? url : url.substring(0, q));
+            return "bellows.flags in " + Redact.location(c.getMetaData().getURL());
         } catch (SQLException | RuntimeException e) {
             return "the bellows.flags table";
         }
@@ -395,8 +394,7 @@ public final class FlagWatcher implements AutoCloseable {
     }
 
     private static String describe(Throwable e) {
-        String m = e.getMessage();
-        return m == null ? e.toString() : m.replace('\n', ' ');
+        return Redact.message(e).replace('\n', ' ');
     }
 
     private void closeConnection() {

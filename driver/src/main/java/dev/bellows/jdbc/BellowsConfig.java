@@ -1,5 +1,6 @@
 package dev.bellows.jdbc;
 
+import dev.bellows.redact.Redact;
 import dev.bellows.rules.Rewriter;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -181,8 +182,9 @@ final class BellowsConfig {
         for (String param : pgUrl.substring(q + 1).split("&")) {
             if (param.isEmpty()) continue;
             int eq = param.indexOf('=');
-            String key = decode(eq < 0 ? param : param.substring(0, eq), url);
-            String value = eq < 0 ? "" : decode(param.substring(eq + 1), url);
+            String rawKey = eq < 0 ? param : param.substring(0, eq);
+            String key = decode(rawKey, rawKey, url);
+            String value = eq < 0 ? "" : decode(param.substring(eq + 1), rawKey, url);
             if (key.startsWith(PREFIX)) {
                 settings.put(key, value);
             } else {
@@ -194,11 +196,15 @@ final class BellowsConfig {
         return new SplitUrl(kept.toString(), settings, pgParameters);
     }
 
-    private static String decode(String s, String url) throws SQLException {
+    /** URL-decodes {@code s}, part of parameter {@code key}; a failure names the parameter, never a secret value. */
+    private static String decode(String s, String key, String url) throws SQLException {
         try {
             return URLDecoder.decode(s, StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            throw Errors.config("malformed parameter '" + s + "' in URL " + url, e);
+            // URLDecoder's own message quotes the text, so it is not chained: it may be a password.
+            String shown = s.equals(key) ? Redact.value(key, s) : key + "=" + Redact.value(key, s);
+            throw Errors.config("malformed parameter '" + shown + "' in URL " + Redact.url(url)
+                + " (a '%' must start a two-digit hex escape)", null);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.bellows.jdbc;
 
+import dev.bellows.redact.Redact;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -176,6 +177,6 @@ public class BellowsDataSource implements DataSource {
     }
 
     @Override public String toString() {
-        return "BellowsDataSource[" + (delegate != null ? delegate : pg) + "]";
+        return "BellowsDataSource[" + (delegate != null ? Redact.text(String.valueOf(delegate)) : Redact.url(pg == null ? null : pg.getUrl())) + "]";
     }
 }

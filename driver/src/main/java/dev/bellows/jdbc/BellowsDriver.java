@@ -1,5 +1,6 @@
 package dev.bellows.jdbc;
 
+import dev.bellows.redact.Redact;
 import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.DriverManager;
@@ -49,7 +50,7 @@ public final class BellowsDriver implements Driver {
         BellowsRuntime runtime = Runtimes.obtain(t.config, t.config.key(t.pgUrl, user),
             () -> pg.connect(t.pgUrl, t.pgProperties));
         Connection raw = pg.connect(t.pgUrl, t.pgProperties);
-        if (raw == null) throw Errors.config("the PostgreSQL JDBC driver did not accept the URL " + t.pgUrl, null);
+        if (raw == null) throw Errors.config("the PostgreSQL JDBC driver did not accept the URL " + Redact.url(t.pgUrl), null);
         return ConnectionWrapper.open(runtime, raw);
     }
 

@@ -1,5 +1,6 @@
 package dev.bellows.usage;
 
+import dev.bellows.redact.Redact;
 import dev.bellows.jdbc.UsageSink;
 import dev.bellows.rules.Migration;
 import dev.bellows.rules.RuleSet;
@@ -191,7 +192,8 @@ public final class UsageRecorder implements UsageSink, AutoCloseable {
         } catch (Throwable e) {
             internalErrors.increment();
             if (internalErrors.sum() == 1) {
-                LOG.log(System.Logger.Level.WARNING, "Bellows usage recording failed (the statement ran anyway): " + e);
+                LOG.log(System.Logger.Level.WARNING, "Bellows usage recording failed (the statement ran anyway): "
+                    + e.getClass().getName() + ": " + Redact.message(e));
             }
         }
     }
@@ -457,7 +459,7 @@ public final class UsageRecorder implements UsageSink, AutoCloseable {
 
     private static String describe(Exception e) {
         String state = e instanceof SQLException s && s.getSQLState() != null ? "SQLState " + s.getSQLState() + ": " : "";
-        return state + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+        return state + (e.getMessage() == null ? e.getClass().getSimpleName() : Redact.message(e));
     }
 
     private Batch.Heartbeat heartbeat(boolean stopping) {

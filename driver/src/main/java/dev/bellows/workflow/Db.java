@@ -1,5 +1,6 @@
 package dev.bellows.workflow;
 
+import dev.bellows.redact.Redact;
 import dev.bellows.rules.Catalog;
 import dev.bellows.rules.Migration;
 import dev.bellows.rules.RuleSet;
@@ -43,7 +44,7 @@ public final class Db {
             }
         }
         if (!pg.startsWith("jdbc:postgresql:")) {
-            throw new SQLException("--url must be a jdbc:postgresql: URL, got '" + url + "'");
+            throw new SQLException("--url must be a jdbc:postgresql: URL, got '" + Redact.url(url) + "'");
         }
         try {
             Class.forName("org.postgresql.Driver");
@@ -59,8 +60,7 @@ public final class Db {
         try {
             return DriverManager.getConnection(pg, p);
         } catch (SQLException e) {
-            throw new SQLException("cannot connect to " + pg.replaceAll("(?i)(password=)[^&]*", "$1***") + ": " + e.getMessage(),
-                e.getSQLState(), e);
+            throw new SQLException("cannot connect to " + Redact.url(pg) + ": " + Redact.message(e), e.getSQLState(), e);
         }
     }
 

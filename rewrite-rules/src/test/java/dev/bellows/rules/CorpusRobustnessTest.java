@@ -20,7 +20,9 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,11 +34,12 @@ import org.junit.jupiter.api.Test;
  * phase: nothing throws, nothing takes long, and every output is untouched, unanalysed (and untouched), or a
  * rewrite that JSqlParser parses again, of a statement that named a managed column.
  *
- * <p>The corpus is found by walking up from the working directory looking for {@code shared/corpus/} (CI clones
- * the repository with {@code shared/} beside it). A missing corpus fails the test: it is never skipped.
+ * <p>Where the corpus comes from is {@link CorpusLocation}'s job: {@code -Dbellows.corpus=PATH} (or
+ * {@code BELLOWS_CORPUS}), or, under {@code CI=true}, {@code ../shared/corpus/} beside the repository. With either,
+ * a missing or unreadable corpus fails the build. With neither (a user's clone), the class is aborted with a
+ * message saying how to run it: JUnit and Surefire report it as skipped, never as passed.
  */
 class CorpusRobustnessTest {
-    static final String CORPUS = "shared/corpus/pg-regress-16.jsonl";
     static final int EXPECTED_STATEMENTS = 40_865;
     /** Safety bound per statement (not a performance target). */
     static final long BOUND_NANOS = TimeUnit.SECONDS.toNanos(2);
@@ -48,19 +51,25 @@ class CorpusRobustnessTest {
         "hundred", "thousand", "twothousand", "fivethous", "tenthous", "odd", "even", "stringu1", "stringu2", "string4");
 
     static List<Entry> corpus;
+    /** Why the corpus tests cannot run here, or null. */
+    static String notRun;
 
     record Entry(int line, String file, String kind, String sql) {}
 
     @BeforeAll
     static void load() throws IOException {
-        Path p = locateCorpus();
-        if (p == null) {
-            String prop = System.getProperty("bellows.corpus");
-            if (prop != null && !prop.isBlank()) fail("robustness corpus not found at -Dbellows.corpus=" + prop);
-            fail("robustness corpus not found: looked for " + CORPUS + " in " + Path.of("").toAbsolutePath()
-                + " and every directory above it (CI has shared/ beside the repository; see shared/corpus/README.md)."
-                + " Set -Dbellows.corpus=/path/to/pg-regress-16.jsonl to point at it.");
+        CorpusLocation where = CorpusLocation.resolve();
+        if (!where.found()) {
+            if (where.required()) fail(where.problem());
+            // A user's clone has no corpus: each test aborts in @BeforeEach, so every one is reported as skipped
+            // with the reason (an abort here in @BeforeAll would make Surefire report no test at all).
+            notRun = where.problem();
+            // Past Surefire's output redirection, so the reason shows in the build log beside "Skipped: 2".
+            new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8)
+                .println("[WARNING] " + notRun);
+            return;
         }
+        Path p = where.path();
         List<Entry> out = new ArrayList<>(EXPECTED_STATEMENTS);
         try (BufferedReader r = Files.newBufferedReader(p, StandardCharsets.UTF_8)) {
             String line;
@@ -73,24 +82,17 @@ class CorpusRobustnessTest {
                 if (sql == null) fail(p + ":" + n + ": no \"sql\" field");
                 out.add(new Entry(n, o.get("file"), o.get("kind"), sql));
             }
+        } catch (IOException e) {
+            fail("robustness corpus " + p + " is unreadable: " + e);
         }
         assertEquals(EXPECTED_STATEMENTS, out.size(), "statements in " + p);
         corpus = out;
         System.out.println("[corpus] " + out.size() + " statements from " + p);
     }
 
-    static Path locateCorpus() {
-        String prop = System.getProperty("bellows.corpus");
-        if (prop != null && !prop.isBlank()) {
-            Path p = Path.of(prop);
-            return Files.isRegularFile(p) ? p : null;
-        }
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            for (Path c : new Path[] {d.resolve(CORPUS), d.resolveSibling("shared").resolve("corpus/pg-regress-16.jsonl")}) {
-                if (c != null && Files.isRegularFile(c)) return c.normalize();
-            }
-        }
-        return null;
+    @BeforeEach
+    void corpusPresent() {
+        if (notRun != null) Assumptions.abort(notRun);
     }
 
     // ---------------------------------------------------------------------------------------------------------

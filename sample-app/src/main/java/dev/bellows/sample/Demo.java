@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
 import javax.sql.DataSource;
 
 /**
- * The scripted demo. Part 1 replays the incident of {@code ../shared/context/incident-column-rename.txt}: the
+ * The scripted demo. Part 1 replays the incident that motivates Bellows (told in the README's "Why"): a column
+ * renamed in one step while instances of the old code were still running. Here: the
  * legacy version under load, a plain {@code ALTER TABLE leads RENAME COLUMN user_email TO contact_email}, and the
  * legacy version's errors climbing while the new version deploys. Part 2 makes the same change (and the
  * {@code orders.status} text to integer change) through Bellows on a fresh database, expand, backfill, gate,

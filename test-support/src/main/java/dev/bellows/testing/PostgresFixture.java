@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 import org.testcontainers.DockerClientFactory;
-import org.testcontainers.containers.PostgreSQLContainer;
+import org.testcontainers.postgresql.PostgreSQLContainer;
 import org.testcontainers.utility.DockerImageName;
 
 /** The one PostgreSQL server a test JVM uses (external, Testcontainers or embedded); tests isolate by database. */
@@ -247,7 +247,7 @@ public final class PostgresFixture {
     }
 
     static PostgresFixture start() {
-      PostgreSQLContainer<?> container = new PostgreSQLContainer<>(DockerImageName.parse("postgres:16-alpine"))
+      PostgreSQLContainer container = new PostgreSQLContainer(DockerImageName.parse("postgres:16-alpine"))
           .withDatabaseName("postgres")
           .withUsername(Embedded.USER)
           .withPassword(Embedded.PASSWORD)
