@@ -51,6 +51,9 @@ class StarterTest {
     @Autowired DataSource dataSource;
     @Autowired Flyway flyway;
     @Autowired StarterApp.Leads leads;
+    @Autowired io.micrometer.core.instrument.MeterRegistry meters;
+    @Autowired BellowsEndpoint endpoint;
+    @Autowired org.springframework.boot.health.contributor.HealthIndicator bellowsHealthIndicator;
 
     @Test
     void flywayAndJpaGoThroughBellowsOverHikari() throws Exception {
@@ -80,6 +83,17 @@ class StarterTest {
         try (Connection c = dataSource.getConnection()) {
             assertTrue(c.isWrapperFor(BellowsConnection.class));
         }
+
+        // metrics: the legacy writes above were dual-written (rewritten), and the phase gauge says expand
+        assertEquals(1.0, meters.get("bellows.phase").tag("migration", "leads-contact-email").gauge().value());
+        assertTrue(meters.get("bellows.statements").tag("migration", "leads-contact-email").tag("kind", "write")
+            .tag("treatment", "rewritten").counter().count() >= 2);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> described = (List<Map<String, Object>>) endpoint.bellows().get("dataSources");
+        assertEquals("starter-test", described.get(0).get("appName"));
+        assertEquals("[{id=leads-contact-email, table=public.leads, from=user_email, to=contact_email, phase=expand,"
+            + " newColumnExists=true, oldColumnExists=true}]", String.valueOf(described.get(0).get("migrations")));
+        assertEquals("UP", bellowsHealthIndicator.health().getStatus().getCode());
     }
 
     private static BellowsProperties props(String schema) {
