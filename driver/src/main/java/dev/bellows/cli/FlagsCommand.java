@@ -124,9 +124,16 @@ public final class FlagsCommand implements Callable<Integer> {
 
     @Command(name = "set", description = {
         "Moves a migration to a phase for every instance (they follow within a second).",
-        "Refused without --force: skipping a phase, a phase other than off without the new column, contract while"
-            + " `bellows gate ID` fails, back from contract once the old column is gone.",
-        "Moving back from switch or contract copies the new column into the old one where they differ."})
+        "Refused without --force: skipping a phase, a phase other than off without the new column, switch before"
+            + " the backfill is complete, contract while `bellows gate ID` fails (it gets --window, --silent-after and"
+            + " --strict), back from contract once the old column is gone (bellows plan ID then writes its re-creation),"
+            + " off while the new column is NOT NULL or while a live instance runs new code, a copy back that would"
+            + " collide on the old column.",
+        "Once the old column is gone before contract (a premature drop), the only move offered is forward to contract"
+            + " (no gate, phases may be skipped).",
+        "Moving back from switch or contract copies the new column into the old one where they differ (through NULL,"
+            + " so rows that exchanged values cannot collide); back from contract it then waits for the live instances"
+            + " to report the new phase and copies again."})
     static final class Set implements Callable<Integer> {
         @Spec CommandLine.Model.CommandSpec spec;
         @Mixin Database db;
@@ -146,6 +153,17 @@ public final class FlagsCommand implements Callable<Integer> {
         @Option(names = "--rules", paramLabel = "FILE",
             description = "The rules file (default: -Dbellows.rules or BELLOWS_RULES); needed to check the id and columns.")
         String rules;
+
+        @Option(names = "--window", paramLabel = "DURATION",
+            description = "Passed to the gate run before contract: how far back the evidence must reach (default: the gate's, 8d).")
+        String window;
+
+        @Option(names = "--silent-after", paramLabel = "DURATION",
+            description = "Passed to the gate run before contract (default: the gate's).")
+        String silentAfter;
+
+        @Option(names = "--strict", description = "Passed to the gate run before contract: also refuse while any statement names the old column.")
+        boolean strict;
 
         @Override public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
@@ -196,6 +214,8 @@ public final class FlagsCommand implements Callable<Integer> {
                         out.println(id + ": " + r.from().label() + (r.fromFlag() ? "" : " (rules file)") + " -> "
                             + to.label() + " (recorded as " + FlagStore.Actor.current() + (text == null ? "" : ": " + text)
                             + "); running instances follow within a second");
+                        out.println("each instance reports the new phase to bellows status as it applies it (an instance"
+                            + " with bellows.usage=off never reports)");
                     }
                 }
                 out.flush();
@@ -221,6 +241,9 @@ public final class FlagsCommand implements Callable<Integer> {
                 args.addAll(List.of("--password", db.password));
             }
             if (g.getCommandSpec().findOption("--rules") != null) args.addAll(List.of("--rules", location));
+            if (window != null) args.addAll(List.of("--window", window));
+            if (silentAfter != null) args.addAll(List.of("--silent-after", silentAfter));
+            if (strict) args.add("--strict");
             return BellowsCli.run(args.toArray(new String[0]));
         }
     }

@@ -56,7 +56,12 @@ public final class PlanCommand implements Callable<Integer> {
         Plan plan;
         int version = 0;
         try (Connection c = target.connect()) {
-            plan = Planner.plan(c, m, new Planner.Options(trigger, lockTimeout));
+            try {
+                plan = Planner.plan(c, m, new Planner.Options(trigger, lockTimeout));
+            } catch (dev.bellows.workflow.WorkflowException e) {
+                throw new dev.bellows.workflow.WorkflowException(e.getMessage() + " (migration '" + m.id() + "' at "
+                    + rules.source() + (m.line() > 0 ? ":" + m.line() : "") + ")");
+            }
             if (flyway) version = flywayVersion != null ? flywayVersion : PlanWriter.nextFlywayVersion(dir, c, m.id());
         }
         if (flyway && version < 1) {
@@ -71,6 +76,8 @@ public final class PlanCommand implements Callable<Integer> {
         for (PlanWriter.Written w : files) {
             Plan.Step s = w.step();
             if (!backfillShown && (s.name().equals("not_null") || s.name().equals("contract"))) {
+                o.println(String.format("  %d. bellows flags set %s expand --url … --rules …   (every instance dual-writes; wait"
+                    + " until bellows status shows them all in expand)", ++n, m.id()));
                 o.println(String.format("  %d. bellows backfill %s --url … --rules …   (once every instance is in expand)", ++n, m.id()));
                 backfillShown = true;
             }
@@ -78,11 +85,13 @@ public final class PlanCommand implements Callable<Integer> {
                 o.println(String.format("  %d. bellows flags set %s switch; later, once bellows gate %s passes: bellows flags set %s contract",
                     ++n, m.id(), m.id(), m.id()));
             }
+            if (s.name().equals("recreate_not_null")) n = printSwitchBack(o, n, m);
             o.println(String.format("  %d. %s  (%s)%s", ++n, w.up().getFileName(),
                 s.transactional() ? "one transaction" : "outside a transaction", s.reversible() ? "" : ", irreversible"));
             o.println("       " + s.summary());
             o.println("       down: " + w.down().getFileName() + (s.reversible() ? "" : " (only refuses)"));
         }
+        if (plan.step("recreate") != null && plan.step("recreate_not_null") == null) n = printSwitchBack(o, n, m);
         if (!plan.warnings().isEmpty()) {
             o.println();
             o.println("Warnings:");
@@ -90,5 +99,12 @@ public final class PlanCommand implements Callable<Integer> {
         }
         o.flush();
         return 0;
+    }
+
+    /** The move back that follows the re-creation files (see docs/runbook.md, Rolling back). */
+    private static int printSwitchBack(PrintWriter o, int n, Migration m) {
+        o.println(String.format("  %d. bellows flags set %s switch --url … --rules …   (copies %s back into %s, waits for"
+            + " the fleet, copies again)", n + 1, m.id(), m.to(), m.from()));
+        return n + 1;
     }
 }

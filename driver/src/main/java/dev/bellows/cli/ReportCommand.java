@@ -28,7 +28,9 @@ public final class ReportCommand implements Callable<Integer> {
     String migration;
 
     @Option(names = "--since", paramLabel = "DURATION",
-        description = "Only statements used within this long, e.g. 7d, 12h (default: all time). Counts are totals since first seen.")
+        description = "Only statements used within this long, e.g. 7d, 12h, or `flag`: since the migration's flag last changed and"
+            + " live instances followed it and flushed (a second plus one flush interval; needs --migration)"
+            + " (default: all time). Counts are totals since first seen.")
     String since;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
@@ -37,6 +39,37 @@ public final class ReportCommand implements Callable<Integer> {
 
     @Option(names = "--top", paramLabel = "N", defaultValue = "10", description = "Statements per column (default: ${DEFAULT-VALUE}).")
     int top;
+
+    /**
+     * Since the migration's flag last changed, plus the time live instances take to follow it (a second) and to
+     * flush what they recorded before (one flush interval): usage rows carry the time of the flush that wrote
+     * them, so a line last seen before then may be traffic from before the change. Database time.
+     */
+    private static Duration sinceFlag(Connection c, String id, PrintWriter err) throws SQLException {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("/* bellows:report */ SELECT f.updated_at,"
+            + " f.updated_at + interval '1 second' + coalesce((SELECT max(flush_interval_ms) FROM bellows.instances"
+            + " WHERE stopped_at IS NULL), 0) * interval '1 millisecond',"
+            + " (extract(epoch FROM now() - (f.updated_at + interval '1 second' + coalesce((SELECT max(flush_interval_ms)"
+            + " FROM bellows.instances WHERE stopped_at IS NULL), 0) * interval '1 millisecond')) * 1000)::bigint"
+            + " FROM bellows.flags f WHERE f.migration_id = ?")) {
+            ps.setString(1, id);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    long ms = rs.getLong(3);
+                    if (ms <= 0) {
+                        err.println("bellows report: the flag of " + id + " changed at " + rs.getObject(1, java.time.OffsetDateTime.class)
+                            + "; what instances flush before " + rs.getObject(2, java.time.OffsetDateTime.class) + " may be from before"
+                            + " the change, so nothing is shown yet: run this again after that");
+                        err.flush();
+                    }
+                    return Duration.ofMillis(Math.max(0, ms));
+                }
+            }
+        } catch (SQLException e) {
+            if (!"42P01".equals(e.getSQLState())) throw e;
+        }
+        throw new IllegalArgumentException("--since flag: migration " + id + " has no flag (bellows flags set has not been run for it)");
+    }
 
     @Override public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -47,8 +80,11 @@ public final class ReportCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--format must be table, json or markdown, got '" + format + "'");
             }
             if (top < 0) throw new IllegalArgumentException("--top must not be negative");
-            Duration d = since == null ? null : Durations.parse(since);
+            boolean sinceFlag = "flag".equalsIgnoreCase(since == null ? "" : since.trim());
+            if (sinceFlag && migration == null) throw new IllegalArgumentException("--since flag needs --migration ID");
+            Duration d = since == null || sinceFlag ? null : Durations.parse(since);
             try (Connection c = db.open("report")) {
+                if (sinceFlag) d = sinceFlag(c, migration, err);
                 if (migration != null && Fleet.known(c, null).get(migration) == null
                     && Fleet.usage(c, migration, null).isEmpty()) {
                     err.println("bellows report: unknown migration id '" + migration + "' (no instance has reported it)");

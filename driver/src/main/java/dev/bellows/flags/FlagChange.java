@@ -19,13 +19,14 @@ import java.util.Objects;
  *       has to be followed by the fleet, and the step back from {@code switch} copies data back;</li>
  *   <li>any phase but {@code off} while the new column does not exist;</li>
  *   <li>to {@code contract} while {@code bellows gate ID} fails (see {@link Gate});</li>
- *   <li>back from {@code contract} once the old column is gone.</li>
+ *   <li>back from {@code contract} once the old column is gone, and the other checks of moves back
+ *       ({@link RollbackCheck}: {@code off} under a NOT NULL new column or with new code running).</li>
  * </ul>
  * A move back out of {@code switch} or {@code contract} copies the new column into the old one for the rows
- * where they differ ({@code UPDATE ... SET old = down(new) WHERE new IS NOT NULL AND old IS DISTINCT FROM
- * down(new)}), in the same transaction as the flag, so rows written in {@code contract} (which writes the new
- * column only) keep their values when the old column is read again. The flag row, a history row and a
- * {@code NOTIFY} are written in one transaction.
+ * where they differ ({@link CopyBack}: through NULL, so a unique index cannot trip), in the same transaction as
+ * the flag, so rows written in {@code contract} (which writes the new column only) keep their values when the old
+ * column is read again; back from {@code contract} it then waits for the fleet and copies again. The flag row, a
+ * history row and a {@code NOTIFY} are written in one transaction.
  */
 public final class FlagChange {
     private FlagChange() {
@@ -41,6 +42,9 @@ public final class FlagChange {
     }
 
     public enum Outcome { CHANGED, UNCHANGED, REFUSED }
+
+    /** The shortest wait for the fleet after a move back from contract (longer when instances flush less often). */
+    static final long FLEET_WAIT_MILLIS = 5_000;
 
     /**
      * What happened. {@code from} is the flag's phase before, or the rules file's when there was no flag;
@@ -78,7 +82,10 @@ public final class FlagChange {
         boolean oldExists = columnExists(c, migration.schema(), migration.table(), migration.from());
         boolean newExists = columnExists(c, migration.schema(), migration.table(), migration.to());
         List<String> problems = new ArrayList<>();
-        if (Math.abs(to.ordinal() - from.ordinal()) > 1) {
+        // After a premature drop only contract works (it maps the old name onto the new column): that move may
+        // skip phases and needs no gate, since nothing is left for the gate to protect.
+        boolean forwardAfterDrop = to == Phase.CONTRACT && from != Phase.CONTRACT && !oldExists && newExists;
+        if (Math.abs(to.ordinal() - from.ordinal()) > 1 && !forwardAfterDrop) {
             problems.add("moving " + id + " from " + from.label() + " to " + to.label() + " skips "
                 + skipped(from, to) + "; move one phase at a time (the fleet follows each step, and each step"
                 + " back keeps the old column in line)");
@@ -87,12 +94,9 @@ public final class FlagChange {
             problems.add("the new column " + column(migration, migration.to()) + " does not exist; add it"
                 + " (bellows plan " + id + ") before moving to " + to.label());
         }
-        if (from == Phase.CONTRACT && to.ordinal() < Phase.CONTRACT.ordinal() && !oldExists) {
-            problems.add("the old column " + column(migration, migration.from()) + " is gone; in " + to.label()
-                + " statements would " + (to == Phase.SWITCH ? "write" : "read and write") + " it. Add it back"
-                + " and fill it before moving back from contract");
-        }
-        if (to == Phase.CONTRACT && from != Phase.CONTRACT && !force && problems.isEmpty()) {
+        problems.addAll(RollbackCheck.problems(c, migration, from, to, oldExists, newExists));
+        if (from != Phase.CONTRACT && newExists) problems.addAll(forwardProblems(c, migration, from, to, oldExists));
+        if (to == Phase.CONTRACT && from != Phase.CONTRACT && !force && problems.isEmpty() && !forwardAfterDrop) {
             int code = gate.check(id);
             if (code == Gate.UNAVAILABLE) {
                 problems.add("bellows gate is not available in this build, so nothing shows that the old column is"
@@ -110,7 +114,11 @@ public final class FlagChange {
             if (!force) return new Result(Outcome.REFUSED, from, flag != null, to, problems, 0);
             for (String p : problems) notes.add("forced: " + p);
         }
-        if (force && to == Phase.CONTRACT && from != Phase.CONTRACT) {
+        if (forwardAfterDrop) {
+            notes.add("the old column " + column(migration, migration.from()) + " is already gone: the gate was not run (there"
+                + " is nothing left for it to protect); in contract Bellows maps " + migration.from() + " to "
+                + migration.to() + " again");
+        } else if (force && to == Phase.CONTRACT && from != Phase.CONTRACT) {
             notes.add("forced: bellows gate " + id + " was not checked");
         }
 
@@ -128,8 +136,13 @@ public final class FlagChange {
                     + "; nothing was written, run the command again");
             }
             FlagStore.write(c, id, from, to, actor, reason, force);
-            if (copyBack) copied = copyBack(c, migration);
+            if (copyBack) copied = CopyBack.copy(c, migration);
             c.commit();
+        } catch (CopyBack.CollisionException e) {
+            c.rollback();
+            c.setAutoCommit(true);
+            if (!force) return new Result(Outcome.REFUSED, from, flag != null, to, List.of(e.getMessage()), 0);
+            throw e;
         } catch (SQLException | RuntimeException e) {
             try {
                 c.rollback();
@@ -144,7 +157,47 @@ public final class FlagChange {
             notes.add("copied " + copied + " row" + (copied == 1 ? "" : "s") + " of " + column(migration, migration.to())
                 + " back into " + migration.from() + " (rows written while only the new column was written)");
         }
+        if (copyBack && from == Phase.CONTRACT) notes.addAll(CopyBack.afterLeavingContract(c, migration, to, FLEET_WAIT_MILLIS));
         return new Result(Outcome.CHANGED, from, flag != null, to, notes, copied);
+    }
+
+    /**
+     * The checks of a move out of off, expand or switch: the old column must still be there (after a premature drop
+     * every phase but contract names it, so the only move offered is forward to contract), and a move forward to
+     * switch, which reads the new column, needs the backfill complete.
+     */
+    static List<String> forwardProblems(Connection c, Migration m, Phase from, Phase to, boolean oldExists)
+        throws SQLException {
+        List<String> problems = new ArrayList<>();
+        if (to == Phase.CONTRACT) return problems;
+        String id = m.id();
+        if (!oldExists) {
+            problems.add("the old column " + column(m, m.from()) + " is gone (dropped before the fleet was in contract):"
+                + " in " + to.label() + " statements would still read or write it. The only way is forward: bellows flags"
+                + " set " + id + " contract, which maps " + m.from() + " to " + m.to());
+            return problems;
+        }
+        if (to == Phase.SWITCH && from == Phase.EXPAND) {
+            long diverging = diverging(c, m);
+            if (diverging > 0) {
+                problems.add(diverging + " row" + (diverging == 1 ? "" : "s") + " of " + m.qualifiedTable() + " have "
+                    + m.to() + " IS DISTINCT FROM " + (m.up() == null ? m.from() : "up(" + m.from() + ")") + ": in switch"
+                    + " reads come from " + m.to() + " and would miss them. Run bellows backfill " + id + " first (it ends"
+                    + " with 'verified: 0 rows diverge'), then this command again");
+            }
+        }
+        return problems;
+    }
+
+    /** Rows whose new column differs from {@code up(old)}: what the backfill still has to do. */
+    static long diverging(Connection c, Migration m) throws SQLException {
+        String up = m.up() != null ? "(" + m.up().strip() + ")" : quote(m.from());
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("/* bellows:flags */ SELECT count(*) FROM " + quote(m.schema()) + "."
+                 + quote(m.table()) + " WHERE " + quote(m.to()) + " IS DISTINCT FROM " + up)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     private static String skipped(Phase from, Phase to) {
@@ -152,16 +205,6 @@ public final class FlagChange {
         int step = to.ordinal() > from.ordinal() ? 1 : -1;
         for (int i = from.ordinal() + step; i != to.ordinal(); i += step) s.add(Phase.values()[i].label());
         return String.join(" and ", s);
-    }
-
-    /** Brings the old column in line with the new one where the new one has a value. */
-    static long copyBack(Connection c, Migration m) throws SQLException {
-        String down = m.down() != null ? "(" + m.down() + ")" : quote(m.to());
-        String sql = "UPDATE " + quote(m.schema()) + "." + quote(m.table()) + " SET " + quote(m.from()) + " = " + down
-            + " WHERE " + quote(m.to()) + " IS NOT NULL AND " + quote(m.from()) + " IS DISTINCT FROM " + down;
-        try (Statement s = c.createStatement()) {
-            return s.executeLargeUpdate(sql);
-        }
     }
 
     /** Whether {@code schema.table.column} exists (catalog names). */

@@ -519,9 +519,11 @@ public final class FlagWatcher implements AutoCloseable {
                     + "); using the one read last");
             }
         }
+        boolean changed = false;
         for (Map.Entry<String, Phase> e : phases.entrySet()) {
             Phase before = appliedPhases.get(e.getKey());
             if (before == e.getValue()) continue;
+            changed = true;
             try {
                 runtime.setPhase(e.getKey(), e.getValue());
                 LOG.log(Level.INFO, label + ": " + e.getKey() + " " + (before == null ? "?" : before.label()) + " -> "
@@ -532,6 +534,15 @@ public final class FlagWatcher implements AutoCloseable {
             }
         }
         appliedPhases = phases;
+        // report the new phases now, not a flush interval later: a move back from contract waits for these heartbeats
+        dev.bellows.usage.UsageRecorder recorder = changed ? runtime.usageRecorder() : null;
+        if (recorder != null && recorder.isRunning()) {
+            try {
+                recorder.flush();
+            } catch (RuntimeException e) {
+                LOG.log(Level.DEBUG, label + ": could not report the new phases at once (" + describe(e) + ")");
+            }
+        }
     }
 
     private static Map<String, Phase> phases(RuleSet rules) {

@@ -153,7 +153,8 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     }
 
     private static Binding[] record(Binding[] array, int index, Binding b) {
-        Binding[] a = index > array.length ? Arrays.copyOf(array, Math.max(index, array.length * 2)) : array;
+        // sized once for typical statements rather than grown 1, 2, 4, ... on the first executions' setters
+        Binding[] a = index > array.length ? Arrays.copyOf(array, Math.max(index, Math.max(8, array.length * 2))) : array;
         a[index - 1] = b;
         return a;
     }
@@ -164,19 +165,19 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
 
     @Override public int executeUpdate() throws SQLException {
         int n = executing().executeUpdate();
-        if (request.ddl) connection.ddlExecuted();
+        if (prepared.ddl()) connection.ddlExecuted();
         return n;
     }
 
     @Override public long executeLargeUpdate() throws SQLException {
         long n = executing().executeLargeUpdate();
-        if (request.ddl) connection.ddlExecuted();
+        if (prepared.ddl()) connection.ddlExecuted();
         return n;
     }
 
     @Override public boolean execute() throws SQLException {
         boolean r = executing().execute();
-        if (request.ddl) connection.ddlExecuted();
+        if (prepared.ddl()) connection.ddlExecuted();
         return r;
     }
 
@@ -194,7 +195,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     @Override public int[] executeBatch() throws SQLException {
         try {
             int[] counts = executing().executeBatch();
-            if (request.ddl) connection.ddlExecuted();
+            if (prepared.ddl()) connection.ddlExecuted();
             return counts;
         } finally {
             batch = null;
@@ -204,7 +205,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     @Override public long[] executeLargeBatch() throws SQLException {
         try {
             long[] counts = executing().executeLargeBatch();
-            if (request.ddl) connection.ddlExecuted();
+            if (prepared.ddl()) connection.ddlExecuted();
             return counts;
         } finally {
             batch = null;

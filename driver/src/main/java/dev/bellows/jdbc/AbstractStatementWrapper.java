@@ -25,6 +25,9 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
     /** Lower-case server label → generated-key name the application asked for. */
     Map<String, String> askedNames = Map.of();
     private final boolean tracked;
+    /** Where {@link OpenStatements} holds this statement. */
+    OpenStatements.Chunk trackedIn;
+    int trackedAt;
     private boolean closed;
     private boolean batchHasDdl;
     // The wrapper handed out for the current raw result, so repeated getResultSet() calls agree.
@@ -49,8 +52,9 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
     }
 
     private <T> T run(String sql, Execution<S, T> execution) throws SQLException {
-        T result = execution.run(delegate, begin(sql).sql());
-        if (Sql.isDdl(sql)) connection.ddlExecuted();
+        Rewrite r = begin(sql);
+        T result = execution.run(delegate, r.sql());
+        if (r.kind() == Rewrite.Kind.DDL) connection.ddlExecuted();
         return result;
     }
 
@@ -63,7 +67,7 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
         current = k;
         askedNames = GeneratedKeys.askedNames(k, columns);
         T result = withKeys.run(delegate, k.sql());
-        if (Sql.isDdl(sql)) connection.ddlExecuted();
+        if (k.kind() == Rewrite.Kind.DDL) connection.ddlExecuted();
         return result;
     }
 
@@ -137,7 +141,7 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
         Rewrite r = BellowsRuntime.rewrite(connection.runtime.state().rewriter, sql);
         delegate.addBatch(r.sql());
         connection.runtime.record(r);
-        if (Sql.isDdl(sql)) batchHasDdl = true;
+        if (r.kind() == Rewrite.Kind.DDL) batchHasDdl = true;
     }
 
     @Override public void clearBatch() throws SQLException {

@@ -138,12 +138,12 @@ public final class BellowsRuntime {
                 if (database == null) database = CatalogLoader.database(c);
                 synchronized (catalogLock) {
                     Catalog catalog = CatalogLoader.load(c, needs);
-                    state.updateAndGet(s -> new State(rules, catalog, needs, options, s.version + 1));
+                    warnMismatches(state.updateAndGet(s -> new State(rules, catalog, needs, options, s.version + 1)));
                 }
             }
             return;
         }
-        state.updateAndGet(s -> new State(rules, s.catalog, s.loadedFor, options, s.version + 1));
+        warnMismatches(state.updateAndGet(s -> new State(rules, s.catalog, s.loadedFor, options, s.version + 1)));
     }
 
     /** Reads the catalog again on a fresh connection of this configuration (e.g. after DDL run elsewhere). */
@@ -184,8 +184,22 @@ public final class BellowsRuntime {
     // Called with catalogLock held. An unchanged catalog keeps the rewriter, so prepared statements and the
     // rewrite cache survive DDL that did not touch managed tables.
     private void install(Catalog catalog, CatalogLoader.Needs needs) {
-        state.updateAndGet(s -> s.loadedFor != null && s.catalog.equals(catalog) && s.loadedFor.covers(needs) ? s
+        State now = state.updateAndGet(s -> s.loadedFor != null && s.catalog.equals(catalog) && s.loadedFor.covers(needs) ? s
             : new State(s.rules, catalog, needs, options, s.version + 1));
+        warnMismatches(now);
+    }
+
+    private volatile java.util.Set<String> warned = java.util.Set.of();
+
+    /** The rules checked against the catalog, each problem logged once (at start, on reload, after DDL). */
+    private void warnMismatches(State s) {
+        if (s.loadedFor == null) return;
+        List<String> problems = RuleCheck.problems(s.rules, s.catalog);
+        java.util.Set<String> before = warned;
+        for (String p : problems) {
+            if (!before.contains(p)) LOG.log(System.Logger.Level.WARNING, p);
+        }
+        warned = java.util.Set.copyOf(problems);
     }
 
     /** Rewrites with the current rewriter; the rewriter promises not to throw, this makes sure of it. */

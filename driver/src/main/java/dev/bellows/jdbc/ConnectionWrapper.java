@@ -7,10 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * A Bellows connection: every statement it makes rewrites SQL with its configuration's runtime, and it
@@ -21,9 +18,9 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
     private static final System.Logger LOG = System.getLogger(ConnectionWrapper.class.getName());
 
     final BellowsRuntime runtime;
-    // Guarded by itself; statements remove themselves on close, so only open ones are held.
-    private final Set<AbstractStatementWrapper<?>> statements = new HashSet<>();
-    private boolean closed;
+    // Statements remove themselves on close, so only open ones are held.
+    private final OpenStatements statements = new OpenStatements();
+    private volatile boolean closed;
     /** DDL ran inside a transaction not yet committed; refresh the catalog after commit. */
     private boolean ddlPending;
     private DatabaseMetaData rawMetaData;
@@ -57,17 +54,18 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
         runtime.refresh(delegate);
     }
 
-    private <T extends AbstractStatementWrapper<?>> T track(T statement) {
-        synchronized (statements) {
-            statements.add(statement);
+    private <T extends AbstractStatementWrapper<?>> T track(T statement) throws SQLException {
+        statements.add(statement);
+        if (closed) { // closed meanwhile by another thread, whose drain may have missed this one
+            statements.remove(statement);
+            statement.closeByConnection();
+            throw new SQLException("This connection has been closed.", "08003");
         }
         return statement;
     }
 
     void forget(AbstractStatementWrapper<?> statement) {
-        synchronized (statements) {
-            statements.remove(statement);
-        }
+        statements.remove(statement);
     }
 
     @Override public Statement createStatement() throws SQLException {
@@ -205,13 +203,11 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
 
     /** Idempotent: closes this connection's open statements, then the physical connection. */
     @Override public void close() throws SQLException {
-        List<AbstractStatementWrapper<?>> open;
-        synchronized (statements) {
+        synchronized (this) {
             if (closed) return;
             closed = true;
-            open = new ArrayList<>(statements);
-            statements.clear();
         }
+        List<AbstractStatementWrapper<?>> open = statements.drain();
         SQLException failure = null;
         for (AbstractStatementWrapper<?> s : open) {
             try {
@@ -232,9 +228,7 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
 
     /** Number of open statements; for tests. */
     int openStatements() {
-        synchronized (statements) {
-            return statements.size();
-        }
+        return statements.size();
     }
 
     @Override public String toString() {

@@ -24,14 +24,11 @@ final class PrepareRequest<S extends PreparedStatement> {
     /** Generated-key columns asked for: null for none, {@link GeneratedKeys#ALL} for all. */
     final String[] keys;
     final Preparer<S> preparer;
-    /** Whether executing it can change the catalog, checked once here rather than per execute. */
-    final boolean ddl;
 
     PrepareRequest(String sql, String[] keys, Preparer<S> preparer) {
         this.sql = Objects.requireNonNull(sql, "sql");
         this.keys = keys;
         this.preparer = preparer;
-        this.ddl = Sql.isDdl(sql);
     }
 
     /** The rewrite this request gets under {@code state}'s rewriter. */
@@ -66,6 +63,11 @@ final class PrepareRequest<S extends PreparedStatement> {
             this.viaReturning = viaReturning;
             this.askedNames = askedNames;
             this.version = version;
+        }
+
+        /** Whether executing it can change the catalog: the rewriter's verdict, kept with the cached rewrite. */
+        boolean ddl() {
+            return rewrite.kind() == Rewrite.Kind.DDL;
         }
 
         /** Whether the server statement would be the same, so the prepared one can be kept. */

@@ -1,22 +1,16 @@
 package dev.bellows.jdbc;
 
 /**
- * Cheap lexical checks on SQL text that the driver needs without parsing: the first keyword, whether
+ * Cheap lexical checks on SQL text that the driver needs without parsing (a statement's kind, DDL or not,
+ * comes with its rewrite: {@code Rewrite.kind()}): the first keyword for generated keys, whether
  * {@code RETURNING} is already there, identifier quoting and JDBC metadata patterns. Allocation-free where
  * it runs per statement.
  */
 final class Sql {
-    /** First keywords of statements that can change which columns the catalog lists. */
-    private static final String[] DDL = {"ALTER", "CREATE", "DROP", "COMMENT", "GRANT", "REVOKE", "IMPORT"};
     /** Statement kinds pgjdbc appends {@code RETURNING} to when generated keys are asked for. */
     private static final String[] RETURNING_KINDS = {"INSERT", "UPDATE", "DELETE", "WITH"};
 
     private Sql() {
-    }
-
-    /** Whether the statement's first keyword (after comments and whitespace) is a DDL keyword. */
-    static boolean isDdl(String sql) {
-        return startsWithAny(sql, DDL);
     }
 
     /** Whether pgjdbc would add a {@code RETURNING} clause to this statement for generated keys. */

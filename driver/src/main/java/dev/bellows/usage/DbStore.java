@@ -29,13 +29,24 @@ final class DbStore implements UsageStore {
             + " ON CONFLICT (migration_id, column_name, kind, treatment, fingerprint_hash, app_name) DO UPDATE SET"
             + " count = u.count + excluded.count, first_seen = least(u.first_seen, excluded.first_seen),"
             + " last_seen = greatest(u.last_seen, excluded.last_seen), call_site = coalesce(excluded.call_site, u.call_site)";
+    // A definition replaces a stored one only when it loses none of the columns that exist: a mistyped rule in one
+    // instance never overwrites what correct instances reported (and the gate and status then judge).
     static final String UPSERT_MIGRATION =
         "INSERT INTO bellows.migrations AS m (migration_id, schema_name, table_name, from_column, to_column, up_expr,"
             + " down_expr, rules_hash, reported_by, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now())"
             + " ON CONFLICT (migration_id) DO UPDATE SET schema_name = excluded.schema_name,"
             + " table_name = excluded.table_name, from_column = excluded.from_column, to_column = excluded.to_column,"
             + " up_expr = excluded.up_expr, down_expr = excluded.down_expr, rules_hash = excluded.rules_hash,"
-            + " reported_by = excluded.reported_by, reported_at = excluded.reported_at";
+            + " reported_by = excluded.reported_by, reported_at = excluded.reported_at"
+            + " WHERE NOT (" + column("m.schema_name", "m.table_name", "m.from_column") + " AND NOT "
+            + column("excluded.schema_name", "excluded.table_name", "excluded.from_column") + ")"
+            + " AND NOT (" + column("m.schema_name", "m.table_name", "m.to_column") + " AND NOT "
+            + column("excluded.schema_name", "excluded.table_name", "excluded.to_column") + ")";
+
+    private static String column(String schema, String table, String column) {
+        return "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(format('%I.%I', " + schema + ", " + table + "))"
+            + " AND attname = " + column + " AND attnum > 0 AND NOT attisdropped)";
+    }
 
     private final UsageRecorder.ConnectionSource source;
     private boolean schemaReady;

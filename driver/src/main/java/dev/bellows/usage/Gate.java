@@ -267,8 +267,19 @@ public final class Gate {
     private Condition strict() throws SQLException {
         String title = "no statement names " + m.from() + " any more, even where Bellows rewrote it (--strict)";
         List<String> ev = new ArrayList<>();
+        long starOnly = 0;
         for (Fleet.Usage u : Fleet.usage(c, m.id(), from)) {
-            if (u.treatment().equals("rewritten")) ev.add(describe(u));
+            if (!u.treatment().equals("rewritten")) continue;
+            // `*` reads every column without naming one: code that only selects * has nothing left to change
+            if (!u.overflow() && !names(u.fingerprint(), m.from())) {
+                starOnly += u.count();
+                continue;
+            }
+            ev.add(describe(u));
+        }
+        if (starOnly > 0) {
+            notes.add(starOnly + " use(s) of " + m.from() + " came only through * (the statement does not name it);"
+                + " --strict does not count them");
         }
         if (ev.isEmpty()) {
             ev.add("no statement named " + m.from() + " during the window");
@@ -414,6 +425,9 @@ public final class Gate {
             + " AND d.deptype IN ('n', 'a')"
             + " ORDER BY 3";
         Set<String> seen = new TreeSet<>();
+        List<String> twinned = new ArrayList<>();
+        List<long[]> candidates = new ArrayList<>();
+        List<String> candidateNames = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(q)) {
             ps.setString(1, table());
             ps.setInt(2, attnum);
@@ -422,9 +436,24 @@ public final class Gate {
                     String trigger = rs.getString(5);
                     if (trigger != null && trigger.equals(sync)) continue;
                     String what = rs.getString(4) != null ? rs.getString(4) : rs.getString(3);
-                    if (seen.add(what)) ev.add(what);
+                    if (!seen.add(what)) continue;
+                    String cls = rs.getString(1);
+                    if (cls.equals("pg_class") || cls.equals("pg_constraint")) {
+                        candidates.add(new long[] {cls.equals("pg_class") ? 0 : 1, rs.getLong(2)});
+                        candidateNames.add(what);
+                    } else {
+                        ev.add(what);
+                    }
                 }
             }
+        }
+        Twins twins = new Twins(c, table(), m.from(), m.to());
+        for (int i = 0; i < candidates.size(); i++) {
+            long[] k = candidates.get(i);
+            String twin = k[0] == 0 ? twins.ofIndex(k[1]) : twins.ofConstraint(k[1]);
+            if (twin == null) ev.add(candidateNames.get(i));
+            else twinned.add(candidateNames.get(i) + " (goes with the column: its valid twin " + twin + " on " + m.to()
+                + " takes over, and DROP COLUMN drops it)");
         }
         // Function bodies are not tracked by pg_depend (except SQL-standard ones): search their text.
         String fq = "SELECT p.oid::regprocedure::text, n.nspname, p.proname,"
@@ -456,9 +485,12 @@ public final class Gate {
                 + " the contract step drops it together with " + m.from());
         }
         if (ev.isEmpty()) {
-            ev.add("pg_depend lists nothing that depends on " + column() + " and no function body names it");
+            ev.add(twinned.isEmpty() ? "pg_depend lists nothing that depends on " + column() + " and no function body names it"
+                : "nothing else depends on " + column() + " and no function body names it");
+            ev.addAll(twinned);
             return new Condition("dependencies", title, Status.MET, ev);
         }
+        ev.addAll(twinned);
         return new Condition("dependencies", title, Status.UNMET, ev);
     }
 
@@ -468,6 +500,23 @@ public final class Gate {
         } catch (RuntimeException | LinkageError e) {
             return "bellows_sync_" + m.id().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
         }
+    }
+
+    /** Whether {@code sql} names {@code column} as an identifier (not only inside a longer name). */
+    static boolean names(String sql, String column) {
+        String lower = sql.toLowerCase(Locale.ROOT);
+        String col = column.toLowerCase(Locale.ROOT);
+        for (int i = lower.indexOf(col); i >= 0; i = lower.indexOf(col, i + 1)) {
+            boolean before = i == 0 || !identChar(lower.charAt(i - 1));
+            int e = i + col.length();
+            boolean after = e == lower.length() || !identChar(lower.charAt(e));
+            if (before && after) return true;
+        }
+        return false;
+    }
+
+    private static boolean identChar(char ch) {
+        return Character.isLetterOrDigit(ch) || ch == '_' || ch == '$';
     }
 
     // ------------------------------------------------------------------ notes

@@ -138,8 +138,12 @@ public final class Backfill {
                 + " (bellows plan " + m.id() + ")");
         }
         if (t.column(m.from()) == null) {
-            throw new WorkflowException(qt + " has no column " + SqlText.ident(m.from()) + " any more: migration '" + m.id()
-                + "' is contracted, there is nothing to backfill");
+            throw new WorkflowException(BackfillGuard.contracted(m, qt));
+        }
+        String inContract = BackfillGuard.refusal(c, m);
+        if (inContract != null) {
+            say(inContract);
+            return new Result(Outcome.REFUSED, 0, 0, 0, -1, Duration.ZERO, 0, messages);
         }
         if (t.primaryKey.isEmpty()) {
             throw new WorkflowException(qt + " has no primary key. The backfill walks the table in batches of primary-key"

@@ -98,10 +98,8 @@ public final class Planner {
         from = t.column(m.from());
         existingTo = t.column(m.to());
         if (from == null) {
-            if (existingTo != null) {
-                throw new WorkflowException(qt + "." + f + " is gone and " + to + " exists: migration '" + m.id()
-                    + "' is already contracted; there is nothing left to plan");
-            }
+            // contracted: the only plan left is the way back (re-creating the old column)
+            if (existingTo != null) return Recreation.plan(c, m, o, t);
             throw new WorkflowException("column " + f + " does not exist in " + qt);
         }
         if (from.generated()) {
@@ -465,27 +463,66 @@ public final class Planner {
         String trig = ident(triggerName(m));
         String fn = SqlText.qualified(m.schema(), triggerName(m));
         StringBuilder up = new StringBuilder(lockTimeout());
-        up.append("-- The guard: refuses while any row has ").append(to).append(" IS DISTINCT FROM up(").append(f).append(").\n")
-            .append("-- SHARE mode blocks writes (not reads) while it counts, so no row can diverge between the count and the\n")
-            .append("-- drop. In phase contract Bellows writes only ").append(to).append(": rows written since then diverge unless\n")
-            .append("-- the sync trigger kept ").append(f).append(" in step; after checking them, SET ").append(ALLOW_DIVERGENCE_SETTING)
-            .append(" = on in this session\n-- to drop anyway.\n");
-        up.append(dollar("DECLARE\n  bellows_diverging bigint;\nBEGIN\n"
+        String id = literal(m.id());
+        String col = esc(qt + "." + f);
+        up.append("-- The guard. It refuses while the fleet is not in contract: the flag in bellows.flags must be contract\n")
+            .append("-- and every live instance in bellows.instances must report contract, or statements still naming ").append(f).append("\n")
+            .append("-- fail once it is gone. Then, SHARE mode blocks writes (not reads) while it counts the rows that would lose\n")
+            .append("-- data: in contract those with a value only in ").append(f).append(" (rows written in contract have only ").append(to)
+            .append(", as\n-- expected); before contract, or with no flag and no instance reporting, those where ").append(to)
+            .append(" IS DISTINCT FROM up(").append(f).append(").\n")
+            .append("-- SET ").append(ALLOW_DIVERGENCE_SETTING).append(" = on in this session turns the count's refusal into a warning.\n");
+        String live = "FROM bellows.instances WHERE stopped_at IS NULL"
+            + " AND last_seen > now() - greatest(interval '60 seconds', flush_interval_ms * interval '3 milliseconds')"
+            + " AND phases ? " + id;
+        up.append(dollar("DECLARE\n  bellows_diverging bigint;\n  bellows_flag text;\n  bellows_behind text;\n"
+            + "  bellows_contract boolean := false;\nBEGIN\n"
             + "  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = " + regclass() + " AND attname = " + literal(m.from())
             + " AND NOT attisdropped) THEN\n"
-            + "    RAISE NOTICE 'bellows: " + esc(qt + "." + f) + " is already dropped';\n"
+            + "    RAISE NOTICE 'bellows: " + col + " is already dropped';\n"
             + "    RETURN;\n"
             + "  END IF;\n"
+            + "  IF to_regclass('bellows.flags') IS NOT NULL THEN\n"
+            + "    SELECT phase INTO bellows_flag FROM bellows.flags WHERE migration_id = " + id + ";\n"
+            + "  END IF;\n"
+            + "  IF bellows_flag IS NOT NULL AND bellows_flag <> 'contract' THEN\n"
+            + "    RAISE EXCEPTION 'bellows: refusing to drop " + col + ": the flag of " + esc(m.id()) + " is %, not contract;"
+            + " statements that name " + esc(f) + " would fail (42703) once it is gone', bellows_flag\n"
+            + "      USING HINT = 'move the fleet forward one phase at a time (bellows flags set " + esc(m.id()) + " <next phase>)"
+            + " up to contract, wait until bellows status shows every live instance in contract, then apply this file again';\n"
+            + "  END IF;\n"
+            + "  IF to_regclass('bellows.instances') IS NOT NULL THEN\n"
+            + "    SELECT string_agg(app_name || ' (' || instance_id || ') in ' || (phases ->> " + id + "), ', ' ORDER BY app_name, instance_id)\n"
+            + "      INTO bellows_behind " + live + " AND phases ->> " + id + " <> 'contract';\n"
+            + "    IF bellows_behind IS NOT NULL THEN\n"
+            + "      RAISE EXCEPTION 'bellows: refusing to drop " + col + ": live instances are not in contract: %', bellows_behind\n"
+            + "        USING HINT = '" + (esc("bellows flags set " + m.id() + " contract")) + " moves them (each reports its phase with its next"
+            + " heartbeat); when bellows status shows every live instance in contract, apply this file again';\n"
+            + "    END IF;\n"
+            + "    bellows_contract := bellows_flag = 'contract' OR EXISTS (SELECT 1 " + live + ");\n"
+            + "  ELSE\n"
+            + "    bellows_contract := bellows_flag = 'contract';\n"
+            + "  END IF;\n"
             + "  LOCK TABLE " + qt + " IN SHARE MODE;\n"
-            + "  SELECT count(*) INTO bellows_diverging FROM " + qt + " WHERE " + to + " IS DISTINCT FROM " + upExpr(m) + ";\n"
+            + "  IF bellows_contract THEN\n"
+            + "    SELECT count(*) INTO bellows_diverging FROM " + qt + " WHERE " + to + " IS NULL AND " + upExpr(m) + " IS NOT NULL;\n"
+            + "  ELSE\n"
+            + "    SELECT count(*) INTO bellows_diverging FROM " + qt + " WHERE " + to + " IS DISTINCT FROM " + upExpr(m) + ";\n"
+            + "  END IF;\n"
             + "  IF bellows_diverging > 0 THEN\n"
             + "    IF current_setting('" + ALLOW_DIVERGENCE_SETTING + "', true) = 'on' THEN\n"
-            + "      RAISE WARNING 'bellows: % rows of " + esc(qt) + " have " + esc(to) + " different from up(" + esc(f)
-            + "); dropping anyway (" + ALLOW_DIVERGENCE_SETTING + " = on)', bellows_diverging;\n"
+            + "      RAISE WARNING 'bellows: % rows of " + esc(qt) + " would lose a value of " + esc(f) + "; dropping anyway ("
+            + ALLOW_DIVERGENCE_SETTING + " = on)', bellows_diverging;\n"
+            + "    ELSIF bellows_contract THEN\n"
+            + "      RAISE EXCEPTION 'bellows: refusing to drop " + col + ": % rows have a value in " + esc(f) + " and none in "
+            + esc(to) + " (written without Bellows since contract began)', bellows_diverging\n"
+            + "        USING HINT = 'bellows gate " + esc(m.id()) + " lists clients that bypass Bellows. Do not backfill in contract"
+            + " (it would overwrite newer values): bellows flags set " + esc(m.id()) + " switch copies " + esc(to) + " back, then"
+            + " bellows backfill " + esc(m.id()) + " fills these rows; move to contract again and apply this file again';\n"
             + "    ELSE\n"
-            + "      RAISE EXCEPTION 'bellows: refusing to drop " + esc(qt + "." + f) + ": % rows have " + esc(to)
+            + "      RAISE EXCEPTION 'bellows: refusing to drop " + col + ": % rows have " + esc(to)
             + " IS DISTINCT FROM up(" + esc(f) + ")', bellows_diverging\n"
-            + "        USING HINT = 'run bellows backfill " + esc(m.id()) + ", then this file again';\n"
+            + "        USING HINT = " + literal(contractHint()) + ";\n"
             + "    END IF;\n"
             + "  END IF;\nEND\n"));
         up.append("DROP TRIGGER IF EXISTS ").append(trig).append(" ON ").append(qt).append(";\n");
@@ -518,6 +555,14 @@ public final class Planner {
             true, up.toString(), null,
             "irreversible: the data of " + f + " is gone. To get the column back, restore it from a backup, or re-create it"
                 + " and fill it from " + to + " with down(" + to + ") = " + downExpr(m));
+    }
+
+    /** The contract guard's hint: never the backfill, which in phase contract would revert newer writes. */
+    private String contractHint() {
+        return "in phase expand or switch: run bellows backfill " + m.id() + ", then this file again. In phase contract the"
+            + " rows written since contract began differ by design (Bellows writes only " + m.to() + "), and bellows backfill"
+            + " refuses: check that only those rows differ, then SET " + ALLOW_DIVERGENCE_SETTING + " = on in this session"
+            + " and run this file again";
     }
 
     /** Text for inside a single-quoted string in a RAISE message ({@code %} is RAISE's placeholder). */

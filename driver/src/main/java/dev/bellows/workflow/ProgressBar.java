@@ -36,8 +36,9 @@ public final class ProgressBar implements Backfill.Listener {
         latest = p;
         drawnLatest = false;
         long now = System.nanoTime();
-        boolean finished = p.scanned() >= p.total();
-        if (now - lastDraw < intervalNanos && !finished) return;
+        // (scanned reaching total is no sign of the end: total is an estimate, raised to scanned as the pass goes on;
+        // close() draws the last state)
+        if (now - lastDraw < intervalNanos) return;
         drawnLatest = true;
         lastDraw = now;
         if (tty) {
@@ -49,12 +50,21 @@ public final class ProgressBar implements Backfill.Listener {
         out.flush();
     }
 
-    /** Ends the redrawn line so what follows starts on its own. */
+    /** Draws the last progress not yet shown and ends the redrawn line so what follows starts on its own. */
     public synchronized void close() {
+        if (latest != null && !drawnLatest) {
+            drawnLatest = true;
+            if (tty) {
+                out.print("\r" + render(latest) + "\033[K");
+                drawn = true;
+            } else {
+                out.println(render(latest));
+            }
+        }
         if (tty && drawn) {
             out.println();
-            out.flush();
         }
+        out.flush();
         drawn = false;
     }
 

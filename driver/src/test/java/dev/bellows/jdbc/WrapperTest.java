@@ -210,6 +210,37 @@ class WrapperTest {
     }
 
     @Test
+    void statementTrackingLosesNothingUnderConcurrentUse() throws Exception {
+        Connection c = db.connect();
+        int threads = 8;
+        java.util.List<java.util.List<PreparedStatement>> kept = new java.util.ArrayList<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            java.util.List<java.util.concurrent.Future<java.util.List<PreparedStatement>>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                done.add(pool.submit(() -> {
+                    java.util.List<PreparedStatement> open = new java.util.ArrayList<>();
+                    for (int i = 0; i < 500; i++) {
+                        PreparedStatement ps = c.prepareStatement("SELECT 1");
+                        if (i % 100 == 0) open.add(ps); // more than one slot chunk stays open
+                        else ps.close();
+                    }
+                    return open;
+                }));
+            }
+            for (var f : done) kept.add(f.get());
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(threads * 5, ((ConnectionWrapper) c).openStatements());
+        kept.get(0).get(0).close();
+        assertEquals(threads * 5 - 1, ((ConnectionWrapper) c).openStatements());
+        c.close();
+        for (var open : kept) for (PreparedStatement ps : open) assertTrue(ps.isClosed());
+        assertEquals(0, ((ConnectionWrapper) c).openStatements());
+    }
+
+    @Test
     void statementsClosedByPgjdbcOnCompletionAreForgotten() throws SQLException {
         Statement s = conn.createStatement();
         s.closeOnCompletion();

@@ -11,6 +11,8 @@ public final class Rewrite {
     private final Map<String, String> labels;
     private final List<UsageFact> facts;
     private final String unanalysedReason;
+    // Computed on first use and then kept; a racy but idempotent cache of an immutable value.
+    private Kind kind;
 
     Rewrite(String original, String sql, ParamPlan params, Map<String, String> labels,
             List<UsageFact> facts, String unanalysedReason) {
@@ -54,6 +56,99 @@ public final class Rewrite {
     public String unanalysedReason() { return unanalysedReason; }
 
     public boolean isUnanalysed() { return unanalysedReason != null; }
+
+    /**
+     * What the application's statement is, from its first keyword, found once per cached rewrite so callers
+     * need not scan the SQL again. For a string of several statements, the first one's kind.
+     */
+    public Kind kind() {
+        Kind k = kind;
+        if (k == null) kind = k = Kind.of(original);
+        return k;
+    }
+
+    /** A statement's kind, as far as a driver needs it: whether it returns rows, writes, or changes the schema. */
+    public enum Kind {
+        /** SELECT, VALUES, TABLE, SHOW, EXPLAIN, and WITH without a data-modifying keyword. */
+        QUERY,
+        /** INSERT, UPDATE, DELETE or MERGE (or WITH naming one) without RETURNING. */
+        DML,
+        /** INSERT, UPDATE, DELETE or MERGE (or WITH naming one) with RETURNING: returns rows. */
+        DML_RETURNING,
+        /** ALTER, CREATE, DROP, COMMENT, GRANT, REVOKE, IMPORT: may change which columns the catalog lists. */
+        DDL,
+        /** Anything else (SET, BEGIN, COPY, CALL, ...), and empty or null SQL. */
+        OTHER;
+
+        private static final String[] DDL_WORDS = {"ALTER", "CREATE", "DROP", "COMMENT", "GRANT", "REVOKE", "IMPORT"};
+        private static final String[] DML_WORDS = {"INSERT", "UPDATE", "DELETE", "MERGE"};
+        private static final String[] QUERY_WORDS = {"SELECT", "VALUES", "TABLE", "SHOW", "EXPLAIN"};
+
+        /**
+         * The kind of {@code sql} by its first keyword after whitespace, comments and opening parentheses. A
+         * lexical judgement: for WITH and for RETURNING, words inside literals or comments count too, so only
+         * {@link #DDL} (from the first keyword alone) should drive behaviour that must be exact.
+         */
+        public static Kind of(String sql) {
+            if (sql == null) return OTHER;
+            int start = skipIgnorable(sql, 0);
+            if (startsWithAny(sql, start, DDL_WORDS)) return DDL;
+            if (startsWithAny(sql, start, QUERY_WORDS)) return QUERY;
+            boolean dml = startsWithAny(sql, start, DML_WORDS);
+            if (!dml && startsWithWord(sql, start, "WITH")) {
+                for (String w : DML_WORDS) dml |= containsWord(sql, w);
+                if (!dml) return QUERY;
+            }
+            if (!dml) return OTHER;
+            return containsWord(sql, "RETURNING") ? DML_RETURNING : DML;
+        }
+
+        private static boolean startsWithAny(String sql, int start, String[] words) {
+            for (String w : words) {
+                if (startsWithWord(sql, start, w)) return true;
+            }
+            return false;
+        }
+
+        private static boolean startsWithWord(String sql, int start, String w) {
+            return sql.regionMatches(true, start, w, 0, w.length())
+                && (start + w.length() == sql.length() || !isIdentifierPart(sql.charAt(start + w.length())));
+        }
+
+        private static boolean containsWord(String sql, String w) {
+            for (int i = 0; i + w.length() <= sql.length(); i++) {
+                if ((i == 0 || !isIdentifierPart(sql.charAt(i - 1))) && startsWithWord(sql, i, w)) return true;
+            }
+            return false;
+        }
+
+        private static int skipIgnorable(String sql, int i) {
+            int n = sql.length();
+            while (i < n) {
+                char c = sql.charAt(i);
+                if (Character.isWhitespace(c) || c == '(') {
+                    i++;
+                } else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
+                    while (i < n && sql.charAt(i) != '\n' && sql.charAt(i) != '\r') i++;
+                } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+                    int depth = 1; // PostgreSQL block comments nest
+                    i += 2;
+                    while (i < n && depth > 0) {
+                        if (sql.startsWith("/*", i)) { depth++; i += 2; }
+                        else if (sql.startsWith("*/", i)) { depth--; i += 2; }
+                        else i++;
+                    }
+                } else {
+                    return i;
+                }
+            }
+            return n;
+        }
+
+        private static boolean isIdentifierPart(char c) {
+            return Character.isLetterOrDigit(c) || c == '_' || c == '$';
+        }
+    }
 
     @Override public String toString() {
         return "Rewrite[" + sql + (params == null ? "" : ", params=" + params)

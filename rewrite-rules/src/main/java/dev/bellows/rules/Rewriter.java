@@ -7,11 +7,16 @@ import com.github.benmanes.caffeine.cache.Caffeine;
  * The module's entry point: rewrites application SQL for one rule set (with its phases) and one catalog.
  * Immutable and thread-safe; a phase or catalog change makes a new instance, whose caches start empty.
  *
- * <p>Three paths, cheapest first: a statement naming no managed column is returned as is without being
- * parsed; a statement seen before is a cache hit; a statement differing from one seen before only in
+ * <p>Three paths, cheapest first: a statement seen before is a cache hit (a statement naming no managed
+ * column is cached as passed through, up to {@value #MAX_CACHED_PASS_THROUGH} characters); a new one naming no
+ * managed column is returned as is after a scan, without being parsed; a statement differing from one seen before only in
  * literals or comments reuses that one's analysis through its {@link Template}.
  */
 public final class Rewriter {
+    /** Longest pass-through statement kept in the cache, in characters. */
+    static final int MAX_CACHED_PASS_THROUGH = 4096;
+    /** Characters of cached text that weigh as one statement. */
+    static final int WEIGHT_CHARS = 8192;
     private final RuleSet rules;
     private final Catalog catalog;
     private final Options options;
@@ -24,8 +29,12 @@ public final class Rewriter {
         this.catalog = catalog;
         this.options = options;
         this.managed = new Managed(rules);
-        this.exact = Caffeine.newBuilder().maximumSize(options.cacheSize).build();
-        this.templates = Caffeine.newBuilder().maximumSize(options.cacheSize).build();
+        // Weighed so that statements of ordinary length count one each (cacheSize is a number of statements) and a
+        // long one counts once per WEIGHT_CHARS of text it pins, which bounds the text held at ~cacheSize * WEIGHT_CHARS.
+        this.exact = Caffeine.newBuilder().maximumWeight(options.cacheSize)
+            .<String, Rewrite>weigher((sql, r) -> weight(sql.length() + (r.sql() == sql ? 0 : r.sql().length()))).build();
+        this.templates = Caffeine.newBuilder().maximumWeight(options.cacheSize)
+            .<String, Analysis>weigher((key, a) -> weight(2 * key.length())).build();
     }
 
     /** A rewriter with default options. */
@@ -46,15 +55,34 @@ public final class Rewriter {
         return sql != null && !managed.isEmpty() && managed.mentioned(sql);
     }
 
-    /** Rewrites one SQL string (possibly several statements). Never throws for any input. */
+    /**
+     * Rewrites one SQL string (possibly several statements). Never throws for any input. A string seen before,
+     * rewritten or passed through, is one cache lookup with no scan and no allocation.
+     */
     public Rewrite rewrite(String sql) {
-        if (!mayMention(sql)) return Rewrite.unchanged(sql);
+        if (sql == null) return Rewrite.unchanged(null);
         Rewrite r = exact.getIfPresent(sql);
         if (r == null) {
-            r = compute(sql);
+            if (mayMention(sql)) {
+                r = compute(sql);
+            } else {
+                r = Rewrite.unchanged(sql);
+                // long one-off statements (bulk VALUES lists) would pin their text in the cache; rescanning them is cheap by comparison
+                if (sql.length() > MAX_CACHED_PASS_THROUGH) return r;
+            }
             exact.put(sql, r);
         }
         return r;
+    }
+
+    /** Statements in the exact cache and their total weight, after pending evictions; for tests. */
+    long[] cached() {
+        exact.cleanUp();
+        return new long[] {exact.estimatedSize(), exact.policy().eviction().orElseThrow().weightedSize().orElseThrow()};
+    }
+
+    static int weight(int chars) {
+        return 1 + chars / WEIGHT_CHARS;
     }
 
     private Rewrite compute(String sql) {

@@ -70,4 +70,19 @@ class RewriterCacheTest {
             assertTrue(small.rewrite(sql).sql().startsWith("SELECT contact_email AS user_email"));
         }
     }
+
+    @Test
+    void longStatementsWeighMoreSoTheCacheBoundsTheTextItHolds() {
+        Rewriter small = Rewriter.create(CaseFixture.rules(Phase.SWITCH), CaseFixture.catalog("both"),
+            Rewriter.Options.defaults().cacheSize(100));
+        String literal = "'" + "x".repeat(90_000) + "'"; // long text, short template: the parse is of the template
+        for (int i = 0; i < 50; i++) {
+            small.rewrite("SELECT user_email FROM leads WHERE id = " + i + " AND name <> " + literal);
+        }
+        long[] cached = small.cached();
+        assertTrue(cached[1] <= 100, "weight " + cached[1]);
+        assertTrue(cached[0] <= 10, "a ~90,000-character entry weighs 12 of 100 (23 with its rewrite): " + cached[0] + " kept");
+        for (int i = 0; i < 200; i++) small.rewrite("SELECT user_email FROM leads WHERE id = ?" + " ".repeat(i));
+        assertTrue(small.cached()[0] > 10, "ordinary statements weigh one each");
+    }
 }

@@ -1,0 +1,73 @@
+package dev.bellows.rules;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The statement kind comes back with every rewrite, on each of the rewriter's paths, so the driver need not scan again. */
+class RewriteKindTest {
+    private final Rewriter rw = Rewriter.create(CaseFixture.rules(Phase.SWITCH), CaseFixture.catalog("both"));
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "SELECT id FROM leads                                          | QUERY",
+        "  /* hint /* nested */ */ -- line\\n (select user_email from leads) | QUERY",
+        "VALUES (1), (2)                                               | QUERY",
+        "WITH x AS (SELECT id FROM leads) SELECT * FROM x              | QUERY",
+        "WITH x AS (DELETE FROM leads RETURNING id) SELECT * FROM x    | DML_RETURNING",
+        "INSERT INTO leads (user_email) VALUES (?)                     | DML",
+        "insert into leads (user_email) values (?) returning id        | DML_RETURNING",
+        "UPDATE leads SET user_email = ? WHERE id = ?                  | DML",
+        "DELETE FROM invoices WHERE id = ?                             | DML",
+        "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE  | DML",
+        "UPDATE invoices SET returning_customer = true                 | DML",
+        "ALTER TABLE leads ADD COLUMN x int                            | DDL",
+        "create index on leads (user_email)                            | DDL",
+        "/* c */ DROP TABLE t                                          | DDL",
+        "COMMENT ON TABLE leads IS 'x'                                 | DDL",
+        "GRANT SELECT ON leads TO app                                  | DDL",
+        "SET search_path = public                                      | OTHER",
+        "BEGIN                                                         | OTHER",
+        "CREATED_AT                                                    | OTHER",
+        "''                                                            | OTHER",
+    })
+    void kindByFirstKeyword(String sql, Rewrite.Kind kind) {
+        assertEquals(kind, Rewrite.Kind.of(sql.replace("\\n", "\n")));
+        assertEquals(kind, rw.rewrite(sql.replace("\\n", "\n")).kind(), "through the rewriter");
+    }
+
+    @Test
+    void nullIsOther() {
+        assertEquals(Rewrite.Kind.OTHER, Rewrite.Kind.of(null));
+        assertEquals(Rewrite.Kind.OTHER, rw.rewrite(null).kind());
+    }
+
+    @Test
+    void theKindIsOfTheApplicationsStatementOnEveryPath() {
+        assertEquals(Rewrite.Kind.DML, rw.rewrite("UPDATE leads SET user_email = ? WHERE id = ?").kind()); // rewritten
+        assertEquals(Rewrite.Kind.DML, rw.rewrite("UPDATE leads SET user_email = 'a' WHERE id = 7").kind()); // template
+        assertEquals(Rewrite.Kind.QUERY, rw.rewrite("SELECT user_email FROM leads WHERE id = 1").kind());
+        assertEquals(Rewrite.Kind.DDL, rw.rewrite("ALTER TABLE leads RENAME COLUMN user_email TO e").kind()); // refused or not, still DDL
+    }
+
+    @Test
+    void aPassThroughStatementSeenBeforeIsOneCacheLookup() {
+        String sql = "SELECT id, total FROM invoices WHERE id = ?";
+        Rewrite first = rw.rewrite(sql);
+        assertSame(sql, first.sql());
+        assertSame(first, rw.rewrite(sql), "cached, so no scan and no allocation");
+        assertSame(first, rw.rewrite(new String(sql)), "an equal string finds it too");
+    }
+
+    @Test
+    void longPassThroughStatementsAreNotKeptInTheCache() {
+        String sql = "SELECT 1 FROM invoices WHERE id IN (" + "1, ".repeat(2000) + "2)";
+        Rewrite first = rw.rewrite(sql);
+        assertSame(sql, first.sql());
+        assertNotSame(first, rw.rewrite(sql));
+    }
+}
