@@ -67,6 +67,17 @@ final class CatalogLoader {
         }
     }
 
+    /** {@code name@address:port} of the database {@code raw} is connected to, or null when it cannot be read. */
+    static String database(Connection raw) {
+        try (java.sql.Statement s = raw.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_database() || '@' || coalesce(host(inet_server_addr()), 'local')"
+                 + " || ':' || current_setting('port')")) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            return null;
+        }
+    }
+
     /** Runs the catalog query on {@code raw} (an unwrapped pgjdbc connection). */
     static Catalog load(Connection raw, Needs needs) throws SQLException {
         if (needs.tables().isEmpty() && needs.columns().isEmpty()) return LoadedCatalog.EMPTY;
