@@ -32,6 +32,9 @@ final class CopyBack {
     private CopyBack() {
     }
 
+    /** Marks these statements as Bellows' own for the gate's pg_stat_statements check (it keeps the first text seen). */
+    private static final String TAG = "/* bellows:flags */";
+
     /** Copies inside the caller's transaction; returns the rows brought in line. */
     static long copy(Connection c, Migration m) throws SQLException {
         String t = table(m);
@@ -46,10 +49,10 @@ final class CopyBack {
             s.execute("SELECT set_config('bellows.sync_off', 'on', true)");
             long n;
             if (oldNotNull) {
-                n = s.executeLargeUpdate("UPDATE " + t + " SET " + old + " = " + down + differs);
+                n = s.executeLargeUpdate("UPDATE " + TAG + " " + t + " SET " + old + " = " + down + differs);
             } else {
-                n = s.executeLargeUpdate("UPDATE " + t + " SET " + old + " = NULL" + differs);
-                s.executeLargeUpdate("UPDATE " + t + " SET " + old + " = " + down + " WHERE " + neu + " IS NOT NULL AND "
+                n = s.executeLargeUpdate("UPDATE " + TAG + " " + t + " SET " + old + " = NULL" + differs);
+                s.executeLargeUpdate("UPDATE " + TAG + " " + t + " SET " + old + " = " + down + " WHERE " + neu + " IS NOT NULL AND "
                     + old + " IS NULL AND " + down + " IS NOT NULL");
             }
             s.execute("SELECT set_config('bellows.sync_off', 'off', true)");
@@ -68,7 +71,7 @@ final class CopyBack {
         String neu = FlagChange.quote(m.to());
         String down = down(m);
         String key = primaryKey(c, m);
-        String rows = "WITH d AS (SELECT ctid AS r, (" + key + ")::text AS k, " + old + " AS o, " + down + " AS v,"
+        String rows = "WITH " + TAG + " d AS (SELECT ctid AS r, (" + key + ")::text AS k, " + old + " AS o, " + down + " AS v,"
             + " (" + neu + " IS NOT NULL AND " + old + " IS DISTINCT FROM " + down + ") AS moving,"
             + " CASE WHEN " + neu + " IS NOT NULL THEN " + down + " ELSE " + old + " END AS fin FROM " + table(m) + ") ";
         String col = m.qualifiedTable() + "." + m.from();

@@ -160,23 +160,47 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     }
 
     @Override public ResultSet executeQuery() throws SQLException {
-        return wrapResult(executing().executeQuery());
+        try {
+            return wrapResult(executing().executeQuery());
+        } catch (SQLException e) {
+            throw explain(e);
+        }
+    }
+
+    /** A NOT NULL violation of a type change's unmapped value, in the writer's terms (see {@link UnmappedValues}). */
+    private SQLException explain(SQLException e) {
+        return UnmappedValues.explain(e, prepared.rewrite, connection.runtime.rules());
     }
 
     @Override public int executeUpdate() throws SQLException {
-        int n = executing().executeUpdate();
+        int n;
+        try {
+            n = executing().executeUpdate();
+        } catch (SQLException e) {
+            throw explain(e);
+        }
         if (prepared.ddl()) connection.ddlExecuted();
         return n;
     }
 
     @Override public long executeLargeUpdate() throws SQLException {
-        long n = executing().executeLargeUpdate();
+        long n;
+        try {
+            n = executing().executeLargeUpdate();
+        } catch (SQLException e) {
+            throw explain(e);
+        }
         if (prepared.ddl()) connection.ddlExecuted();
         return n;
     }
 
     @Override public boolean execute() throws SQLException {
-        boolean r = executing().execute();
+        boolean r;
+        try {
+            r = executing().execute();
+        } catch (SQLException e) {
+            throw explain(e);
+        }
         if (prepared.ddl()) connection.ddlExecuted();
         return r;
     }
@@ -197,6 +221,8 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
             int[] counts = executing().executeBatch();
             if (prepared.ddl()) connection.ddlExecuted();
             return counts;
+        } catch (SQLException e) {
+            throw explain(e);
         } finally {
             batch = null;
         }
@@ -207,6 +233,8 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
             long[] counts = executing().executeLargeBatch();
             if (prepared.ddl()) connection.ddlExecuted();
             return counts;
+        } catch (SQLException e) {
+            throw explain(e);
         } finally {
             batch = null;
         }

@@ -53,7 +53,12 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
 
     private <T> T run(String sql, Execution<S, T> execution) throws SQLException {
         Rewrite r = begin(sql);
-        T result = execution.run(delegate, r.sql());
+        T result;
+        try {
+            result = execution.run(delegate, r.sql());
+        } catch (SQLException e) {
+            throw UnmappedValues.explain(e, r, connection.runtime.rules());
+        }
         if (r.kind() == Rewrite.Kind.DDL) connection.ddlExecuted();
         return result;
     }
@@ -66,7 +71,12 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
         connection.runtime.record(k);
         current = k;
         askedNames = GeneratedKeys.askedNames(k, columns);
-        T result = withKeys.run(delegate, k.sql());
+        T result;
+        try {
+            result = withKeys.run(delegate, k.sql());
+        } catch (SQLException e) {
+            throw UnmappedValues.explain(e, k, connection.runtime.rules());
+        }
         if (k.kind() == Rewrite.Kind.DDL) connection.ddlExecuted();
         return result;
     }
@@ -80,7 +90,12 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
     }
 
     @Override public ResultSet executeQuery(String sql) throws SQLException {
-        return wrapResult(delegate.executeQuery(begin(sql).sql()));
+        Rewrite r = begin(sql);
+        try {
+            return wrapResult(delegate.executeQuery(r.sql()));
+        } catch (SQLException e) {
+            throw UnmappedValues.explain(e, r, connection.runtime.rules());
+        }
     }
 
     @Override public boolean execute(String sql) throws SQLException {

@@ -35,8 +35,10 @@ final class BellowsConfig {
     static final String USAGE_FLUSH_INTERVAL = "bellows.usage.flushInterval";
     /** Distinct statement fingerprints kept in memory (10000). */
     static final String USAGE_MAX_FINGERPRINTS = "bellows.usage.maxFingerprints";
-    static final List<String> KEYS = List.of(RULES, CACHE_SIZE, APP_NAME, FLAGS_POLL, RULES_POLL, USAGE, USAGE_FLUSH_INTERVAL,
-        USAGE_MAX_FINGERPRINTS);
+    /** Which version of each managed table connections present: {@code old} (default) or {@code new}. See {@link SchemaView}. */
+    static final String SCHEMA = "bellows.schema";
+    static final List<String> KEYS = List.of(RULES, CACHE_SIZE, APP_NAME, SCHEMA, FLAGS_POLL, RULES_POLL, USAGE,
+        USAGE_FLUSH_INTERVAL, USAGE_MAX_FINGERPRINTS);
     static final String URL_PREFIX = "jdbc:bellows:postgresql:";
     static final String APPLICATION_NAME = "ApplicationName";
 
@@ -46,11 +48,14 @@ final class BellowsConfig {
     /** Milliseconds; 0 is off. See {@link dev.bellows.flags.FlagWatcher}. */
     final long flagsPollMillis;
     final long rulesPollMillis;
+    final SchemaView schema;
     /** Usage recording ({@code bellows.usage*}); set by {@link #resolve}. */
     dev.bellows.usage.UsageSettings usage = dev.bellows.usage.UsageSettings.defaults();
 
-    private BellowsConfig(String rules, int cacheSize, String appName, long flagsPollMillis, long rulesPollMillis) {
+    private BellowsConfig(String rules, int cacheSize, String appName, long flagsPollMillis, long rulesPollMillis,
+                          SchemaView schema) {
         this.rules = rules;
+        this.schema = schema;
         this.cacheSize = cacheSize;
         this.appName = appName;
         this.flagsPollMillis = flagsPollMillis;
@@ -89,7 +94,13 @@ final class BellowsConfig {
             dev.bellows.flags.FlagWatcher.DEFAULT_FLAGS_POLL_MILLIS);
         long rulesPoll = interval(RULES_POLL, lookup(RULES_POLL, explicit, systemProperties, environment),
             dev.bellows.flags.FlagWatcher.DEFAULT_RULES_POLL_MILLIS);
-        BellowsConfig config = new BellowsConfig(rules, cacheSize, app, flagsPoll, rulesPoll);
+        SchemaView schema;
+        try {
+            schema = SchemaView.parse(lookup(SCHEMA, explicit, systemProperties, environment));
+        } catch (IllegalArgumentException e) {
+            throw Errors.config(e.getMessage(), e);
+        }
+        BellowsConfig config = new BellowsConfig(rules, cacheSize, app, flagsPoll, rulesPoll, schema);
         try {
             config.usage = dev.bellows.usage.UsageSettings.parse(lookup(USAGE, explicit, systemProperties, environment),
                 lookup(USAGE_FLUSH_INTERVAL, explicit, systemProperties, environment),
@@ -139,11 +150,11 @@ final class BellowsConfig {
 
     /** The key of the runtime shared by every connection of this configuration to {@code target}. */
     RuntimeKey key(Object target, String user) {
-        return new RuntimeKey(target, user, rules, cacheSize, appName);
+        return new RuntimeKey(target, user, rules, cacheSize, appName, schema);
     }
 
     /** Identity of a configuration: where it connects, as whom, and with which Bellows settings. */
-    record RuntimeKey(Object target, String user, String rules, int cacheSize, String appName) {
+    record RuntimeKey(Object target, String user, String rules, int cacheSize, String appName, SchemaView schema) {
     }
 
     /** A Bellows URL split into the pgjdbc URL and the {@code bellows.*} parameters it carried. */

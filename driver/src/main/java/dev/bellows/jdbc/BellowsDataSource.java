@@ -64,6 +64,9 @@ public class BellowsDataSource implements DataSource {
     public synchronized void setCacheSize(int cacheSize) { settings.put(BellowsConfig.CACHE_SIZE, Integer.toString(cacheSize)); }
     public synchronized void setAppName(String appName) { settings.put(BellowsConfig.APP_NAME, appName); }
     public synchronized String getAppName() { return settings.get(BellowsConfig.APP_NAME); }
+    /** {@code old} (default) or {@code new}: which version of each managed table connections present, see {@link SchemaView}. */
+    public synchronized void setSchemaView(String schema) { settings.put(BellowsConfig.SCHEMA, schema); }
+    public synchronized String getSchemaView() { return settings.get(BellowsConfig.SCHEMA); }
     /** {@code bellows.flags.poll}: e.g. {@code 5s}, {@code 500ms}, or {@code off} for no database flags. */
     public synchronized void setFlagsPoll(String interval) { settings.put(BellowsConfig.FLAGS_POLL, interval); }
     /** {@code bellows.rules.poll}: e.g. {@code 2s}, or {@code off} to stop watching the rules file. */

@@ -33,6 +33,10 @@ public final class BellowsRuntime {
     // Serialises catalog reads so an older read can never overwrite a newer one.
     private final Object catalogLock = new Object();
     private volatile UsageSink sink = UsageSink.NONE;
+    /** The table versions this configuration's connections present ({@code bellows.schema}); set once at creation. */
+    private final SchemaView schemaView;
+    /** Which database this configuration reaches (name, server address and port), read with the first catalog. */
+    private volatile String database;
     // Built-in usage recording (bellows.usage); null when off or not started. Independent of setUsageSink.
     private volatile dev.bellows.usage.UsageRecorder recorder;
 
@@ -64,8 +68,9 @@ public final class BellowsRuntime {
         }
     }
 
-    BellowsRuntime(RuleSet rules, String appName, Rewriter.Options options, ConnectionSource source) {
+    BellowsRuntime(RuleSet rules, String appName, SchemaView schemaView, Rewriter.Options options, ConnectionSource source) {
         this.appName = appName;
+        this.schemaView = schemaView;
         this.options = options;
         this.source = source;
         CatalogLoader.Needs loaded = rules.isEmpty() ? CatalogLoader.Needs.NONE : null;
@@ -80,6 +85,9 @@ public final class BellowsRuntime {
 
     /** Increases whenever the rewriter is replaced (phase, rules or catalog change). */
     public int version() { return state.get().version; }
+
+    /** The configuration's {@code bellows.schema}: which version of each managed table its connections present. */
+    public SchemaView schemaView() { return schemaView; }
 
     /** The configuration's {@code bellows.appName}. */
     public String appName() { return appName; }
@@ -127,9 +135,10 @@ public final class BellowsRuntime {
         if (!state.get().catalogCovers(rules)) {
             CatalogLoader.Needs needs = CatalogLoader.Needs.of(rules);
             try (Connection c = source.open()) {
+                if (database == null) database = CatalogLoader.database(c);
                 synchronized (catalogLock) {
                     Catalog catalog = CatalogLoader.load(c, needs);
-                    warnMismatches(state.updateAndGet(s -> new State(rules, catalog, needs, options, s.version + 1)));
+                    warnMismatches(state.updateAndGet(s -> new State(rules, carry(catalog, s.catalog, rules), needs, options, s.version + 1)));
                 }
             }
             return;
@@ -155,6 +164,7 @@ public final class BellowsRuntime {
 
     /** Reads the catalog on a new physical connection if it has never been read for the current rules. */
     void ensureCatalog(Connection raw) throws SQLException {
+        if (database == null) database = CatalogLoader.database(raw);
         if (state.get().catalogCovers(state.get().rules)) return;
         synchronized (catalogLock) {
             State s = state.get();
@@ -164,6 +174,7 @@ public final class BellowsRuntime {
     }
 
     void refresh(Connection raw) throws SQLException {
+        if (database == null) database = CatalogLoader.database(raw);
         synchronized (catalogLock) {
             CatalogLoader.Needs needs = CatalogLoader.Needs.of(state.get().rules);
             install(CatalogLoader.load(raw, needs), needs);
@@ -172,10 +183,19 @@ public final class BellowsRuntime {
 
     // Called with catalogLock held. An unchanged catalog keeps the rewriter, so prepared statements and the
     // rewrite cache survive DDL that did not touch managed tables.
-    private void install(Catalog catalog, CatalogLoader.Needs needs) {
-        State now = state.updateAndGet(s -> s.loadedFor != null && s.catalog.equals(catalog) && s.loadedFor.covers(needs) ? s
-            : new State(s.rules, catalog, needs, options, s.version + 1));
+    private void install(Catalog loaded, CatalogLoader.Needs needs) {
+        State now = state.updateAndGet(s -> {
+            Catalog catalog = carry(loaded, s.catalog, s.rules);
+            return s.loadedFor != null && s.catalog.equals(catalog) && s.loadedFor.covers(needs) ? s
+                : new State(s.rules, catalog, needs, options, s.version + 1);
+        });
         warnMismatches(now);
+    }
+
+    // A drop seen by this process keeps the column order read before it (see LoadedCatalog.carryingOrder).
+    private static Catalog carry(Catalog loaded, Catalog previous, RuleSet rules) {
+        return loaded instanceof CatalogLoader.LoadedCatalog
+            ? ((CatalogLoader.LoadedCatalog) loaded).carryingOrder(previous, rules) : loaded;
     }
 
     private volatile java.util.Set<String> warned = java.util.Set.of();
@@ -193,12 +213,18 @@ public final class BellowsRuntime {
 
     /** Rewrites with the current rewriter; the rewriter promises not to throw, this makes sure of it. */
     static Rewrite rewrite(Rewriter rewriter, String sql) throws SQLException {
+        Rewrite r;
         try {
-            return rewriter.rewrite(sql);
+            r = rewriter.rewrite(sql);
         } catch (RuntimeException e) {
             throw Errors.internal("Bellows failed to rewrite the statement: " + e, e);
         }
+        if (r.rejection() != null) throw Errors.rejected(r.rejection());
+        return r;
     }
+
+    /** The database this configuration reaches ({@code name@address:port}), or null before its first connection. */
+    String database() { return database; }
 
     /** Hands a statement's usage facts to the sink; called once per execution. */
     void record(Rewrite rewrite) {

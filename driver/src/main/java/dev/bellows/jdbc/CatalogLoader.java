@@ -19,9 +19,22 @@ import java.util.Set;
 /**
  * Reads the {@link Catalog} a rule set needs with one query on {@code information_schema.columns}: every
  * managed table, plus every table or view that has a column named like some migration's {@code from} or
- * {@code to} (that is the Catalog contract: a table it does not list has no such column).
+ * {@code to} (that is the Catalog contract: a table it does not list has no such column). The column
+ * orders recorded in {@code bellows.column_order} before old columns were dropped come with it.
  */
 final class CatalogLoader {
+    /** Where the contract step of {@code bellows plan} records a table's columns just before the drop. */
+    static final String ORDER_TABLE = "bellows.column_order";
+    // readable only: a role that cannot see the table gets no recorded order (and positional statements fail closed)
+    private static final String ORDER_EXISTS =
+        "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " WHERE n.nspname = 'bellows' AND c.relname = 'column_order'"
+            + " AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')";
+    // the earliest record of a table knows every old column dropped since
+    private static final String ORDER_QUERY =
+        "SELECT DISTINCT ON (schema_name, table_name) schema_name, table_name, columns FROM " + ORDER_TABLE
+            + " WHERE (schema_name, table_name) IN (SELECT m.s, m.t FROM unnest(?::text[], ?::text[]) AS m(s, t))"
+            + " ORDER BY schema_name, table_name, recorded_at";
     private static final String QUERY =
         "SELECT c.table_schema, c.table_name, c.column_name FROM information_schema.columns c"
             + " WHERE (c.table_schema::text, c.table_name::text) IN ("
@@ -54,6 +67,17 @@ final class CatalogLoader {
         }
     }
 
+    /** {@code name@address:port} of the database {@code raw} is connected to, or null when it cannot be read. */
+    static String database(Connection raw) {
+        try (java.sql.Statement s = raw.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_database() || '@' || coalesce(host(inet_server_addr()), 'local')"
+                 + " || ':' || current_setting('port')")) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            return null;
+        }
+    }
+
     /** Runs the catalog query on {@code raw} (an unwrapped pgjdbc connection). */
     static Catalog load(Connection raw, Needs needs) throws SQLException {
         if (needs.tables().isEmpty() && needs.columns().isEmpty()) return LoadedCatalog.EMPTY;
@@ -82,16 +106,61 @@ final class CatalogLoader {
                 + e.getMessage(), e);
         }
         out.replaceAll((k, v) -> List.copyOf(v));
-        return new LoadedCatalog(Collections.unmodifiableMap(out));
+        Map<String, List<String>> recorded = new HashMap<>();
+        try {
+            boolean exists;
+            try (PreparedStatement ps = raw.prepareStatement(ORDER_EXISTS); ResultSet rs = ps.executeQuery()) {
+                exists = rs.next();
+            }
+            if (exists && !schemas.isEmpty()) {
+                try (PreparedStatement ps = raw.prepareStatement(ORDER_QUERY)) {
+                    ps.setArray(1, raw.createArrayOf("text", schemas.toArray()));
+                    ps.setArray(2, raw.createArrayOf("text", tables.toArray()));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            recorded.put(LoadedCatalog.key(rs.getString(1), rs.getString(2)),
+                                List.of((String[]) rs.getArray(3).getArray()));
+                        }
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw Errors.catalog("Bellows could not read the recorded column orders from " + ORDER_TABLE + ": "
+                + e.getMessage(), e);
+        }
+        return new LoadedCatalog(Collections.unmodifiableMap(out), Collections.unmodifiableMap(recorded));
     }
 
-    /** A catalog read from the database; equal to another when it lists the same columns. */
+    /** A catalog read from the database; equal to another when it lists the same columns and orders. */
     static final class LoadedCatalog implements Catalog {
-        static final LoadedCatalog EMPTY = new LoadedCatalog(Map.of());
+        static final LoadedCatalog EMPTY = new LoadedCatalog(Map.of(), Map.of());
         private final Map<String, List<String>> tables;
+        private final Map<String, List<String>> recorded;
 
-        LoadedCatalog(Map<String, List<String>> tables) {
+        LoadedCatalog(Map<String, List<String>> tables, Map<String, List<String>> recorded) {
             this.tables = tables;
+            this.recorded = recorded;
+        }
+
+        /**
+         * This catalog, keeping for each table whose old column it no longer lists (and has no record for) the
+         * column order {@code previous} saw while the column existed: the snapshot that lets this process go on
+         * reading positional statements in the legacy order after a drop it watched happen.
+         */
+        LoadedCatalog carryingOrder(Catalog previous, RuleSet rules) {
+            if (!(previous instanceof LoadedCatalog)) return this;
+            LoadedCatalog prev = (LoadedCatalog) previous;
+            Map<String, List<String>> rec = null;
+            for (Migration m : rules.migrations()) {
+                String k = key(m.schema(), m.table());
+                List<String> now = tables.get(k);
+                if (now == null || now.contains(m.from()) || recorded.containsKey(k) || (rec != null && rec.containsKey(k))) continue;
+                List<String> before = prev.recorded.containsKey(k) ? prev.recorded.get(k) : prev.tables.get(k);
+                if (before == null || !before.contains(m.from())) continue;
+                if (rec == null) rec = new HashMap<>(recorded);
+                rec.put(k, before);
+            }
+            return rec == null ? this : new LoadedCatalog(tables, Collections.unmodifiableMap(rec));
         }
 
         // A separator no identifier can contain, so schema "a.b" table "c" differs from schema "a" table "b.c".
@@ -100,8 +169,11 @@ final class CatalogLoader {
         }
 
         @Override public List<String> columns(String schema, String table) { return tables.get(key(schema, table)); }
-        @Override public boolean equals(Object o) { return o instanceof LoadedCatalog && ((LoadedCatalog) o).tables.equals(tables); }
-        @Override public int hashCode() { return tables.hashCode(); }
+        @Override public List<String> recordedOrder(String schema, String table) { return recorded.get(key(schema, table)); }
+        @Override public boolean equals(Object o) {
+            return o instanceof LoadedCatalog && ((LoadedCatalog) o).tables.equals(tables) && ((LoadedCatalog) o).recorded.equals(recorded);
+        }
+        @Override public int hashCode() { return tables.hashCode() * 31 + recorded.hashCode(); }
         @Override public String toString() { return "Catalog" + tables.keySet().stream().map(k -> k.replace('\u0000', '.')).sorted().toList(); }
     }
 }

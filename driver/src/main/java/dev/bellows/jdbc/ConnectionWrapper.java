@@ -167,6 +167,7 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
         try {
             runtime.refresh(delegate);
             if (!delegate.getAutoCommit()) delegate.rollback(); // end the transaction the catalog read opened
+            Runtimes.refreshSameDatabase(runtime);
         } catch (SQLException e) {
             LOG.log(System.Logger.Level.WARNING, "Bellows could not refresh its catalog after DDL; "
                 + "call BellowsConnection.refreshCatalog() once the database is reachable", e);

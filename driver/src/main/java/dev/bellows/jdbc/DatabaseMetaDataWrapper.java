@@ -10,8 +10,8 @@ import java.util.Map;
 
 /**
  * Bellows database metadata: {@link #getConnection()} is the Bellows connection, every result set is
- * wrapped, and {@link #getColumns} keeps showing a renamed column under its legacy name once the legacy
- * column has been dropped, see {@link LegacyColumns}.
+ * wrapped, and columns, primary keys and indexes of managed tables are presented as the connection's
+ * {@link SchemaView} sees them, see {@link ViewedMetaData}.
  */
 final class DatabaseMetaDataWrapper extends ForwardingDatabaseMetaData {
     private final ConnectionWrapper connection;
@@ -31,9 +31,25 @@ final class DatabaseMetaDataWrapper extends ForwardingDatabaseMetaData {
 
     @Override public ResultSet getColumns(String catalog, String schemaPattern, String tableNamePattern,
                                           String columnNamePattern) throws SQLException {
-        List<Migration> legacy = LegacyColumns.candidates(connection.runtime.rules(), schemaPattern, tableNamePattern,
-            columnNamePattern);
+        BellowsRuntime rt = connection.runtime;
+        List<Migration> active = ViewedMetaData.active(rt.rules(), schemaPattern, tableNamePattern, false);
         ResultSet real = delegate.getColumns(catalog, schemaPattern, tableNamePattern, columnNamePattern);
-        return results(legacy.isEmpty() ? real : LegacyColumns.withLegacyRows(delegate, catalog, real, legacy));
+        return results(active.isEmpty() ? real
+            : ViewedMetaData.columns(delegate, rt.schemaView(), rt.catalog(), catalog, columnNamePattern, real, active));
+    }
+
+    @Override public ResultSet getPrimaryKeys(String catalog, String schema, String table) throws SQLException {
+        BellowsRuntime rt = connection.runtime;
+        List<Migration> active = ViewedMetaData.active(rt.rules(), schema, table, true);
+        ResultSet real = delegate.getPrimaryKeys(catalog, schema, table);
+        return results(active.isEmpty() ? real : ViewedMetaData.keys(real, "PK_NAME", rt.schemaView(), rt.catalog(), active));
+    }
+
+    @Override public ResultSet getIndexInfo(String catalog, String schema, String table, boolean unique, boolean approximate)
+        throws SQLException {
+        BellowsRuntime rt = connection.runtime;
+        List<Migration> active = ViewedMetaData.active(rt.rules(), schema, table, true);
+        ResultSet real = delegate.getIndexInfo(catalog, schema, table, unique, approximate);
+        return results(active.isEmpty() ? real : ViewedMetaData.keys(real, "INDEX_NAME", rt.schemaView(), rt.catalog(), active));
     }
 }

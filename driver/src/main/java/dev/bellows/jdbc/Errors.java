@@ -17,6 +17,11 @@ final class Errors {
     static final String CONFIG = "BW001";
     /** The catalog of managed tables could not be read from the database. */
     static final String CATALOG = "BW002";
+    /**
+     * A statement Bellows will not send: after an old column was dropped the server would accept it but read
+     * it differently from the old schema (see {@code Rewrite.rejection()}).
+     */
+    static final String REJECTED = "BW003";
     /** pgjdbc's state for a parameter index out of range; kept so callers see what pgjdbc would report. */
     static final String INVALID_PARAMETER_VALUE = "22023";
 
@@ -29,6 +34,10 @@ final class Errors {
 
     static SQLException catalog(String message, Throwable cause) {
         return new SQLException(message, CATALOG, cause);
+    }
+
+    static SQLException rejected(String message) {
+        return new SQLException(message, REJECTED);
     }
 
     static SQLException internal(String message, Throwable cause) {

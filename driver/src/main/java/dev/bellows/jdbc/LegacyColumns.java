@@ -1,8 +1,6 @@
 package dev.bellows.jdbc;
 
 import dev.bellows.rules.Migration;
-import dev.bellows.rules.Phase;
-import dev.bellows.rules.RuleSet;
 import java.sql.DatabaseMetaData;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
@@ -21,19 +19,6 @@ import java.util.List;
  */
 final class LegacyColumns {
     private LegacyColumns() {
-    }
-
-    /** Contract-phase renames whose legacy column the given patterns would match. */
-    static List<Migration> candidates(RuleSet rules, String schemaPattern, String tablePattern, String columnPattern) {
-        if (rules.isEmpty()) return List.of();
-        List<Migration> out = new ArrayList<>(0);
-        for (Migration m : rules.migrations()) {
-            if (m.phase() == Phase.CONTRACT && !m.isTypeChange() && Sql.like(schemaPattern, m.schema())
-                && Sql.like(tablePattern, m.table()) && Sql.like(columnPattern, m.from())) {
-                out.add(m);
-            }
-        }
-        return out;
     }
 
     /** {@code real}'s rows plus a synthetic row for each candidate whose legacy column is gone. */

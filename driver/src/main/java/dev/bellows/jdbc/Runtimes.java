@@ -27,7 +27,8 @@ final class Runtimes {
         throws SQLException {
         BellowsRuntime existing = RUNTIMES.get(key);
         if (existing != null) return existing;
-        BellowsRuntime created = new BellowsRuntime(loadRules(config.rules), config.appName, config.options(), source);
+        BellowsRuntime created = new BellowsRuntime(loadRules(config.rules), config.appName, config.schema, config.options(),
+            source);
         // Flags and phase overrides apply before anyone can use the runtime; a runtime that loses the race is dropped.
         dev.bellows.flags.FlagWatcher watcher = dev.bellows.flags.FlagWatcher.start(created, config.rules,
             config.flagsPollMillis, config.rulesPollMillis, source::open);
@@ -35,6 +36,26 @@ final class Runtimes {
         if (existing != null && watcher != null) watcher.close();
         if (existing == null) created.startUsage(config.usage);
         return existing != null ? existing : created;
+    }
+
+    /**
+     * After DDL committed through a connection of {@code self}: every other configuration of this JVM on the same
+     * database (e.g. Flyway's connections, whose ApplicationName differs, and the application's) reads its catalog
+     * again on a connection of its own, so a migration tool's ADD/DROP COLUMN takes effect in the same process.
+     */
+    static void refreshSameDatabase(BellowsRuntime self) {
+        String db = self.database();
+        if (db == null) return;
+        for (BellowsRuntime r : RUNTIMES.values()) {
+            if (r == self || !db.equals(r.database()) || r.rules().isEmpty()) continue;
+            try {
+                r.refreshCatalog();
+            } catch (SQLException | RuntimeException e) {
+                System.getLogger(Runtimes.class.getName()).log(System.Logger.Level.WARNING,
+                    "Bellows could not refresh the catalog of " + r + " after DDL; it refreshes at its next DDL,"
+                        + " phase change or refreshCatalog()", e);
+            }
+        }
     }
 
     /** The rules at {@code location}, or no rules when it is null. */

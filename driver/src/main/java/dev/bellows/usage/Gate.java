@@ -312,7 +312,8 @@ public final class Gate {
         }
         String db = " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())";
         String q = "SELECT queryid, calls, query, userid::regrole::text FROM " + schema + ".pg_stat_statements" + db
-            + " AND strpos(lower(query), ?) > 0 ORDER BY calls DESC, queryid";
+            // calls = 0: only parsed or planned (bellows check's PREPARE, a Parse never executed), never run
+            + " AND calls > 0 AND strpos(lower(query), ?) > 0 ORDER BY calls DESC, queryid";
         StatementForms forms = new StatementForms(m, known, StatementForms.catalog(c, known), Fleet.sentAsWritten(c));
         long hidden;
         int examined = 0;
@@ -387,7 +388,12 @@ public final class Gate {
         boolean contract = !inWindow.isEmpty() && inWindow.stream().allMatch(i -> "contract".equals(i.phase(m.id())));
         // Once the whole fleet writes only the new column, the old one goes stale by design: what must hold then is
         // that no value exists only in the old column.
-        String where = contract ? to + " IS NULL AND " + up + " IS NOT NULL" : to + " IS DISTINCT FROM " + up;
+        // Before contract every row must hold to = up(from), rows written before the fleet dual-wrote (which got the
+        // new column's default) included; a value of the old column that up cannot map (up gives NULL) must not
+        // hide behind NULL = NULL.
+        String where = contract ? to + " IS NULL AND " + up + " IS NOT NULL"
+            : to + " IS DISTINCT FROM " + up + (m.up() == null ? ""
+                : " OR (" + StatementForms.quote(m.from()) + " IS NOT NULL AND " + to + " IS NULL)");
         String title = contract ? "no row has a value only in " + m.from() + " (the backfill is complete)"
             : "every row has " + m.to() + " = " + (m.up() == null ? m.from() : "up(" + m.from() + ")") + " (the backfill is complete)";
         long bad;
@@ -403,7 +409,9 @@ public final class Gate {
             ev.add("all " + total + " rows of " + m.qualifiedTable() + " hold (" + where + " matches none)");
             return new Condition("backfill", title, Status.MET, ev);
         }
-        ev.add(bad + " of " + total + " rows of " + m.qualifiedTable() + " match " + where + " (bellows backfill " + m.id() + " fills them)");
+        ev.add(bad + " of " + total + " rows of " + m.qualifiedTable() + " match " + where + " (bellows backfill " + m.id() + " fills them"
+            + (m.up() == null || contract ? "" : "; a row whose " + m.from() + " up cannot map stays until up and down map its value")
+            + ")");
         return new Condition("backfill", title, Status.UNMET, ev);
     }
 
@@ -451,6 +459,7 @@ public final class Gate {
         for (int i = 0; i < candidates.size(); i++) {
             long[] k = candidates.get(i);
             String twin = k[0] == 0 ? twins.ofIndex(k[1]) : twins.ofConstraint(k[1]);
+            if (twin == null && k[0] == 1) twin = TypeChangeTwins.ofCheck(c, table(), m, k[1]);
             if (twin == null) ev.add(candidateNames.get(i));
             else twinned.add(candidateNames.get(i) + " (goes with the column: its valid twin " + twin + " on " + m.to()
                 + " takes over, and DROP COLUMN drops it)");

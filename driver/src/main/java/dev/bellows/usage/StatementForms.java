@@ -52,7 +52,7 @@ import net.sf.jsqlparser.statement.update.UpdateSet;
  */
 final class StatementForms {
     /** The comment Bellows' own tools put on their SQL. */
-    static final String TAG = "/* bellows:";
+    static final String TAG = OwnStatements.TAG;
     private static final Set<String> DML = Set.of("select", "insert", "update", "delete", "merge", "with", "values", "table", "copy");
 
     /** What a statement text is, for one migration. */
@@ -95,7 +95,22 @@ final class StatementForms {
     }
 
     Kind classify(String serverText) {
-        if (serverText.contains(TAG)) return Kind.BELLOWS_TOOL;
+        if (OwnStatements.tagged(serverText)) return Kind.BELLOWS_TOOL;
+        String prepared = OwnStatements.checkPrepareBody(serverText);
+        if (prepared != null) return classify(prepared);
+        Kind k = classifyData(serverText);
+        if (k == Kind.BYPASS) {
+            // what the application sent may have reached the server with pgjdbc's RETURNING for generated keys
+            String body = OwnStatements.withoutAppendedReturning(serverText);
+            if (body != null) {
+                Kind without = classifyData(body);
+                if (without != Kind.BYPASS && without != Kind.NO_USE) return without;
+            }
+        }
+        return k;
+    }
+
+    private Kind classifyData(String serverText) {
         if (!DML.contains(firstKeyword(serverText))) return Kind.NOT_DML;
         String sql = toJdbc(serverText);
         Rewrite r = detect.rewrite(sql);
@@ -136,7 +151,17 @@ final class StatementForms {
         if (!name(set.getColumns().get(0).getColumnName()).equals(m.to())) return false;
         if (!stripParens(normalize(set.getValues().get(0).toString())).equals(upNormalized)) return false;
         String where = u.getWhere() == null ? "" : normalize(u.getWhere().toString());
-        return !List.of(where.split(" ")).contains(normalize(quote(m.from())));
+        if (!List.of(where.split(" ")).contains(normalize(quote(m.from())))) return true;
+        return backfillWhere().matcher(where).matches();
+    }
+
+    /** The backfill's batch condition: a key range, then {@code to IS DISTINCT FROM up(from)}. */
+    private java.util.regex.Pattern backfillWhere() {
+        String key = "(?!" + java.util.regex.Pattern.quote(normalize(quote(m.from()))) + " )\\S+";
+        String cast = "(?: : : \\S+)?";
+        return java.util.regex.Pattern.compile("(?:" + key + " > \\?" + cast + " and )?" + key + " < = \\?" + cast + " and "
+            + java.util.regex.Pattern.quote(normalize(quote(m.to()))) + " is distinct from (?:\\( )*"
+            + java.util.regex.Pattern.quote(upNormalized) + "(?: \\))*");
     }
 
     /** The statement without {@code column} as a write target (INSERT column and values, UPDATE SET item), or null. */

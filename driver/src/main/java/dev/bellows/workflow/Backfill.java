@@ -87,6 +87,12 @@ public final class Backfill {
         }
     }
 
+    /**
+     * Marks the statements that name the migration's columns as Bellows' own, for the gate's pg_stat_statements
+     * check: PostgreSQL keeps the first text it saw of a statement, comments included.
+     */
+    static final String TAG = "/* bellows:backfill */";
+
     static final Set<String> RETRYABLE = Set.of("55P03", "40001", "40P01", "57014");
 
     static final List<String> DDL = List.of(
@@ -232,9 +238,9 @@ public final class Backfill {
             + " WHERE " + pk + " <= ?" + cast + " ORDER BY " + pk + " LIMIT ?) s";
         String boundsNext = "SELECT count(*), max(k)::text FROM (SELECT " + pk + " AS k FROM " + qt
             + " WHERE " + pk + " > ?" + cast + " AND " + pk + " <= ?" + cast + " ORDER BY " + pk + " LIMIT ?) s";
-        String updFirst = "UPDATE " + qt + " SET " + to + " = " + up + " WHERE " + pk + " <= ?" + cast
+        String updFirst = "UPDATE " + TAG + " " + qt + " SET " + to + " = " + up + " WHERE " + pk + " <= ?" + cast
             + " AND " + to + " IS DISTINCT FROM " + up;
-        String updNext = "UPDATE " + qt + " SET " + to + " = " + up + " WHERE " + pk + " > ?" + cast + " AND " + pk + " <= ?" + cast
+        String updNext = "UPDATE " + TAG + " " + qt + " SET " + to + " = " + up + " WHERE " + pk + " > ?" + cast + " AND " + pk + " <= ?" + cast
             + " AND " + to + " IS DISTINCT FROM " + up;
         String progress = "UPDATE bellows.backfill_progress SET last_key = ?, rows_scanned = rows_scanned + ?,"
             + " rows_updated = rows_updated + ?, batches = batches + 1, updated_at = now() WHERE migration_id = ?";
@@ -338,10 +344,10 @@ public final class Backfill {
             p.executeUpdate();
         }
         l.progress(new Progress(scanned, updated, batches, Math.max(total, scanned), rate, last));
-        long diverging = Db.scalarLong(c, "SELECT count(*) FROM " + qt + " WHERE " + to + " IS DISTINCT FROM " + up);
+        long diverging = Db.scalarLong(c, "SELECT " + TAG + " count(*) FROM " + qt + " WHERE " + to + " IS DISTINCT FROM " + up);
         if (diverging > 0) {
             List<String> sample = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + pk + "::text FROM " + qt + " WHERE " + to
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + TAG + " " + pk + "::text FROM " + qt + " WHERE " + to
                 + " IS DISTINCT FROM " + up + " ORDER BY " + pk + " LIMIT 5");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) sample.add(rs.getString(1));

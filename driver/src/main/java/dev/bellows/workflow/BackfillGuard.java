@@ -47,9 +47,9 @@ final class BackfillGuard {
         return "refusing to backfill: migration '" + m.id() + "' is in phase contract (" + String.join("; ", why) + ")."
             + " In contract Bellows writes only " + qt + "." + m.to() + ", so " + m.from() + " is stale for every row written"
             + " since, and copying it into " + m.to() + " would revert those writes. Nothing was written. The safe next steps:"
-            + " forward, apply the plan's contract file (rows written in contract are expected to differ: check them, then"
-            + " SET " + Planner.ALLOW_DIVERGENCE_SETTING + " = on in that session); or back, bellows flags set " + m.id()
-            + " switch, which copies " + m.to() + " back into " + m.from() + " (see docs/runbook.md, Rolling back)."
+            + " forward, apply the plan's contract file (its guard expects the rows written in contract to differ);"
+            + " or back, bellows flags set " + m.id() + " switch, which copies " + m.to() + " back into " + m.from()
+            + " (see docs/runbook.md, Rolling back)."
             + " --force does not override this";
     }
 

@@ -32,6 +32,9 @@ import java.util.Map;
  * the expanded schema too.
  */
 public final class Checker {
+    /** The name the check PREPAREs each form under (the gate reads entries filed under it by the statement inside). */
+    public static final String CHECK_STATEMENT = "bellows_check";
+
     /** The phases in which a statement must be carried. */
     public static final List<Phase> PHASES = List.of(Phase.EXPAND, Phase.SWITCH, Phase.CONTRACT);
 
@@ -148,13 +151,18 @@ public final class Checker {
                 + " CREATE EXTENSION pg_stat_statements; or capture statements in a file and use --file");
         }
         List<Input> out = new ArrayList<>();
+        // An earlier check that could not stop pg_stat_statements tracking it left its PREPARE texts, and PostgreSQL
+        // counts later runs of the same statement by the application under them: the statement inside is the input.
+        Map<String, Long> calls = new java.util.LinkedHashMap<>();
         try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT query, sum(calls)::bigint FROM pg_stat_statements"
+             ResultSet rs = st.executeQuery("SELECT regexp_replace(query, '^\\s*PREPARE\\s+" + CHECK_STATEMENT
+                 + "\\s*(\\([^)]*\\))?\\s+AS\\s+', '', 'i'), sum(calls)::bigint FROM pg_stat_statements"
                  + " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                 + " AND query !~* '^\\s*(PREPARE|DEALLOCATE)\\s+bellows_check'"
-                 + " GROUP BY query ORDER BY 2 DESC, 1")) {
-            while (rs.next()) out.add(new Input(rs.getString(1), rs.getLong(2)));
+                 + " AND query !~* '^\\s*DEALLOCATE\\s+" + CHECK_STATEMENT + "'"
+                 + " GROUP BY 1 HAVING sum(calls) > 0 ORDER BY 2 DESC, 1")) {
+            while (rs.next()) calls.merge(rs.getString(1), rs.getLong(2), Long::sum);
         }
+        calls.forEach((q, n) -> out.add(new Input(q, n)));
         return out;
     }
 
@@ -181,6 +189,7 @@ public final class Checker {
                 + " transaction that is rolled back (the table is locked meanwhile)");
         }
         boolean auto = c.getAutoCommit();
+        boolean untracked = auto && StatsOff.apply(c, notes);
         c.setAutoCommit(false);
         try {
             if (simulate) {
@@ -211,6 +220,7 @@ public final class Checker {
         } finally {
             c.rollback();
             c.setAutoCommit(auto);
+            if (untracked) StatsOff.reset(c);
         }
     }
 
@@ -323,7 +333,7 @@ public final class Checker {
 
     /** PREPAREs and DEALLOCATEs {@code sql}; returns the parameter types PostgreSQL settled on. */
     private List<String> prepare(String sql, List<String> types) throws SQLException {
-        String name = "bellows_check";
+        String name = CHECK_STATEMENT;
         Savepoint sp = inTransaction ? c.setSavepoint() : null;
         try (Statement st = c.createStatement()) {
             st.execute("PREPARE " + name + (types == null || types.isEmpty() ? "" : "(" + String.join(", ", types) + ")")

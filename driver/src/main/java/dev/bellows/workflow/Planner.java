@@ -123,6 +123,7 @@ public final class Planner {
         Plan.Step mirror = mirror();
         if (mirror != null) steps.add(mirror);
         if (from.notNull()) steps.add(notNull());
+        else if (afterBackfill.length() > 0) steps.add(validateChecks());
         steps.add(contract());
         if (from.identity()) {
             warnings.add(qt + "." + f + " is an identity column: " + to + " gets no identity; after contract, add one with"
@@ -278,7 +279,7 @@ public final class Planner {
         return truncate(m.table() + "_" + m.to() + "_not_null");
     }
 
-    private Plan.Step mirror() throws SQLException {
+    private Plan.Step mirror() throws SQLException, WorkflowException {
         List<TableInfo.Index> indexes = t.indexesOn(c, from);
         List<TableInfo.Constraint> constraints = t.constraintsOn(c, from);
         StringBuilder idx = new StringBuilder();
@@ -342,8 +343,19 @@ public final class Planner {
         for (TableInfo.Constraint k : constraints) {
             String kind = k.type() == 'f' ? "foreign key" : "check constraint";
             if (m.isTypeChange()) {
-                warnings.add(kind + " " + ident(k.name()) + " (" + k.definition() + ") is not mirrored: it is written for the old"
-                    + " type; add its equivalent on " + to + " by hand");
+                String twin = k.type() == 'f' ? null : CheckTwins.twin(m, k.definition());
+                if (twin == null) {
+                    warnings.add(kind + " " + ident(k.name()) + " (" + k.definition() + ") is not mirrored: "
+                        + (k.type() == 'f' ? "a foreign key needs the referenced column's type, and " + to + " has another one"
+                            : "it already names " + to)
+                        + "; add its equivalent on " + to + " by hand");
+                    continue;
+                }
+                String name = twinName(k.name());
+                attach.append(CheckTwins.add(regclass(), qt, name, twin));
+                afterBackfill.append(CheckTwins.validate(regclass(), qt, name));
+                downCons.append("ALTER TABLE ").append(qt).append(" DROP CONSTRAINT IF EXISTS ").append(ident(name)).append(";\n");
+                summary.add(kind + " " + name + " (through down, validated after the backfill)");
                 continue;
             }
             String def = k.definition().replaceAll("\\s+NOT VALID$", "");
@@ -364,6 +376,18 @@ public final class Planner {
             }
             downCons.append("ALTER TABLE ").append(qt).append(" DROP CONSTRAINT IF EXISTS ").append(ident(name)).append(";\n");
             summary.add(kind + " " + name);
+        }
+        if (m.isTypeChange() && m.down() != null) {
+            // a new value down cannot map would read as NULL in the legacy code: refused in every phase
+            String name = CheckTwins.mappingName(m);
+            if (taken.contains(name) && !ours.contains(name)) {
+                throw new WorkflowException(qt + " already has a constraint or index named " + ident(name) + ", the name of the"
+                    + " type change's mapping constraint: rename it first");
+            }
+            attach.append(CheckTwins.add(regclass(), qt, name, CheckTwins.mapping(m)));
+            afterBackfill.append(CheckTwins.validate(regclass(), qt, name));
+            downCons.append("ALTER TABLE ").append(qt).append(" DROP CONSTRAINT IF EXISTS ").append(ident(name)).append(";\n");
+            summary.add("check constraint " + name + " (every " + m.to() + " has a value through down)");
         }
         if (summary.isEmpty()) return null;
         StringBuilder up = new StringBuilder();
@@ -391,12 +415,26 @@ public final class Planner {
 
     private String pkTwin;
     private String pkName;
+    /** VALIDATE of the type change's CHECK twins, run after the backfill (in not_null, or a validate step of its own). */
+    private final StringBuilder afterBackfill = new StringBuilder();
+
+    private Plan.Step validateChecks() {
+        return new Plan.Step("validate", "validates the CHECK twins on " + to + " (VALIDATE scans under SHARE UPDATE EXCLUSIVE;"
+            + " reads and writes go on)", "after bellows backfill has finished with zero divergence", false,
+            lockTimeout() + afterBackfill + "RESET lock_timeout;\n",
+            "-- nothing to undo: the constraints stay (the mirror step's down file drops them)\nSELECT 1;\n",
+            "nothing: validation only proves the rows hold");
+    }
 
     private Plan.Step notNull() {
         String chk = notNullCheckName();
         String fromInPk = t.primaryKey.contains(m.from()) ? "yes" : null;
         String attnotnull = "SELECT attnotnull FROM pg_attribute WHERE attrelid = " + regclass() + " AND attname = ";
         StringBuilder up = new StringBuilder(lockTimeout());
+        if (afterBackfill.length() > 0) {
+            up.append("-- 0. the CHECK twins of the mirror step, now that the backfill has filled ").append(to)
+                .append(" (VALIDATE scans under SHARE UPDATE EXCLUSIVE: reads and writes go on)\n").append(afterBackfill);
+        }
         up.append("-- 1. CHECK (").append(to).append(" IS NOT NULL) NOT VALID: a brief lock, no scan\n");
         up.append(dollar("BEGIN\n"
             + "  IF NOT (" + attnotnull + literal(m.to()) + ")\n"
@@ -452,7 +490,8 @@ public final class Planner {
             + "  END IF;\n"
             + "  ALTER TABLE " + qt + " DROP CONSTRAINT IF EXISTS " + ident(chk) + ";\nEND\n"));
         down.append("RESET lock_timeout;\n");
-        return new Plan.Step("not_null", "makes " + to + " NOT NULL like " + f + " (check NOT VALID, VALIDATE, SET NOT NULL)"
+        return new Plan.Step("not_null", (afterBackfill.length() > 0 ? "validates the CHECK twins on " + to + ", " : "")
+            + "makes " + to + " NOT NULL like " + f + " (check NOT VALID, VALIDATE, SET NOT NULL)"
             + (fromInPk == null ? " and lets " + f + " be NULL" : ""),
             "after bellows backfill has finished with zero divergence, before the phase moves to contract",
             false, up.toString(), down.toString(),
@@ -534,6 +573,7 @@ public final class Planner {
                 + "    ALTER SEQUENCE " + from.ownedSequence() + " OWNED BY " + qt + "." + to + ";\n"
                 + "  END IF;\nEND\n"));
         }
+        up.append(recordColumnOrder());
         up.append("ALTER TABLE ").append(qt).append(" DROP COLUMN IF EXISTS ").append(f).append(";\n");
         if (pkTwin != null) {
             up.append("-- the primary key went with ").append(f).append(": its twin on ").append(to).append(" takes over\n");
@@ -557,12 +597,29 @@ public final class Planner {
                 + " and fill it from " + to + " with down(" + to + ") = " + downExpr(m));
     }
 
+    /**
+     * Records the table's columns in order while the old one still exists: after the drop, Bellows reads
+     * legacy positional statements ({@code INSERT INTO t VALUES (...)}, {@code SELECT *}) in this order
+     * instead of refusing them. A no-op once the column is gone.
+     */
+    private String recordColumnOrder() {
+        return "-- the column order legacy code knows, for positional INSERTs and SELECT * after the drop\n"
+            + "CREATE SCHEMA IF NOT EXISTS bellows;\n"
+            + "CREATE TABLE IF NOT EXISTS bellows.column_order (schema_name text NOT NULL, table_name text NOT NULL,"
+            + " migration_id text NOT NULL, columns text[] NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+            + " PRIMARY KEY (schema_name, table_name, migration_id));\n"
+            + "INSERT INTO bellows.column_order (schema_name, table_name, migration_id, columns)\n"
+            + "  SELECT " + literal(m.schema()) + ", " + literal(m.table()) + ", " + literal(m.id())
+            + ", array_agg(attname::text ORDER BY attnum) FROM pg_attribute\n"
+            + "  WHERE attrelid = " + regclass() + " AND attnum > 0 AND NOT attisdropped\n"
+            + "  HAVING bool_or(attname = " + literal(m.from()) + ")\n"
+            + "  ON CONFLICT DO NOTHING;\n";
+    }
+
     /** The contract guard's hint: never the backfill, which in phase contract would revert newer writes. */
     private String contractHint() {
-        return "in phase expand or switch: run bellows backfill " + m.id() + ", then this file again. In phase contract the"
-            + " rows written since contract began differ by design (Bellows writes only " + m.to() + "), and bellows backfill"
-            + " refuses: check that only those rows differ, then SET " + ALLOW_DIVERGENCE_SETTING + " = on in this session"
-            + " and run this file again";
+        return "run bellows backfill " + m.id() + " (in phase expand or switch), then this file again. In phase contract"
+            + " bellows backfill refuses: it would copy stale values of " + m.from() + " over newer writes";
     }
 
     /** Text for inside a single-quoted string in a RAISE message ({@code %} is RAISE's placeholder). */

@@ -92,4 +92,48 @@ class StatementFormsTest {
         assertEquals(StatementForms.Kind.NOT_DML, rename("CREATE INDEX ON leads (user_email)"));
         assertEquals(StatementForms.Kind.NOT_DML, rename("ALTER TABLE leads DROP COLUMN user_email"));
     }
+    @Test
+    void backfillFormsOfRenamesAndTypeChanges() {
+        // the batches as bellows backfill sends them (issue 20 trap 4, issue 21 §2), tagged or not
+        assertEquals(StatementForms.Kind.BACKFILL, rename("UPDATE public.leads SET email = user_email WHERE id > $1::bigint"
+            + " AND id <= $2::bigint AND email IS DISTINCT FROM user_email"));
+        assertEquals(StatementForms.Kind.BACKFILL, rename("UPDATE public.leads SET email = user_email WHERE id <= $1::bigint"
+            + " AND email IS DISTINCT FROM user_email"));
+        assertEquals(StatementForms.Kind.BACKFILL, type("UPDATE public.orders SET status_code = (CASE status WHEN $3 THEN $4"
+            + " WHEN $5 THEN $6 END) WHERE id > $1::bigint AND id <= $2::bigint AND status_code IS DISTINCT FROM (CASE status"
+            + " WHEN $7 THEN $8 WHEN $9 THEN $10 END)"));
+        assertEquals(StatementForms.Kind.BELLOWS_TOOL, type("SELECT /* bellows:backfill */ count(*) FROM public.orders"
+            + " WHERE status_code IS DISTINCT FROM (CASE status WHEN $1 THEN $2 WHEN $3 THEN $4 END)"));
+        // the same SET with any other condition on the old column is not the backfill
+        assertEquals(StatementForms.Kind.BYPASS, rename("UPDATE leads SET email = user_email WHERE id <= $1"
+            + " AND email IS DISTINCT FROM user_email AND user_email LIKE $2"));
+        assertEquals(StatementForms.Kind.BYPASS, type("UPDATE orders SET status_code = (CASE status WHEN $1 THEN $2 WHEN $3 THEN $4 END)"
+            + " WHERE status = $5"));
+    }
+
+    @Test
+    void pgjdbcsReturningForGeneratedKeysIsNotTheClients() {
+        // recorded as the application wrote it; pgjdbc appended RETURNING for prepareStatement(sql, String[]) or RETURN_GENERATED_KEYS
+        String written = "INSERT INTO leads (id, name, user_email) VALUES (?, ?, ?)";
+        assertEquals(StatementForms.Kind.SENT_AS_WRITTEN,
+            rename("INSERT INTO leads (id, name, user_email) VALUES ($1, $2, $3)\nRETURNING \"id\"", written));
+        assertEquals(StatementForms.Kind.SENT_AS_WRITTEN,
+            rename("INSERT INTO leads (id, name, user_email) VALUES ($1, $2, $3)\nRETURNING *", written));
+        assertEquals(StatementForms.Kind.DUAL_WRITE, type("INSERT INTO orders (id, status, status_code) VALUES ($1, $2,"
+            + " (CASE ($3) WHEN $4 THEN $5 WHEN $6 THEN $7 END))\nRETURNING \"id\", \"status_code\""));
+        // a client's own RETURNING of another shape, or on a statement Bellows never sent, stays a bypass
+        assertEquals(StatementForms.Kind.BYPASS,
+            rename("INSERT INTO leads (id, name, user_email) VALUES ($1, $2, $3) RETURNING id, user_email", written));
+        assertEquals(StatementForms.Kind.BYPASS, rename("UPDATE leads SET user_email = $1 WHERE id = $2\nRETURNING \"id\""));
+    }
+
+    @Test
+    void theChecksPrepareTextIsJudgedByTheStatementInside() {
+        // PostgreSQL files later executions of the same statement by any client under the check's PREPARE text
+        assertEquals(StatementForms.Kind.BYPASS, rename("PREPARE bellows_check(bigint) AS SELECT user_email FROM leads WHERE id = $1"));
+        assertEquals(StatementForms.Kind.NO_USE, rename("PREPARE bellows_check AS SELECT email AS user_email FROM leads WHERE id = $1"));
+        assertEquals(StatementForms.Kind.DUAL_WRITE, rename("PREPARE bellows_check(text, bigint) AS UPDATE leads SET user_email = $1,"
+            + " email = $2 WHERE id = $3"));
+        assertEquals(StatementForms.Kind.NOT_DML, rename("PREPARE other AS SELECT user_email FROM leads"));
+    }
 }

@@ -153,4 +153,54 @@ class CheckTest {
         assertTrue(run.out().contains("Statements Bellows cannot carry (1):"), run.toString());
         assertTrue(run.out().contains("SELECT user_email FROM leads JOIN users USING (user_email) WHERE leads.id = $1"), run.toString());
     }
+    /** How many of this database's pg_stat_statements entries carry the check's PREPARE text, and their calls. */
+    static String prepareEntries(WfDb db) throws Exception {
+        return db.query("SELECT count(*) || ' entries, ' || coalesce(sum(calls), 0) || ' calls' FROM pg_stat_statements"
+            + " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query ~* '^PREPARE bellows_check'");
+    }
+
+    @Test
+    void theChecksPreparesStayOutOfPgStatStatements() throws Exception {
+        WfDb db = schema("check_untracked");
+        assumeTrue(db.fixture.hasPgStatStatements(), "the server does not preload pg_stat_statements");
+        db.exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", "ALTER TABLE leads ADD COLUMN contact_email text",
+            "CREATE ROLE bellows_checker LOGIN PASSWORD 'checker'", "GRANT ALL ON leads TO bellows_checker",
+            "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)");
+        Path rules = WfDb.rules(tmp, PlanTest.RENAME);
+        Path file = tmp.resolve("app.sql");
+        // with a constant: PostgreSQL records a statement with constants when it parses it (for its normalised text), so a
+        // PREPARE of it creates the entry; one with parameters only is recorded when executed
+        Files.writeString(file, "SELECT user_email FROM leads WHERE id = 1;\nUPDATE leads SET user_email = ? WHERE id = ?;\n");
+
+        // a superuser's check: pg_stat_statements.track = none for its session, nothing of it is recorded
+        List<String> args = new ArrayList<>(List.of("check", ID, "--file", file.toString(), "--rules", rules.toString()));
+        args.addAll(db.cliConnection());
+        WfDb.Run su = WfDb.cli(args.toArray(new String[0]));
+        assertEquals(0, su.exit(), su.toString());
+        assertTrue(!su.out().contains("may not set pg_stat_statements.track"), su.toString());
+        assertEquals("0 entries, 0 calls", prepareEntries(db));
+
+        // a role that may not set it: the check says so, and its PREPAREs are recorded; the same statement run
+        // afterwards by that role is counted under the check's text
+        List<String> as = new ArrayList<>(List.of("check", ID, "--file", file.toString(), "--rules", rules.toString(),
+            "--url", db.url, "--user", "bellows_checker", "--password", "checker"));
+        WfDb.Run role = WfDb.cli(as.toArray(new String[0]));
+        assertEquals(0, role.exit(), role.toString());
+        assertTrue(role.out().contains("note: this user may not set pg_stat_statements.track"), role.toString());
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", "bellows_checker");
+        p.setProperty("password", "checker");
+        try (Connection c = java.sql.DriverManager.getConnection(db.url, p); java.sql.Statement st = c.createStatement()) {
+            st.executeQuery("SELECT user_email FROM leads WHERE id = 2").close();
+        }
+        String polluted = prepareEntries(db);
+        System.out.println("check as a role that may not set pg_stat_statements.track: " + polluted + " under PREPARE bellows_check");
+        assertTrue(!polluted.startsWith("0 entries") && polluted.endsWith(", 1 calls"), polluted);
+        // the next check reads the statement inside the PREPARE text, with its calls
+        try (Connection c = db.raw()) {
+            List<Checker.Input> in = Checker.fromPgStatStatements(c);
+            assertTrue(in.stream().noneMatch(i -> i.sql().matches("(?is)\\s*PREPARE.*")), in.toString());
+            assertTrue(in.contains(new Checker.Input("SELECT user_email FROM leads WHERE id = $1", 1)), in.toString());
+        }
+    }
 }

@@ -155,6 +155,9 @@ class PlanTest {
         apply(db, step(out, "contract", false));
         assertEquals(List.of("id", "name", "contact_email"),
             db.rows("SELECT column_name FROM information_schema.columns WHERE table_name = 'leads' ORDER BY ordinal_position"));
+        // the legacy column order survives the drop, for positional statements
+        assertEquals(List.of("public | leads | leads-contact-email | {id,user_email,name,contact_email}"),
+            db.rows("SELECT schema_name, table_name, migration_id, columns::text FROM bellows.column_order"));
         assertEquals("4", db.query("SELECT count(*) FROM pg_indexes WHERE tablename = 'leads'"));
         assertEquals("3", db.query("SELECT count(*) FROM pg_constraint WHERE conrelid = 'leads'::regclass AND conname LIKE '%contact_email%'"));
         // the contract has no way back: its down script only refuses

@@ -29,10 +29,12 @@ final class Analysis {
     final Map<String, String> labels;
     final List<UsageFact> facts;
     final String reason;            // why some statement was not analysed, or null
+    final String rejection;         // why the string must not be sent at all, or null
     final boolean templateUnparsable;
 
     private Analysis(Parts parts, ParamPlan plan, Map<String, String> labels, List<UsageFact> facts, String reason,
-                     boolean templateUnparsable) {
+                     String rejection, boolean templateUnparsable) {
+        this.rejection = rejection;
         this.parts = parts;
         this.plan = plan;
         this.labels = labels;
@@ -42,13 +44,13 @@ final class Analysis {
     }
 
     Rewrite instantiate(String sql, Template t) {
-        if (parts == null) return new Rewrite(sql, sql, null, labels, facts, reason);
+        if (parts == null) return new Rewrite(sql, sql, null, labels, facts, reason, rejection);
         StringBuilder sb = new StringBuilder(sql.length() + 64);
         for (Parts.Part p : parts.list) {
             if (p.text != null) sb.append(p.text);
             else appendTemplate(sb, t, p.start, p.end);
         }
-        return new Rewrite(sql, sb.toString(), plan, labels, facts, reason);
+        return new Rewrite(sql, sb.toString(), plan, labels, facts, reason, rejection);
     }
 
     /** Appends template [s, e) with the statement's own literals and comments in their slots. */
@@ -72,6 +74,7 @@ final class Analysis {
         Map<String, String> labels = new HashMap<>();
         Edits edits = new Edits();
         List<String> reasons = new ArrayList<>();
+        List<String> rejections = new ArrayList<>();
         boolean unparsable = false;
         int from = 0;
         int depth = 0;
@@ -83,7 +86,7 @@ final class Analysis {
                 if (!(k == SqlLexer.SEMI && depth <= 0)) continue;
             }
             int to = i;
-            String r = statement(tpl, tok, from, to, managed, catalog, options, facts, labels, edits);
+            String r = statement(tpl, tok, from, to, managed, catalog, options, facts, labels, edits, rejections);
             if (r != null) {
                 reasons.add(r);
                 if (r.startsWith(PARSE)) unparsable = true;
@@ -93,7 +96,8 @@ final class Analysis {
         Parts parts = edits.isEmpty() ? null : edits.all(tpl.text.length());
         ParamPlan plan = parts == null ? null : plan(parts, tpl);
         return new Analysis(parts, plan, Map.copyOf(labels), List.copyOf(facts),
-            reasons.isEmpty() ? null : String.join("; ", reasons), unparsable);
+            reasons.isEmpty() ? null : String.join("; ", reasons),
+            rejections.isEmpty() ? null : String.join("; ", rejections), unparsable);
     }
 
     private static final String PARSE = "not parsed: ";
@@ -101,7 +105,7 @@ final class Analysis {
     /** Analyses tokens [from, to) as one statement; returns why it was not analysed, or null. */
     private static String statement(Template tpl, SqlLexer.Tokens tok, int from, int to, Managed managed,
                                     Catalog catalog, Rewriter.Options options, Set<UsageFact> facts,
-                                    Map<String, String> labels, Edits edits) {
+                                    Map<String, String> labels, Edits edits, List<String> rejections) {
         int first = from;
         while (first < to && tok.kind[first] == SqlLexer.COMMENT) first++;
         if (first >= to) return null;
@@ -120,9 +124,31 @@ final class Analysis {
         }
         if (mentions == 0 && !table) return null;
         String kw = tok.kind[first] == SqlLexer.LPAREN ? "select" : tok.text(first).toLowerCase(Locale.ROOT);
-        if (SILENT.contains(kw)) return null;
+        Wrapped.Inner inner = DML.contains(kw) ? null : Wrapped.of(tok, first, to);
+        if (inner != null && mentionsOutside(tok, first, to, inner, managed) == 0) {
+            return statement(tpl, tok, inner.first(), inner.to(), managed, catalog, options, facts, labels, edits, rejections);
+        }
+        if (SILENT.contains(kw) && inner == null) return null;
         String reason;
-        if (!DML.contains(kw)) {
+        boolean failClosed = false;
+        if (inner != null) {
+            reason = "a managed column is named outside the statement " + kw.toUpperCase(Locale.ROOT) + " carries";
+        } else if (kw.equals("copy")) {
+            Set<UsageFact> local = new LinkedHashSet<>();
+            Edits localEdits = new Edits();
+            Analyzer an = new Analyzer(tpl, tok, managed, catalog, localEdits, tok.start[first], local, new HashMap<>());
+            an.pieceEndToken = to;
+            try {
+                new Copies(an).copy(first, to);
+                if (an.accounted != mentions) throw new Refusal("a managed name in COPY is not understood");
+                edits.addAll(localEdits);
+                facts.addAll(local);
+                return null;
+            } catch (Refusal r) {
+                reason = r.getMessage();
+                failClosed = r.failsClosed();
+            }
+        } else if (!DML.contains(kw)) {
             reason = kw.toUpperCase(Locale.ROOT) + " statements are passed through unanalysed";
         } else if (maxDepth > options.maxDepth) {
             reason = "nested deeper than " + options.maxDepth + " parentheses";
@@ -132,14 +158,14 @@ final class Analysis {
             int[] left = new int[1];
             String text = ParseText.of(tpl.text, tok, first, to, left).substring(start, end);
             if (left[0] > options.maxParseTokens) {
-                return unanalysed(tpl, tok, first, to, managed, facts,
-                    "more than " + options.maxParseTokens + " tokens to parse");
+                return unanalysed(tpl, tok, first, to, managed, catalog, facts,
+                    "more than " + options.maxParseTokens + " tokens to parse", false, rejections);
             }
             Statement st;
             try {
                 st = ParseGuard.parse(text, maxDepth, options.parseBudgetMillis);
             } catch (Exception | StackOverflowError e) {
-                return unanalysed(tpl, tok, first, to, managed, facts, PARSE + firstLine(e));
+                return unanalysed(tpl, tok, first, to, managed, catalog, facts, PARSE + firstLine(e), false, rejections);
             }
             Set<UsageFact> local = new LinkedHashSet<>();
             Map<String, String> localLabels = new HashMap<>();
@@ -158,14 +184,34 @@ final class Analysis {
                 return null;
             } catch (Refusal r) {
                 reason = r.getMessage();
+                failClosed = r.failsClosed();
             }
         }
-        return unanalysed(tpl, tok, first, to, managed, facts, reason);
+        return unanalysed(tpl, tok, first, to, managed, catalog, facts, reason, failClosed, rejections);
     }
 
-    /** Records an unanalysed use for every migration whose table and old column the statement both names. */
+    /** Managed column names in [first, to) outside the carried statement and the view's own column names. */
+    private static int mentionsOutside(SqlLexer.Tokens tok, int first, int to, Wrapped.Inner in, Managed managed) {
+        int n = 0;
+        for (int i = first; i < to; i++) {
+            if (i >= in.first() && i < in.to() || i >= in.namesFrom() && i < in.namesTo()) continue;
+            if (tok.kind[i] == SqlLexer.IDENT || tok.kind[i] == SqlLexer.QIDENT) {
+                String name = SqlLexer.identName(tok, i);
+                if (name != null && managed.names.contains(name)) n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Records an unanalysed use for every migration whose table and old column the statement both names
+     * (or whose table it writes positionally). When such an old column has been dropped the statement is
+     * rejected instead: passed through, the server would read it against a table that no longer has the
+     * shape the application means (columns shifted, or a name resolved to another relation).
+     */
     private static String unanalysed(Template tpl, SqlLexer.Tokens tok, int first, int to, Managed managed,
-                                     Set<UsageFact> facts, String reason) {
+                                     Catalog catalog, Set<UsageFact> facts, String reason, boolean failClosed,
+                                     List<String> rejections) {
         Set<String> idents = new java.util.HashSet<>();
         for (int i = first; i < to; i++) {
             if (tok.kind[i] == SqlLexer.IDENT || tok.kind[i] == SqlLexer.QIDENT) {
@@ -177,35 +223,53 @@ final class Analysis {
         boolean copyOut = kw.equals("copy") && idents.contains("to");
         UsageFact.Kind kind = Set.of("insert", "update", "merge", "copy").contains(kw) && !copyOut
             ? UsageFact.Kind.WRITE : UsageFact.Kind.READ;
+        String dropped = null;
         for (List<Managed.M> ms : managed.byTable.values()) {
             for (Managed.M m : ms) {
-                // a positional INSERT can write the old column without naming it
-                boolean uses = idents.contains(m.mig.from()) || kw.equals("insert");
+                // a positional INSERT, MERGE or COPY can write (or read) the old column without naming it, a NATURAL join joins on it
+                boolean uses = idents.contains(m.mig.from()) || kw.equals("insert") || kw.equals("copy")
+                    || kw.equals("merge") || idents.contains("natural");
                 if (uses && idents.contains(m.mig.table())) {
                     facts.add(new UsageFact(m.mig.id(), m.column, kind, UsageFact.Treatment.UNANALYSED, tpl.fingerprint));
+                    if (dropped == null && isDropped(m, catalog)) dropped = m.column;
                 }
             }
+        }
+        if (failClosed || dropped != null) {
+            rejections.add("Bellows refuses to send this statement"
+                + (dropped == null ? "" : " (" + dropped + " was dropped)") + ": " + reason);
         }
         return reason;
     }
 
+    /** Whether the migration's old column is gone while its new one exists. */
+    static boolean isDropped(Managed.M m, Catalog catalog) {
+        List<String> cols = catalog.columns(m.mig.schema(), m.mig.table());
+        return cols != null && !cols.contains(m.mig.from()) && cols.contains(m.mig.to());
+    }
+
     /** For input the lexer would not take whole (too long, too many tokens): facts from a plain scan. */
-    static Rewrite scanOnly(String sql, Managed managed, String reason) {
+    static Rewrite scanOnly(String sql, Managed managed, Catalog catalog, String reason) {
         String lower = sql.toLowerCase(Locale.ROOT);
         String prefix = sql.length() > 2048 ? sql.substring(0, 2048) : sql;
         Template t = Template.of(prefix, managed.mentionable, Integer.MAX_VALUE);
         String fp = t.fingerprint + (prefix.length() < sql.length() ? " …" : "");
         List<UsageFact> facts = new ArrayList<>();
+        String dropped = null;
         for (List<Managed.M> ms : managed.byTable.values()) {
             for (Managed.M m : ms) {
-                if (lower.contains(m.mig.from().toLowerCase(Locale.ROOT)) && lower.contains(m.mig.table().toLowerCase(Locale.ROOT))) {
+                boolean positional = lower.stripLeading().startsWith("insert") || lower.stripLeading().startsWith("copy");
+                if ((positional || lower.contains(m.mig.from().toLowerCase(Locale.ROOT)))
+                    && lower.contains(m.mig.table().toLowerCase(Locale.ROOT))) {
+                    if (dropped == null && isDropped(m, catalog)) dropped = m.column;
                     UsageFact.Kind kind = lower.stripLeading().startsWith("insert") || lower.stripLeading().startsWith("update")
                         ? UsageFact.Kind.WRITE : UsageFact.Kind.READ;
                     facts.add(new UsageFact(m.mig.id(), m.column, kind, UsageFact.Treatment.UNANALYSED, fp));
                 }
             }
         }
-        return new Rewrite(sql, sql, null, Map.of(), List.copyOf(facts), reason);
+        return new Rewrite(sql, sql, null, Map.of(), List.copyOf(facts), reason,
+            dropped == null ? null : "Bellows refuses to send this statement (" + dropped + " was dropped): " + reason);
     }
 
     private static String firstLine(Throwable e) {

@@ -214,9 +214,12 @@ final class Analyzer {
         if (first != null) fromItem(first, sc);
         if (joins == null) return;
         for (Join j : joins) {
+            int left = sc.rels.size();
             fromItem(j.getRightItem(), sc);
-            if (j.isNatural()) naturalOrUsing(sc, null);
-            if (j.getUsingColumns() != null && !j.getUsingColumns().isEmpty()) naturalOrUsing(sc, j.getUsingColumns());
+            boolean using = j.getUsingColumns() != null && !j.getUsingColumns().isEmpty();
+            if ((j.isNatural() || using) && !new Merges(this).toOn(j, sc, left)) { // not one Merges reads
+                naturalOrUsing(sc, using ? j.getUsingColumns() : null);
+            }
             if (j.getOnExpressions() != null) {
                 for (Expression e : j.getOnExpressions()) visit(e, sc, READ);
             }
@@ -373,6 +376,8 @@ final class Analyzer {
                 }
             }
             if (under.isEmpty()) return null; // a composite-typed column's fields: not a relation we know
+        } else if (sc.merged != null && !exists && (!sc.mergedKept || anyRead(sc))) {
+            return new Merges(this).star(si, sc);
         } else {
             under.addAll(sc.rels);
         }
@@ -388,10 +393,7 @@ final class Analyzer {
         boolean known = true;
         for (Scope.Rel r : under) {
             if (r.cols == null) known = false;
-            else {
-                out.addAll(r.cols);
-                for (Managed.M m : r.migs) if (!r.cols.contains(m.mig.from())) out.add(m.mig.from());
-            }
+            else out.addAll(starOrder(r));
         }
         if (!rewrite || exists) return known ? out : null;
         Parts p = new Parts();
@@ -417,26 +419,57 @@ final class Analyzer {
     }
 
     private void expandTable(Scope.Rel r, Parts p) {
-        boolean first = true;
-        List<Managed.M> missing = new ArrayList<>();
-        for (Managed.M m : r.migs) if (!r.cols.contains(m.mig.from())) missing.add(m);
-        for (String c : r.cols) {
-            if (!first) p.text(", ");
-            first = false;
+        expandTable(r, p, java.util.Set.of(), true);
+    }
+
+    /** Appends {@code r}'s star columns except {@code skip}; returns {@code first} still true when none was. */
+    boolean expandTable(Scope.Rel r, Parts p, java.util.Set<String> skip, boolean first) {
+        for (String c : starOrder(r)) {
+            if (skip.contains(c)) continue;
             Managed.M m = null;
             for (Managed.M x : r.migs) if (x.mig.from().equals(c)) m = x;
-            if (m != null && isRead(phase(m, r))) {
+            boolean read = m != null && isRead(phase(m, r));
+            if (!read && !r.cols.contains(c)) continue;
+            if (!first) p.text(", ");
+            first = false;
+            if (read) {
                 p.add(m.down.apply(new Parts().text(r.qualText + "." + quote(m.mig.to())))).text(" AS " + quote(c));
             } else {
                 p.text(r.qualText + "." + quote(c));
             }
         }
-        for (Managed.M m : missing) {
-            if (!isRead(phase(m, r))) continue;
-            if (!first) p.text(", ");
-            first = false;
-            p.add(m.down.apply(new Parts().text(r.qualText + "." + quote(m.mig.to())))).text(" AS " + quote(m.mig.from()));
-        }
+        return first;
+    }
+
+    /**
+     * The columns {@code *} gives legacy code: the table as it stood before any old column was dropped (the
+     * recorded order), else the current columns with each dropped old column appended.
+     */
+    List<String> starOrder(Scope.Rel r) {
+        List<String> order = legacyOrder(r);
+        if (order != null) return order;
+        List<String> out = new ArrayList<>(r.cols);
+        for (Managed.M m : r.migs) if (!r.cols.contains(m.mig.from())) out.add(m.mig.from());
+        return out;
+    }
+
+    /**
+     * The base table's columns in the order of the table before any of its old columns was dropped: the
+     * current columns while every old one exists, else the catalog's recorded order (keeping only columns
+     * that still exist or are dropped old ones, then any added since). Null when an old column is gone and
+     * its place was not recorded.
+     */
+    List<String> legacyOrder(Scope.Rel r) {
+        if (r.cols == null) return null;
+        List<String> dropped = new ArrayList<>();
+        for (Managed.M m : r.migs) if (!r.cols.contains(m.mig.from())) dropped.add(m.mig.from());
+        if (dropped.isEmpty()) return r.cols;
+        List<String> rec = catalog.recordedOrder(r.schema, r.table);
+        if (rec == null || !rec.containsAll(dropped)) return null;
+        List<String> out = new ArrayList<>();
+        for (String c : rec) if ((r.cols.contains(c) || dropped.contains(c)) && !out.contains(c)) out.add(c);
+        for (String c : r.cols) if (!out.contains(c)) out.add(c);
+        return out;
     }
 
     // ---------------------------------------------------------------- expressions
@@ -540,6 +573,7 @@ final class Analyzer {
     /** A column reference in a read position. */
     void read(Column c, Scope sc, int mode) {
         String n = name(c.getColumnName());
+        if (c.getTable() == null && sc.anyMerged() && mergedRead(c, n, sc, mode)) return;
         if (!managed.names.contains(n)) return;
         int[] span = columnSpan(c, n);
         accounted++;
@@ -574,6 +608,33 @@ final class Analyzer {
             edits.replace(span[0], span[1], m.down.apply(ref));
         }
         if (c == labelColumn) edits.insert(labelEnd, " AS " + quote(m.mig.from()));
+    }
+
+    /** An unqualified reference to a column a rewritten USING/NATURAL join merged: the merged expression. */
+    private boolean mergedRead(Column c, String n, Scope sc, int mode) {
+        if (mode == ORDER && sc.outputs != null && sc.outputs.contains(n)) return false; // an output column
+        Scope at = sc.mergedAt(n);
+        if (at == null) return false;
+        Parts e = at.merged.get(n);
+        boolean ours = managed.names.contains(n);
+        if (at.mergedKept && !ours) return true; // a join left as written, a column that is not ours: nothing to do
+        int[] span = columnSpan(c, n);
+        if (ours) accounted++;
+        if (at.mergedKept) { // a join left as written: the merged column reads each side's own column
+            for (Scope.Rel r : List.of(at.mergedLeft, at.mergedRight)) {
+                Managed.M m = r.managing(n);
+                if (m != null && m.mig.from().equals(n)) fact(m, UsageFact.Kind.READ, phase(m, r));
+            }
+            return true;
+        }
+        edits.replace(span[0], span[1], e);
+        if (c == labelColumn) edits.insert(labelEnd, " AS " + quote(n));
+        return true;
+    }
+
+    private static boolean anyRead(Scope sc) {
+        for (Scope.Rel r : sc.rels) for (Managed.M m : r.migs) if (isRead(phase(m, r))) return true;
+        return false;
     }
 
     /** Template span of a column, validated against the lexer: {start, end, start of the column-name token}. */

@@ -15,11 +15,34 @@ public interface Catalog {
     /** Columns of {@code schema.table} in ordinal order, or null when the catalog does not list it. */
     List<String> columns(String schema, String table);
 
+    /**
+     * Every column of {@code schema.table} in ordinal order as recorded while an old column since dropped
+     * still existed, or null when nothing was recorded. Positional statements after the drop are read in
+     * this order; without it they are refused.
+     */
+    default List<String> recordedOrder(String schema, String table) {
+        return null;
+    }
+
     /** A catalog from a map keyed by {@code schema.table} (or bare {@code table} for public). */
     static Catalog of(Map<String, List<String>> tables) {
+        return of(tables, Map.of());
+    }
+
+    /** A catalog with recorded column orders, both maps keyed like {@link #of(Map)}. */
+    static Catalog of(Map<String, List<String>> tables, Map<String, List<String>> recorded) {
+        Map<String, List<String>> copy = keyed(tables);
+        Map<String, List<String>> rec = keyed(recorded);
+        return new Catalog() {
+            @Override public List<String> columns(String schema, String table) { return copy.get(schema + "." + table); }
+            @Override public List<String> recordedOrder(String schema, String table) { return rec.get(schema + "." + table); }
+        };
+    }
+
+    private static Map<String, List<String>> keyed(Map<String, List<String>> tables) {
         Map<String, List<String>> copy = new HashMap<>();
         tables.forEach((k, v) -> copy.put(k.indexOf('.') < 0 ? "public." + k : k, List.copyOf(v)));
-        return (schema, table) -> copy.get(schema + "." + table);
+        return copy;
     }
 
     /** A catalog that lists nothing. */

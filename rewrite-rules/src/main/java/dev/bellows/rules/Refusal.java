@@ -1,8 +1,25 @@
 package dev.bellows.rules;
 
-/** Thrown inside analysis when a statement cannot be rewritten with certainty; it is then sent as written. */
+/**
+ * Thrown inside analysis when a statement cannot be rewritten with certainty; it is then sent as written,
+ * unless the refusal {@link #failsClosed() fails closed}: then the statement must not be sent at all.
+ */
 final class Refusal extends RuntimeException {
+    private final boolean failsClosed;
+
     Refusal(String reason) {
-        super(reason, null, false, false);
+        this(reason, false);
     }
+
+    private Refusal(String reason, boolean failsClosed) {
+        super(reason, null, false, false);
+        this.failsClosed = failsClosed;
+    }
+
+    /** A refusal for a statement the server would accept but misread: it is rejected, never sent. */
+    static Refusal failClosed(String reason) {
+        return new Refusal(reason, true);
+    }
+
+    boolean failsClosed() { return failsClosed; }
 }

@@ -11,11 +11,18 @@ public final class Rewrite {
     private final Map<String, String> labels;
     private final List<UsageFact> facts;
     private final String unanalysedReason;
+    private final String rejection;
     // Computed on first use and then kept; a racy but idempotent cache of an immutable value.
     private Kind kind;
 
     Rewrite(String original, String sql, ParamPlan params, Map<String, String> labels,
             List<UsageFact> facts, String unanalysedReason) {
+        this(original, sql, params, labels, facts, unanalysedReason, null);
+    }
+
+    Rewrite(String original, String sql, ParamPlan params, Map<String, String> labels,
+            List<UsageFact> facts, String unanalysedReason, String rejection) {
+        this.rejection = rejection;
         this.original = original;
         this.sql = sql;
         this.params = params;
@@ -28,7 +35,10 @@ public final class Rewrite {
         return new Rewrite(sql, sql, null, Map.of(), List.of(), null);
     }
 
-    /** The SQL to send to the server. The same instance as the input when nothing changed. */
+    /**
+     * The SQL to send to the server. Equal to the input when nothing changed: the same instance the first time a
+     * string is seen, the instance first seen when an equal string comes back from the cache.
+     */
     public String sql() { return sql; }
 
     /** The application's SQL. */
@@ -56,6 +66,14 @@ public final class Rewrite {
     public String unanalysedReason() { return unanalysedReason; }
 
     public boolean isUnanalysed() { return unanalysedReason != null; }
+
+    /**
+     * Why the statement must not be sent at all, or null. Set after an old column was dropped, for a
+     * statement the server would accept but read differently from the old schema (a positional INSERT
+     * whose legacy column order was not recorded, or anything else Bellows cannot analyse that names the
+     * dropped column): failing is better than storing or returning the wrong column.
+     */
+    public String rejection() { return rejection; }
 
     /**
      * What the application's statement is, from its first keyword, found once per cached rewrite so callers
@@ -153,6 +171,7 @@ public final class Rewrite {
     @Override public String toString() {
         return "Rewrite[" + sql + (params == null ? "" : ", params=" + params)
             + (labels.isEmpty() ? "" : ", labels=" + labels) + ", facts=" + facts
-            + (unanalysedReason == null ? "" : ", unanalysed=" + unanalysedReason) + "]";
+            + (unanalysedReason == null ? "" : ", unanalysed=" + unanalysedReason)
+            + (rejection == null ? "" : ", rejected=" + rejection) + "]";
     }
 }

@@ -88,12 +88,12 @@ public final class Rewriter {
     private Rewrite compute(String sql) {
         try {
             if (sql.length() > options.maxSqlLength) {
-                return Analysis.scanOnly(sql, managed, "statement longer than " + options.maxSqlLength + " characters");
+                return Analysis.scanOnly(sql, managed, catalog, "statement longer than " + options.maxSqlLength + " characters");
             }
             Template tpl = Template.of(sql, managed.mentionable, options.maxTokens);
-            if (tpl == null) return Analysis.scanOnly(sql, managed, "statement of more than " + options.maxTokens + " tokens");
+            if (tpl == null) return Analysis.scanOnly(sql, managed, catalog, "statement of more than " + options.maxTokens + " tokens");
             if (!tpl.mentions) return Rewrite.unchanged(sql);
-            if (tpl.unterminated) return Analysis.scanOnly(sql, managed, "unterminated quote or comment");
+            if (tpl.unterminated) return Analysis.scanOnly(sql, managed, catalog, "unterminated quote or comment");
             Analysis a = templates.getIfPresent(tpl.key);
             if (a == null) {
                 a = Analysis.run(tpl, managed, catalog, options);
@@ -109,7 +109,7 @@ public final class Rewriter {
             }
             return a.instantiate(sql, tpl);
         } catch (RuntimeException | StackOverflowError e) {
-            return Analysis.scanOnly(sql, managed, "internal error: " + e);
+            return Analysis.scanOnly(sql, managed, catalog, "internal error: " + e);
         }
     }
 

@@ -54,10 +54,44 @@ final class Scope {
     final Map<String, List<String>> ctes; // visible CTE names → output columns (null entry = unknown)
     final List<Rel> rels = new ArrayList<>();
     List<String> outputs;                  // this level's output names, for ORDER BY / GROUP BY
+    /**
+     * Columns merged by a JOIN USING or NATURAL join that Bellows turned into ON: name → the expression
+     * PostgreSQL defines for the merged column; {@link #mergedLeft}/{@link #mergedRight} are the two sides.
+     */
+    java.util.LinkedHashMap<String, Parts> merged;
+    Rel mergedLeft, mergedRight;
+    boolean mergedKept;                    // the join was left as written
 
     Scope(Scope parent, Map<String, List<String>> ctes) {
         this.parent = parent;
         this.ctes = ctes;
+    }
+
+    /** Whether this level or one around it has columns merged by a rewritten USING or NATURAL join. */
+    boolean anyMerged() {
+        for (Scope s = this; s != null; s = s.parent) if (s.merged != null) return true;
+        return false;
+    }
+
+    /**
+     * The level whose merged column an unqualified {@code col} means (its expression is null when the join
+     * was left as written), or null when it means something else.
+     * Throws a refusal when another relation beside the joined pair has the column too.
+     */
+    Scope mergedAt(String col) {
+        for (Scope s = this; s != null; s = s.parent) {
+            boolean other = false;
+            for (Rel r : s.rels) {
+                if (s.merged != null && (r == s.mergedLeft || r == s.mergedRight)) continue;
+                if (r.has(col) != 0) other = true;
+            }
+            if (s.merged != null && s.merged.containsKey(col)) {
+                if (other) throw new Refusal("cannot tell which relation " + col + " belongs to");
+                return s;
+            }
+            if (other) return null;
+        }
+        return null;
     }
 
     /** Whether some visible relation is a managed table having {@code col} as from or to. */

@@ -99,6 +99,7 @@ final class Writes {
             if (rows != null) for (int i = 0; i < rows.size(); i++) rowAdds.add(new ArrayList<>());
             List<Parts> selAdds = new ArrayList<>();
             Transform[] selWrap = new Transform[names.size()];
+            Parts[] selParts = new Parts[names.size()];
             boolean selChanged = false;
 
             for (Managed.M m : rel.migs) {
@@ -106,6 +107,18 @@ final class Writes {
                 int f = names.indexOf(m.mig.from());
                 int to = names.indexOf(m.mig.to());
                 if (f < 0 && to < 0) continue;
+                if (f >= 0 && to >= 0 && p != Phase.OFF && fromExists(rel, m)) {
+                    an.fact(m, UsageFact.Kind.WRITE, p);
+                    if (rows != null) {
+                        for (Row r : rows) both(m, r.vals.get(f), r.vals.get(to));
+                    } else {
+                        Parts[] v = bothValues(m, new Parts().text(SRC + ".c" + (f + 1)), new Parts().text(SRC + ".c" + (to + 1)));
+                        selParts[f] = v[0];
+                        selParts[to] = v[1];
+                        selChanged = true;
+                    }
+                    continue;
+                }
                 if (f >= 0 && (p == Phase.OFF || to >= 0)) {
                     an.fact(m, UsageFact.Kind.WRITE, UsageFact.Treatment.PASSED_THROUGH);
                     continue;
@@ -161,7 +174,7 @@ final class Writes {
                     if (!add.list.isEmpty()) an.edits.insert(rows.get(i).close, add);
                 }
             } else if (selChanged) {
-                wrapSelect(sel, names.size(), selWrap, selAdds);
+                wrapSelect(sel, names.size(), selWrap, selParts, selAdds);
             }
         } else if (!rel.migs.isEmpty() && names != null) {
             for (Managed.M m : rel.migs) {
@@ -191,27 +204,34 @@ final class Writes {
         return q;
     }
 
-    /** The columns legacy code means by a positional INSERT: the table as it was, without the new columns. */
+    /**
+     * The columns legacy code means by a positional INSERT: the table as it was, without the new columns.
+     * After a drop that is the recorded order; without one the server would shift every later value into
+     * the wrong column, so the statement is rejected rather than sent.
+     */
     private List<String> legacyColumns(Scope.Rel rel, int width) {
         if (rel.cols == null) throw new Refusal("positional INSERT into a managed table with unknown columns");
-        List<String> legacy = new ArrayList<>(rel.cols);
-        for (Managed.M m : rel.migs) {
-            if (!rel.cols.contains(m.mig.from())) throw new Refusal("positional INSERT after the old column was dropped");
-            legacy.remove(m.mig.to());
+        List<String> order = an.legacyOrder(rel);
+        if (order == null) {
+            throw Refusal.failClosed("positional INSERT into " + rel.table + " after an old column was dropped, and the"
+                + " table's legacy column order was not recorded; give the INSERT a column list");
         }
-        if (width < 0 || width > legacy.size()) throw new Refusal("positional INSERT wider than the table");
+        List<String> legacy = new ArrayList<>(order);
+        for (Managed.M m : rel.migs) legacy.remove(m.mig.to());
+        if (width < 0) throw new Refusal("positional INSERT of a query whose width is unknown");
+        if (width > legacy.size()) throw new Refusal("positional INSERT wider than the table");
         return new ArrayList<>(legacy.subList(0, width));
     }
 
     /** {@code INSERT ... SELECT}: the query becomes a derived table whose columns feed the extra ones. */
-    private void wrapSelect(Select sel, int n, Transform[] wrap, List<Parts> adds) {
+    private void wrapSelect(Select sel, int n, Transform[] wrap, Parts[] replaced, List<Parts> adds) {
         int[] p = an.position(sel);
         Parts inner = an.edits.span(p[0], p[1]);
         Parts out = new Parts().text("SELECT ");
         for (int i = 0; i < n; i++) {
             if (i > 0) out.text(", ");
             Parts c = new Parts().text(SRC + ".c" + (i + 1));
-            out.add(wrap[i] == null ? c : wrap[i].apply(c));
+            out.add(replaced[i] != null ? replaced[i] : wrap[i] == null ? c : wrap[i].apply(c));
         }
         for (Parts a : adds) out.text(", ").add(a);
         out.text(" FROM (").add(inner).text(") AS " + SRC + "(");
@@ -296,6 +316,11 @@ final class Writes {
                 }
             }
             if (fs == null && ts == null) continue;
+            if (fs != null && ts != null && p != Phase.OFF && fromExists(rel, m)) {
+                an.fact(m, UsageFact.Kind.WRITE, p);
+                both(m, assignment(fs).vals.get(fi), assignment(ts).vals.get(ti));
+                continue;
+            }
             if (fs != null && (p == Phase.OFF || ts != null)) {
                 an.fact(m, UsageFact.Kind.WRITE, UsageFact.Treatment.PASSED_THROUGH);
                 continue;
@@ -471,6 +496,54 @@ final class Writes {
 
     private int pieceEnd() {
         return an.pieceEndToken;
+    }
+
+    // ---------------------------------------------------------------- both columns written
+
+    /**
+     * A statement writing both columns (a framework that lists every column of the table, or code that knows
+     * both): the two must not diverge. NULL or DEFAULT on one side takes the other side's value; two values
+     * are each kept where the other is NULL at run time, and a run where both are non-NULL and differ fails
+     * with a Bellows error instead of storing two truths. Both NULL/DEFAULT: as written.
+     */
+    private void both(Managed.M m, int[] vf, int[] vt) {
+        boolean nf = isNullOrDefault(vf);
+        boolean nt = isNullOrDefault(vt);
+        if (nf && nt) return;
+        if (!nf) duplicable(vf[0], vf[1]);
+        if (!nt) duplicable(vt[0], vt[1]);
+        Parts[] v = bothValues(m, nf ? null : an.edits.span(vf[0], vf[1]), nt ? null : an.edits.span(vt[0], vt[1]));
+        if (v[0] != null) an.edits.absorb(vf[0], vf[1], v[0]);
+        if (v[1] != null) an.edits.absorb(vt[0], vt[1], v[1]);
+    }
+
+    /** The from and to values for {@link #both}; a null argument is a NULL/DEFAULT literal, a null result keeps the value. */
+    private static Parts[] bothValues(Managed.M m, Parts f, Parts t) {
+        if (f == null) return new Parts[] {m.down.apply(t), null};
+        if (t == null) return new Parts[] {null, m.up.apply(f)};
+        Parts upF = m.up.apply(f);
+        Parts from = new Parts().text("COALESCE(").add(f).text(", ").add(m.down.apply(t)).text(")");
+        // The cast fails only on the row where both are given and differ; it names columns, never values.
+        Parts to = new Parts().text("CASE WHEN CAST(CASE WHEN ").add(t).text(" <> ").add(upF)
+            .text(" THEN '" + conflict(m) + "' END AS integer) IS NULL THEN COALESCE(").add(t).text(", ").add(upF)
+            .text(") END");
+        return new Parts[] {from, to};
+    }
+
+    private static String conflict(Managed.M m) {
+        String msg = "Bellows: " + m.mig.qualifiedTable() + "." + m.mig.from() + " and " + m.mig.to()
+            + " written with different values in one statement (migration " + m.mig.id() + "); write one of them";
+        return msg.replace("'", "''").replace("?", "");
+    }
+
+    /** Whether the old column still exists (after the drop a statement naming it fails in the database). */
+    private static boolean fromExists(Scope.Rel rel, Managed.M m) {
+        return rel.cols == null || rel.cols.contains(m.mig.from());
+    }
+
+    private boolean isNullOrDefault(int[] v) {
+        int i = an.tok.tokenExactly(v[0], v[1]);
+        return i >= 0 && (an.tok.isWord(i, "default") || an.tok.isWord(i, "null"));
     }
 
     private boolean isDefault(int[] v) {

@@ -26,10 +26,23 @@ final class CaseFixture {
         return t;
     }
 
-    /** The catalog in a given state: "both" (default), "dropped" (old columns gone), "before" (new ones not added). */
+    /**
+     * The catalog in a given state: "both" (default), "dropped" (old columns gone), "recorded" (old columns
+     * gone, the order before the drop recorded), "before" (new ones not added).
+     */
     static Catalog catalog(String state) {
         Map<String, List<String>> t = tables();
         if (state == null || state.equals("both")) return Catalog.of(t);
+        if (state.equals("recorded")) {
+            Map<String, List<String>> rec = new LinkedHashMap<>();
+            for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS)) rec.put(m.qualifiedTable(), t.get(m.qualifiedTable()));
+            return Catalog.of(catalogMap("dropped"), rec);
+        }
+        return Catalog.of(catalogMap(state));
+    }
+
+    private static Map<String, List<String>> catalogMap(String state) {
+        Map<String, List<String>> t = tables();
         Map<String, List<String>> out = new LinkedHashMap<>();
         for (Map.Entry<String, List<String>> e : t.entrySet()) {
             List<String> cols = new ArrayList<>(e.getValue());
@@ -39,7 +52,7 @@ final class CaseFixture {
             }
             out.put(e.getKey(), cols);
         }
-        return Catalog.of(out);
+        return out;
     }
 
     static RuleSet rules(Phase p) {

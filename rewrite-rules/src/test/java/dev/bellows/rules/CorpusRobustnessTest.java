@@ -113,8 +113,9 @@ class CorpusRobustnessTest {
                     failures.add("exception", e, null, t.toString());
                     continue;
                 }
-                if (r.sql() != e.sql) {
-                    failures.add("not the same instance", e, null, "got: " + r.sql());
+                // equal, not identical: a statement seen before comes back from the cache with the text first seen
+                if (!e.sql.equals(r.sql()) || r.changed()) {
+                    failures.add("changed", e, null, "got: " + r.sql());
                 } else if (!r.facts().isEmpty()) {
                     failures.add("facts", e, null, r.facts().toString());
                 } else if (r.unanalysedReason() != null) {
@@ -273,8 +274,11 @@ class CorpusRobustnessTest {
             }
             int first = from;
             while (first < i && t.kind[first] == SqlLexer.COMMENT) first++;
+            Wrapped.Inner w = first < i ? Wrapped.of(t, first, i) : null; // JSqlParser reads the carried statement only
+            if (first < i && w == null && t.isWord(first, "copy")) first = i; // COPY of a table is read from tokens
             if (first < i) {
-                String piece = sql.substring(t.start[first], t.end[i - 1]);
+                String piece = w != null ? sql.substring(t.start[w.first()], t.end[w.to() - 1])
+                    : sql.substring(t.start[first], t.end[i - 1]);
                 try {
                     Analysis.parse(piece);
                 } catch (Exception | StackOverflowError e) {

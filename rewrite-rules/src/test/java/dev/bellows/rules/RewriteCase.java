@@ -18,9 +18,10 @@ import org.yaml.snakeyaml.Yaml;
  * <pre>
  * - name: a plain read is mapped, keeping its label
  *   phase: switch                 # off | expand | switch | contract (all migrations)
- *   catalog: both                 # both (default) | dropped (old columns gone) | before (new not added)
+ *   catalog: both                 # both (default) | dropped (old columns gone) | recorded (dropped, with the
+ *                                 #   order before the drop recorded) | before (new not added)
  *   sql: SELECT user_email FROM leads
- *   expect: SELECT contact_email AS user_email FROM leads   # or: unchanged | unanalysed
+ *   expect: SELECT contact_email AS user_email FROM leads   # or: unchanged | unanalysed | rejected
  *   params: "[1, 2, 2]"           # optional: server → client plan; "null" for one to one
  *   facts: [leads-contact-email:read:rewritten]            # optional: exact list
  *   labels: "{user_email=contact_email}"                   # optional

@@ -49,14 +49,21 @@ class RewriteCasesTest {
             case "unchanged":
                 assertSame(c.sql, r.sql(), "expected the SQL untouched: " + where);
                 assertNull(r.unanalysedReason(), "expected analysed: " + where);
+                assertNull(r.rejection(), "expected sent, not rejected: " + where);
                 break;
             case "unanalysed":
                 assertSame(c.sql, r.sql(), "unanalysed SQL must pass through untouched: " + where);
                 assertNotNull(r.unanalysedReason(), "expected unanalysed: " + where);
+                assertNull(r.rejection(), "expected passed through, not rejected: " + where);
+                break;
+            case "rejected":
+                assertNotNull(r.rejection(), "expected rejected (never sent): " + where);
+                assertNotNull(r.unanalysedReason(), "a rejected statement is unanalysed too: " + where);
                 break;
             default:
                 assertEquals(c.expect, r.sql(), where);
                 if (c.reason == null) assertNull(r.unanalysedReason(), "expected analysed: " + where);
+                assertNull(r.rejection(), "expected sent, not rejected: " + where);
                 assertReparses(r.sql(), where);
         }
         if (c.reason != null) {
@@ -108,6 +115,13 @@ class RewriteCasesTest {
             while (first < i && t.kind[first] == SqlLexer.COMMENT) first++;
             if (first < i) {
                 String piece = sql.substring(t.start[first], t.end[i - 1]);
+                Wrapped.Inner w = Wrapped.of(t, first, i); // JSqlParser reads the carried statement, not its carrier
+                if (w != null) piece = sql.substring(t.start[w.first()], t.end[w.to() - 1]);
+                else if (t.isWord(first, "copy")) piece = null; // COPY of a table is read from tokens, never parsed
+                if (piece == null) {
+                    from = i + 1;
+                    continue;
+                }
                 try {
                     Analysis.parse(piece);
                 } catch (Exception e) {

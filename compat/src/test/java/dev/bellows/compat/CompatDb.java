@@ -1,0 +1,121 @@
+package dev.bellows.compat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.bellows.jdbc.BellowsDataSource;
+import dev.bellows.jdbc.BellowsRuntime;
+import dev.bellows.rules.Migration;
+import dev.bellows.rules.Phase;
+import dev.bellows.rules.RuleSet;
+import dev.bellows.testing.PostgresFixture;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * One database of the shared embedded server with the legacy {@code leads} table, an old-code and a new-code
+ * Bellows DataSource ({@code bellows.schema} old and new) sharing the rename user_email → contact_email, and
+ * the steps of the migration: expand DDL, backfill, drop.
+ */
+final class CompatDb {
+    static final String ID = "leads-contact-email";
+    final PostgresFixture pg = PostgresFixture.get();
+    final String url;
+    final BellowsDataSource old;
+    final BellowsDataSource neu;
+
+    CompatDb(String prefix) throws SQLException {
+        url = pg.createDatabase(prefix);
+        exec("CREATE TABLE leads (id bigserial PRIMARY KEY, user_email text, name text, score int)");
+        old = dataSource("old");
+        neu = dataSource("new");
+        for (BellowsDataSource ds : List.of(old, neu)) {
+            ds.runtime().setRules(RuleSet.of(Migration.rename(ID, "leads", "user_email", "contact_email", Phase.OFF)));
+        }
+    }
+
+    private BellowsDataSource dataSource(String schema) {
+        BellowsDataSource ds = new BellowsDataSource();
+        ds.setUrl("jdbc:bellows:" + url.substring("jdbc:".length()));
+        if (pg.user() != null) ds.setUser(pg.user());
+        if (pg.password() != null) ds.setPassword(pg.password());
+        ds.setSchemaView(schema);
+        ds.setFlagsPoll("off");
+        try {
+            ds.setProperty("bellows.usage", "off");
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return ds;
+    }
+
+    void phase(Phase p) throws SQLException {
+        for (BellowsDataSource ds : List.of(old, neu)) ds.runtime().setPhase(ID, p);
+    }
+
+    /** The expand DDL, run through Bellows (old code's DataSource): every configuration's catalog follows. */
+    void addColumn() throws SQLException {
+        bellowsExec("ALTER TABLE leads ADD COLUMN contact_email text");
+    }
+
+    void backfill() throws SQLException {
+        exec("UPDATE leads SET contact_email = user_email WHERE contact_email IS DISTINCT FROM user_email");
+    }
+
+    void dropOldColumn() throws SQLException {
+        bellowsExec("ALTER TABLE leads DROP COLUMN user_email");
+    }
+
+    boolean dropped() throws SQLException {
+        return query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'leads' AND column_name = 'user_email'")
+            .equals("0");
+    }
+
+    private void bellowsExec(String sql) throws SQLException {
+        try (Connection c = old.getConnection(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    void exec(String sql) throws SQLException {
+        try (Connection c = pg.connect(url); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    String query(String sql) throws SQLException {
+        try (Connection c = pg.connect(url); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    /**
+     * Asserts what the server stored for row {@code id}: {@code email} in user_email up to switch and, from
+     * expand on, in contact_email too.
+     */
+    void assertStored(long id, String email, String name, Phase p, String what) throws SQLException {
+        boolean hasOld = !dropped();
+        boolean hasNew = query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'leads'"
+            + " AND column_name = 'contact_email'").equals("1");
+        String sql = "SELECT " + (hasOld ? "user_email" : "NULL") + ", " + (hasNew ? "contact_email" : "NULL") + ", name"
+            + " FROM leads WHERE id = " + id;
+        try (Connection c = pg.connect(url); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            if (!rs.next()) throw new AssertionError(what + " in " + p.label() + ": row " + id + " not stored");
+            String label = what + " in " + p.label() + (hasOld ? "" : " after the drop");
+            // contract writes the new column only: user_email, about to be dropped, is no longer kept up to date
+            if (hasOld && p != Phase.CONTRACT) assertEquals(email, rs.getString(1), label + ": user_email");
+            if (hasNew && p != Phase.OFF) assertEquals(email, rs.getString(2), label + ": contact_email");
+            assertEquals(name, rs.getString(3), label + ": name");
+        }
+    }
+
+    BellowsRuntime runtime() {
+        try {
+            return old.runtime();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package dev.bellows.jdbc;
+
+import dev.bellows.rules.Catalog;
+import dev.bellows.rules.Migration;
+import dev.bellows.rules.Phase;
+import dev.bellows.rules.RuleSet;
+import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code getColumns}, {@code getPrimaryKeys} and {@code getIndexInfo} as the connection's {@link SchemaView}
+ * presents them, for every migration at least in expand. Columns: the column outside the view is left out,
+ * and in the old view a dropped renamed column is still listed (see {@link LegacyColumns}). Keys and indexes
+ * naming the column outside the view are left out while the view's own column exists (they are the other
+ * version's), and shown under the view's name once it does not (the same index, renamed by the migration).
+ */
+final class ViewedMetaData {
+    private ViewedMetaData() {
+    }
+
+    /** Migrations in expand, switch or contract on tables the patterns match. */
+    static List<Migration> active(RuleSet rules, String schemaPattern, String tablePattern, boolean exact) {
+        if (rules.isEmpty()) return List.of();
+        List<Migration> out = new ArrayList<>(0);
+        for (Migration m : rules.migrations()) {
+            if (m.phase() == Phase.OFF) continue;
+            boolean match = exact ? (schemaPattern == null || schemaPattern.equals(m.schema())) && m.table().equals(tablePattern)
+                : Sql.like(schemaPattern, m.schema()) && Sql.like(tablePattern, m.table());
+            if (match) out.add(m);
+        }
+        return out;
+    }
+
+    static ResultSet columns(DatabaseMetaData md, SchemaView view, Catalog cat, String catalog, String columnPattern,
+                             ResultSet real, List<Migration> active) throws SQLException {
+        if (view == SchemaView.OLD) {
+            List<Migration> legacy = new ArrayList<>(0);
+            for (Migration m : active) {
+                if (m.phase() == Phase.CONTRACT && !m.isTypeChange() && Sql.like(columnPattern, m.from())) legacy.add(m);
+            }
+            ResultSet rs = legacy.isEmpty() ? real : LegacyColumns.withLegacyRows(md, catalog, real, legacy);
+            return drop(rs, active, view, cat);
+        }
+        return drop(real, active, view, cat);
+    }
+
+    /** {@code rs} without the rows of columns outside the view. */
+    private static ResultSet drop(ResultSet rs, List<Migration> active, SchemaView view, Catalog cat) throws SQLException {
+        int width = rs.getMetaData().getColumnCount();
+        int schemaCol = rs.findColumn("TABLE_SCHEM");
+        int tableCol = rs.findColumn("TABLE_NAME");
+        int nameCol = rs.findColumn("COLUMN_NAME");
+        List<Object[]> rows = RowsResultSet.read(rs, width);
+        List<Object[]> kept = new ArrayList<>(rows.size());
+        for (Object[] r : rows) {
+            boolean hidden = false;
+            for (Migration m : active) {
+                if (!m.schema().equals(r[schemaCol - 1]) || !m.table().equals(r[tableCol - 1])) continue;
+                String name = String.valueOf(r[nameCol - 1]);
+                if (view == SchemaView.OLD && name.equals(m.to()) && !(m.isTypeChange() && !has(cat, m, m.from()))) {
+                    hidden = true; // a type change's legacy type is unknown after the drop: its new column stays visible
+                } else if (view == SchemaView.NEW && name.equals(m.from()) && has(cat, m, m.to())) {
+                    hidden = true;
+                }
+            }
+            if (!hidden) kept.add(r);
+        }
+        return new RowsResultSet(rs, kept);
+    }
+
+    /**
+     * Primary keys or index rows ({@code groupColumn} names the key or index). A key or index naming the column
+     * outside the view is left out while the view's column exists, else shown under the view's name.
+     */
+    static ResultSet keys(ResultSet real, String groupColumn, SchemaView view, Catalog cat, List<Migration> active)
+        throws SQLException {
+        int width = real.getMetaData().getColumnCount();
+        int schemaCol = real.findColumn("TABLE_SCHEM");
+        int tableCol = real.findColumn("TABLE_NAME");
+        int nameCol = real.findColumn("COLUMN_NAME");
+        int groupCol = real.findColumn(groupColumn);
+        List<Object[]> rows = RowsResultSet.read(real, width);
+        Set<List<Object>> hiddenGroups = new HashSet<>();
+        for (Object[] r : rows) {
+            for (Migration m : active) {
+                if (!m.schema().equals(r[schemaCol - 1]) || !m.table().equals(r[tableCol - 1])) continue;
+                String outside = view == SchemaView.OLD ? m.to() : m.from();
+                String inside = view == SchemaView.OLD ? m.from() : m.to();
+                if (!outside.equals(r[nameCol - 1])) continue;
+                if (has(cat, m, inside)) {
+                    hiddenGroups.add(List.of(String.valueOf(r[schemaCol - 1]), String.valueOf(r[tableCol - 1]),
+                        String.valueOf(r[groupCol - 1])));
+                } else if (!m.isTypeChange()) {
+                    r[nameCol - 1] = inside;
+                }
+            }
+        }
+        if (!hiddenGroups.isEmpty()) {
+            rows.removeIf(r -> hiddenGroups.contains(List.of(String.valueOf(r[schemaCol - 1]), String.valueOf(r[tableCol - 1]),
+                String.valueOf(r[groupCol - 1]))));
+        }
+        return new RowsResultSet(real, rows);
+    }
+
+    /** Whether the catalog lists {@code column} in the migration's table; an unlisted table counts as having it. */
+    private static boolean has(Catalog cat, Migration m, String column) {
+        List<String> cols = cat.columns(m.schema(), m.table());
+        return cols == null || cols.contains(column);
+    }
+}

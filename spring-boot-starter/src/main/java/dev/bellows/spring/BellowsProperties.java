@@ -1,0 +1,33 @@
+package dev.bellows.spring;
+
+/**
+ * The {@code bellows.*} application properties. Each maps to the driver setting of the same name
+ * (driver/README.md); unset ones fall back to the driver's own lookup (system property, environment).
+ */
+public class BellowsProperties {
+    /** Wrap the application's DataSource beans in Bellows (default true). */
+    private boolean enabled = true;
+    /** Path or {@code classpath:name.yaml} of the rules file ({@code bellows.rules}). */
+    private String rules;
+    /** Name reported with usage facts ({@code bellows.appName}); defaults to {@code spring.application.name}. */
+    private String appName;
+    /** {@code old} or {@code new}: which version of each managed table the application sees ({@code bellows.schema}). */
+    private String schema;
+    /** How often the bellows.flags table is read ({@code bellows.flags.poll}, e.g. {@code 5s} or {@code off}). */
+    private String flagsPoll;
+    /** Where usage goes ({@code bellows.usage}: {@code db}, {@code file:<path>}, {@code log} or {@code off}). */
+    private String usage;
+
+    public boolean isEnabled() { return enabled; }
+    public void setEnabled(boolean enabled) { this.enabled = enabled; }
+    public String getRules() { return rules; }
+    public void setRules(String rules) { this.rules = rules; }
+    public String getAppName() { return appName; }
+    public void setAppName(String appName) { this.appName = appName; }
+    public String getSchema() { return schema; }
+    public void setSchema(String schema) { this.schema = schema; }
+    public String getFlagsPoll() { return flagsPoll; }
+    public void setFlagsPoll(String flagsPoll) { this.flagsPoll = flagsPoll; }
+    public String getUsage() { return usage; }
+    public void setUsage(String usage) { this.usage = usage; }
+}

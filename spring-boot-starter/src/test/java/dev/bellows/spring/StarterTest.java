@@ -1,0 +1,116 @@
+package dev.bellows.spring;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.bellows.jdbc.BellowsConnection;
+import dev.bellows.jdbc.BellowsDataSource;
+import dev.bellows.jdbc.BellowsRuntime;
+import dev.bellows.jdbc.SchemaView;
+import dev.bellows.testing.PostgresFixture;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.jdbc.core.simple.SimpleJdbcInsert;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * A Spring Boot 4 application with Flyway and JPA on a plain {@code jdbc:postgresql:} URL and the starter on
+ * the class path: the DataSource becomes Bellows over HikariCP, Flyway migrates through it, and the legacy
+ * entity's writes are duplicated in expand; SimpleJdbcInsert from either schema view stores both columns.
+ */
+@SpringBootTest(classes = StarterApp.class, properties = {
+    "bellows.rules=classpath:bellows-rules.yaml",
+    "bellows.app-name=starter-test",
+    "bellows.flags-poll=off",
+    "bellows.usage=off",
+    "spring.jpa.hibernate.ddl-auto=validate",
+    "spring.jpa.open-in-view=false"})
+class StarterTest {
+    private static final PostgresFixture PG = PostgresFixture.get();
+    private static final String URL = PG.createDatabase("starter");
+
+    @DynamicPropertySource
+    static void datasource(DynamicPropertyRegistry r) {
+        r.add("spring.datasource.url", () -> URL);
+        r.add("spring.datasource.username", () -> PG.user() == null ? "" : PG.user());
+        r.add("spring.datasource.password", () -> PG.password() == null ? "" : PG.password());
+    }
+
+    @Autowired DataSource dataSource;
+    @Autowired Flyway flyway;
+    @Autowired StarterApp.Leads leads;
+    @Autowired io.micrometer.core.instrument.MeterRegistry meters;
+    @Autowired BellowsEndpoint endpoint;
+    @Autowired org.springframework.boot.health.contributor.HealthIndicator bellowsHealthIndicator;
+
+    @Test
+    void flywayAndJpaGoThroughBellowsOverHikari() throws Exception {
+        BellowsDataSource bellows = assertInstanceOf(BellowsDataSource.class, dataSource);
+        assertInstanceOf(HikariDataSource.class, bellows.getDelegate(), "HikariCP pools the raw connections");
+        assertTrue(dataSource.isWrapperFor(HikariDataSource.class));
+        assertEquals("jdbc:postgresql:", ((HikariDataSource) bellows.getDelegate()).getJdbcUrl().substring(0, 16));
+        BellowsRuntime rt = bellows.runtime();
+        assertEquals("starter-test", rt.appName());
+        assertEquals(SchemaView.OLD, rt.schemaView());
+        assertEquals(2, flyway.info().applied().length);
+        assertTrue(rt.catalog().columns("public", "leads").contains("contact_email"),
+            "Flyway's ADD COLUMN ran through Bellows and refreshed the catalog");
+
+        StarterApp.Lead saved = leads.save(new StarterApp.Lead("jpa@x.io", "jpa"));
+        assertEquals("jpa@x.io jpa@x.io", row(saved.id));
+
+        // SimpleJdbcInsert builds its column list from getColumns: the old view lists user_email only
+        Number oldId = new SimpleJdbcInsert(dataSource).withTableName("leads").usingGeneratedKeyColumns("id")
+            .executeAndReturnKey(Map.of("user_email", "old@x.io", "name", "old"));
+        assertEquals("old@x.io old@x.io", row(oldId.longValue()));
+        // new code: its own DataSource over the same pool with bellows.schema=new lists contact_email only
+        BellowsDataSource newView = BellowsDataSourcePostProcessor.wrap(bellows.getDelegate(), props("new"), null);
+        Number newId = new SimpleJdbcInsert(newView).withTableName("leads").usingGeneratedKeyColumns("id")
+            .executeAndReturnKey(Map.of("contact_email", "new@x.io", "name", "new"));
+        assertEquals("new@x.io new@x.io", row(newId.longValue()));
+        try (Connection c = dataSource.getConnection()) {
+            assertTrue(c.isWrapperFor(BellowsConnection.class));
+        }
+
+        // metrics: the legacy writes above were dual-written (rewritten), and the phase gauge says expand
+        assertEquals(1.0, meters.get("bellows.phase").tag("migration", "leads-contact-email").gauge().value());
+        assertTrue(meters.get("bellows.statements").tag("migration", "leads-contact-email").tag("kind", "write")
+            .tag("treatment", "rewritten").counter().count() >= 2);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> described = (List<Map<String, Object>>) endpoint.bellows().get("dataSources");
+        assertEquals("starter-test", described.get(0).get("appName"));
+        assertEquals("[{id=leads-contact-email, table=public.leads, from=user_email, to=contact_email, phase=expand,"
+            + " newColumnExists=true, oldColumnExists=true}]", String.valueOf(described.get(0).get("migrations")));
+        assertEquals("UP", bellowsHealthIndicator.health().getStatus().getCode());
+    }
+
+    private static BellowsProperties props(String schema) {
+        BellowsProperties p = new BellowsProperties();
+        p.setRules("classpath:bellows-rules.yaml");
+        p.setFlagsPoll("off");
+        p.setUsage("off");
+        p.setSchema(schema);
+        return p;
+    }
+
+    private String row(long id) throws Exception {
+        try (Connection c = PG.connect(URL); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT user_email, contact_email FROM leads WHERE id = " + id)) {
+            List<String> out = new ArrayList<>();
+            while (rs.next()) out.add(rs.getString(1) + " " + rs.getString(2));
+            return String.join("|", out);
+        }
+    }
+}
