@@ -1,7 +1,6 @@
 package dev.bellows.flags;
 
 import dev.bellows.redact.Redact;
-import dev.bellows.jdbc.BellowsRuntime;
 import dev.bellows.rules.Migration;
 import dev.bellows.rules.Phase;
 import dev.bellows.rules.RuleSet;
@@ -32,7 +31,7 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
 /**
- * Keeps one {@link BellowsRuntime}'s phases and rules in line with their sources while the application runs.
+ * Keeps one {@link PhaseTarget}'s phases and rules in line with their sources while the application runs.
  * One per driver configuration that has a rules file, started when its runtime is created.
  *
  * <p><b>Phases.</b> Highest precedence first: the {@code bellows.flags} table, the system property
@@ -46,16 +45,16 @@ import org.postgresql.PGNotification;
  *
  * <p><b>Rules file.</b> A rules file given as a path is checked every {@code bellows.rules.poll} (default 2 s,
  * by modification time and size). A changed file that loads is installed with
- * {@link BellowsRuntime#setRules} (flags still apply on top); one that does not is rejected with an error
+ * {@link PhaseTarget#setRules} (flags still apply on top); one that does not is rejected with an error
  * naming file and line, and the last good rules stay in force. {@code classpath:} rules are not watched.
  *
- * <p>Changes reach the runtime as {@link BellowsRuntime#setPhase} / {@code setRules}, so they apply from each
+ * <p>Changes reach the runtime as {@link PhaseTarget#setPhase} / {@code setRules}, so they apply from each
  * connection's next statement, prepared statements included, never within one. The watcher changes the
  * runtime only when one of its sources changes; a phase set directly on the runtime stays until then.
  */
 public final class FlagWatcher implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(FlagWatcher.class.getName());
-    private static final Map<BellowsRuntime, FlagWatcher> WATCHERS = new ConcurrentHashMap<>();
+    private static final Map<PhaseTarget, FlagWatcher> WATCHERS = new ConcurrentHashMap<>();
     /** Default of {@code bellows.flags.poll}. */
     public static final long DEFAULT_FLAGS_POLL_MILLIS = 5_000;
     /** Default of {@code bellows.rules.poll}. */
@@ -71,7 +70,7 @@ public final class FlagWatcher implements AutoCloseable {
         Connection open() throws SQLException;
     }
 
-    private final BellowsRuntime runtime;
+    private final PhaseTarget runtime;
     private final String rulesLocation;
     private final Path rulesPath;
     private final long flagsPollMillis;
@@ -106,7 +105,7 @@ public final class FlagWatcher implements AutoCloseable {
     private volatile boolean closed;
     private Thread thread;
 
-    private FlagWatcher(BellowsRuntime runtime, String rulesLocation, long flagsPollMillis, long rulesPollMillis,
+    private FlagWatcher(PhaseTarget runtime, String rulesLocation, long flagsPollMillis, long rulesPollMillis,
                         ConnectionOpener opener, UnaryOperator<String> systemProperties, UnaryOperator<String> environment) {
         this.runtime = runtime;
         this.rulesLocation = rulesLocation;
@@ -142,12 +141,12 @@ public final class FlagWatcher implements AutoCloseable {
      * @param flagsPollMillis how often the flag table is read besides notifications; 0: no database flags
      * @param rulesPollMillis how often the rules file is checked; 0: not watched
      */
-    public static FlagWatcher start(BellowsRuntime runtime, String rulesLocation, long flagsPollMillis,
+    public static FlagWatcher start(PhaseTarget runtime, String rulesLocation, long flagsPollMillis,
                                     long rulesPollMillis, ConnectionOpener opener) {
         return start(runtime, rulesLocation, flagsPollMillis, rulesPollMillis, opener, System::getProperty, System::getenv);
     }
 
-    static FlagWatcher start(BellowsRuntime runtime, String rulesLocation, long flagsPollMillis, long rulesPollMillis,
+    static FlagWatcher start(PhaseTarget runtime, String rulesLocation, long flagsPollMillis, long rulesPollMillis,
                              ConnectionOpener opener, UnaryOperator<String> systemProperties,
                              UnaryOperator<String> environment) {
         Objects.requireNonNull(runtime, "runtime");
@@ -166,7 +165,7 @@ public final class FlagWatcher implements AutoCloseable {
     }
 
     /** The watcher of {@code runtime}, or null when it has none. */
-    public static FlagWatcher of(BellowsRuntime runtime) {
+    public static FlagWatcher of(PhaseTarget runtime) {
         return WATCHERS.get(runtime);
     }
 
@@ -185,7 +184,7 @@ public final class FlagWatcher implements AutoCloseable {
         return flagReads;
     }
 
-    public BellowsRuntime runtime() {
+    public PhaseTarget runtime() {
         return runtime;
     }
 
