@@ -4,20 +4,10 @@ import dev.bellows.redact.Redact;
 import dev.bellows.rules.Migration;
 import dev.bellows.rules.Phase;
 import dev.bellows.rules.RuleSet;
-import dev.bellows.rules.RulesException;
-import dev.bellows.rules.RulesFile;
-import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Instant;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -72,7 +62,7 @@ public final class FlagWatcher implements AutoCloseable {
 
     private final PhaseTarget runtime;
     private final String rulesLocation;
-    private final Path rulesPath;
+    private final RulesFileWatch rulesFile;
     private final long flagsPollMillis;
     private final long rulesPollMillis;
     private final long maxBackoffMillis;
@@ -83,13 +73,10 @@ public final class FlagWatcher implements AutoCloseable {
 
     // Owned by the watcher thread (and by start() before the thread exists).
     private RuleSet base;
-    private Instant baseLoadedAt = Instant.now();
     private Map<String, Phase> database = Map.of();
     private Map<String, PhaseOverrides.Source> local = Map.of();
     private RuleSet appliedBase;
     private Map<String, Phase> appliedPhases;
-    private FileStamp stamp;
-    private boolean rejectedStamp;
     private Connection conn;
     private PGConnection pg;
     private String where = "the bellows.flags table";
@@ -109,7 +96,6 @@ public final class FlagWatcher implements AutoCloseable {
                         ConnectionOpener opener, UnaryOperator<String> systemProperties, UnaryOperator<String> environment) {
         this.runtime = runtime;
         this.rulesLocation = rulesLocation;
-        this.rulesPath = rulesPollMillis > 0 ? path(rulesLocation) : null;
         this.flagsPollMillis = flagsPollMillis;
         this.rulesPollMillis = rulesPollMillis;
         this.maxBackoffMillis = Math.max(flagsPollMillis, 100);
@@ -118,18 +104,10 @@ public final class FlagWatcher implements AutoCloseable {
         this.systemProperties = systemProperties;
         this.environment = environment;
         this.label = "Bellows flags [" + runtime.appName() + ", " + rulesLocation + "]";
+        this.rulesFile = rulesPollMillis > 0 ? RulesFileWatch.of(rulesLocation, label) : null;
         this.base = runtime.rules();
         this.appliedBase = base;
         this.appliedPhases = phases(base);
-    }
-
-    private static Path path(String location) {
-        if (location == null || location.trim().startsWith(RulesFile.CLASSPATH_PREFIX)) return null;
-        try {
-            return Path.of(location.trim());
-        } catch (InvalidPathException e) {
-            return null;
-        }
     }
 
     /**
@@ -155,7 +133,7 @@ public final class FlagWatcher implements AutoCloseable {
             systemProperties, environment);
         w.initialize();
         WATCHERS.put(runtime, w);
-        if (w.flagsPollMillis > 0 || w.rulesPath != null) {
+        if (w.flagsPollMillis > 0 || w.rulesFile != null) {
             Thread t = new Thread(w::run, "bellows-flags-" + runtime.appName());
             t.setDaemon(true);
             w.thread = t;
@@ -259,7 +237,7 @@ public final class FlagWatcher implements AutoCloseable {
                     }
                 }
                 now = System.nanoTime();
-                if (rulesPath != null && now - nextFile >= 0) {
+                if (rulesFile != null && now - nextFile >= 0) {
                     checkRulesFile();
                     nextFile = now + TimeUnit.MILLISECONDS.toNanos(rulesPollMillis);
                 }
@@ -269,7 +247,7 @@ public final class FlagWatcher implements AutoCloseable {
                     nextLocal = now + TimeUnit.MILLISECONDS.toNanos(LOCAL_CHECK_MILLIS);
                 }
                 long deadline = nextLocal;
-                if (rulesPath != null) deadline = earlier(deadline, nextFile);
+                if (rulesFile != null) deadline = earlier(deadline, nextFile);
                 if (flagsPollMillis > 0) deadline = earlier(deadline, conn == null ? nextConnectNanos : nextPoll);
                 long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
                 if (conn != null) {
@@ -435,51 +413,10 @@ public final class FlagWatcher implements AutoCloseable {
 
     // ------------------------------------------------------------------ the rules file
 
-    private record FileStamp(FileTime modified, long size, Object key) {
-        static final FileStamp MISSING = new FileStamp(FileTime.fromMillis(0), -1, null);
-
-        static FileStamp of(Path p) {
-            try {
-                BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
-                return new FileStamp(a.lastModifiedTime(), a.size(), a.fileKey());
-            } catch (NoSuchFileException e) {
-                return MISSING;
-            } catch (IOException | RuntimeException e) {
-                return MISSING;
-            }
-        }
-    }
-
     private void checkRulesFile() {
-        FileStamp now = FileStamp.of(rulesPath);
-        if (now.equals(stamp)) return;
-        RuleSet loaded;
-        try {
-            loaded = RulesFile.load(rulesLocation, null);
-        } catch (RulesException e) {
-            stamp = now;
-            rejectedStamp = true;
-            LOG.log(Level.ERROR, label + ": rejected the changed rules file: " + e.getMessage()
-                + ". The last good rules (loaded " + baseLoadedAt + ", " + base.migrations().size()
-                + " migrations) stay in force.");
-            return;
-        } catch (RuntimeException e) {
-            stamp = now;
-            rejectedStamp = true;
-            LOG.log(Level.ERROR, label + ": rejected the changed rules file " + rulesLocation + ": " + e
-                + ". The last good rules stay in force.");
-            return;
-        }
-        boolean wasRejected = rejectedStamp;
-        stamp = now;
-        rejectedStamp = false;
-        if (loaded.equals(base)) {
-            if (wasRejected) LOG.log(Level.INFO, label + ": the rules file is valid again and unchanged");
-            return;
-        }
+        RuleSet loaded = rulesFile.check(base);
+        if (loaded == null) return;
         base = loaded;
-        baseLoadedAt = Instant.now();
-        LOG.log(Level.INFO, label + ": the rules file changed; loaded " + loaded.migrations().size() + " migrations");
         refreshLocal();
         apply();
     }
