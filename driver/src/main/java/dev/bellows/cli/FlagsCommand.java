@@ -214,8 +214,8 @@ public final class FlagsCommand implements Callable<Integer> {
                         out.println(id + ": " + r.from().label() + (r.fromFlag() ? "" : " (rules file)") + " -> "
                             + to.label() + " (recorded as " + FlagStore.Actor.current() + (text == null ? "" : ": " + text)
                             + "); running instances follow within a second");
-                        out.println("bellows status shows the new phase once each instance has sent its next heartbeat"
-                            + " (with its next usage flush)");
+                        out.println("each instance reports the new phase to bellows status as it applies it (an instance"
+                            + " with bellows.usage=off never reports)");
                     }
                 }
                 out.flush();
