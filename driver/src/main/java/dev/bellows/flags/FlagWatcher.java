@@ -1,24 +1,13 @@
 package dev.bellows.flags;
 
 import dev.bellows.redact.Redact;
-import dev.bellows.jdbc.BellowsRuntime;
 import dev.bellows.rules.Migration;
 import dev.bellows.rules.Phase;
 import dev.bellows.rules.RuleSet;
-import dev.bellows.rules.RulesException;
-import dev.bellows.rules.RulesFile;
-import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Instant;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,7 +21,7 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
 /**
- * Keeps one {@link BellowsRuntime}'s phases and rules in line with their sources while the application runs.
+ * Keeps one {@link PhaseTarget}'s phases and rules in line with their sources while the application runs.
  * One per driver configuration that has a rules file, started when its runtime is created.
  *
  * <p><b>Phases.</b> Highest precedence first: the {@code bellows.flags} table, the system property
@@ -46,16 +35,16 @@ import org.postgresql.PGNotification;
  *
  * <p><b>Rules file.</b> A rules file given as a path is checked every {@code bellows.rules.poll} (default 2 s,
  * by modification time and size). A changed file that loads is installed with
- * {@link BellowsRuntime#setRules} (flags still apply on top); one that does not is rejected with an error
+ * {@link PhaseTarget#setRules} (flags still apply on top); one that does not is rejected with an error
  * naming file and line, and the last good rules stay in force. {@code classpath:} rules are not watched.
  *
- * <p>Changes reach the runtime as {@link BellowsRuntime#setPhase} / {@code setRules}, so they apply from each
+ * <p>Changes reach the runtime as {@link PhaseTarget#setPhase} / {@code setRules}, so they apply from each
  * connection's next statement, prepared statements included, never within one. The watcher changes the
  * runtime only when one of its sources changes; a phase set directly on the runtime stays until then.
  */
 public final class FlagWatcher implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(FlagWatcher.class.getName());
-    private static final Map<BellowsRuntime, FlagWatcher> WATCHERS = new ConcurrentHashMap<>();
+    private static final Map<PhaseTarget, FlagWatcher> WATCHERS = new ConcurrentHashMap<>();
     /** Default of {@code bellows.flags.poll}. */
     public static final long DEFAULT_FLAGS_POLL_MILLIS = 5_000;
     /** Default of {@code bellows.rules.poll}. */
@@ -71,9 +60,9 @@ public final class FlagWatcher implements AutoCloseable {
         Connection open() throws SQLException;
     }
 
-    private final BellowsRuntime runtime;
+    private final PhaseTarget runtime;
     private final String rulesLocation;
-    private final Path rulesPath;
+    private final RulesFileWatch rulesFile;
     private final long flagsPollMillis;
     private final long rulesPollMillis;
     private final long maxBackoffMillis;
@@ -84,13 +73,10 @@ public final class FlagWatcher implements AutoCloseable {
 
     // Owned by the watcher thread (and by start() before the thread exists).
     private RuleSet base;
-    private Instant baseLoadedAt = Instant.now();
     private Map<String, Phase> database = Map.of();
     private Map<String, PhaseOverrides.Source> local = Map.of();
     private RuleSet appliedBase;
     private Map<String, Phase> appliedPhases;
-    private FileStamp stamp;
-    private boolean rejectedStamp;
     private Connection conn;
     private PGConnection pg;
     private String where = "the bellows.flags table";
@@ -106,11 +92,10 @@ public final class FlagWatcher implements AutoCloseable {
     private volatile boolean closed;
     private Thread thread;
 
-    private FlagWatcher(BellowsRuntime runtime, String rulesLocation, long flagsPollMillis, long rulesPollMillis,
+    private FlagWatcher(PhaseTarget runtime, String rulesLocation, long flagsPollMillis, long rulesPollMillis,
                         ConnectionOpener opener, UnaryOperator<String> systemProperties, UnaryOperator<String> environment) {
         this.runtime = runtime;
         this.rulesLocation = rulesLocation;
-        this.rulesPath = rulesPollMillis > 0 ? path(rulesLocation) : null;
         this.flagsPollMillis = flagsPollMillis;
         this.rulesPollMillis = rulesPollMillis;
         this.maxBackoffMillis = Math.max(flagsPollMillis, 100);
@@ -119,18 +104,10 @@ public final class FlagWatcher implements AutoCloseable {
         this.systemProperties = systemProperties;
         this.environment = environment;
         this.label = "Bellows flags [" + runtime.appName() + ", " + rulesLocation + "]";
+        this.rulesFile = rulesPollMillis > 0 ? RulesFileWatch.of(rulesLocation, label) : null;
         this.base = runtime.rules();
         this.appliedBase = base;
         this.appliedPhases = phases(base);
-    }
-
-    private static Path path(String location) {
-        if (location == null || location.trim().startsWith(RulesFile.CLASSPATH_PREFIX)) return null;
-        try {
-            return Path.of(location.trim());
-        } catch (InvalidPathException e) {
-            return null;
-        }
     }
 
     /**
@@ -142,12 +119,12 @@ public final class FlagWatcher implements AutoCloseable {
      * @param flagsPollMillis how often the flag table is read besides notifications; 0: no database flags
      * @param rulesPollMillis how often the rules file is checked; 0: not watched
      */
-    public static FlagWatcher start(BellowsRuntime runtime, String rulesLocation, long flagsPollMillis,
+    public static FlagWatcher start(PhaseTarget runtime, String rulesLocation, long flagsPollMillis,
                                     long rulesPollMillis, ConnectionOpener opener) {
         return start(runtime, rulesLocation, flagsPollMillis, rulesPollMillis, opener, System::getProperty, System::getenv);
     }
 
-    static FlagWatcher start(BellowsRuntime runtime, String rulesLocation, long flagsPollMillis, long rulesPollMillis,
+    static FlagWatcher start(PhaseTarget runtime, String rulesLocation, long flagsPollMillis, long rulesPollMillis,
                              ConnectionOpener opener, UnaryOperator<String> systemProperties,
                              UnaryOperator<String> environment) {
         Objects.requireNonNull(runtime, "runtime");
@@ -156,7 +133,7 @@ public final class FlagWatcher implements AutoCloseable {
             systemProperties, environment);
         w.initialize();
         WATCHERS.put(runtime, w);
-        if (w.flagsPollMillis > 0 || w.rulesPath != null) {
+        if (w.flagsPollMillis > 0 || w.rulesFile != null) {
             Thread t = new Thread(w::run, "bellows-flags-" + runtime.appName());
             t.setDaemon(true);
             w.thread = t;
@@ -166,7 +143,7 @@ public final class FlagWatcher implements AutoCloseable {
     }
 
     /** The watcher of {@code runtime}, or null when it has none. */
-    public static FlagWatcher of(BellowsRuntime runtime) {
+    public static FlagWatcher of(PhaseTarget runtime) {
         return WATCHERS.get(runtime);
     }
 
@@ -185,7 +162,7 @@ public final class FlagWatcher implements AutoCloseable {
         return flagReads;
     }
 
-    public BellowsRuntime runtime() {
+    public PhaseTarget runtime() {
         return runtime;
     }
 
@@ -260,7 +237,7 @@ public final class FlagWatcher implements AutoCloseable {
                     }
                 }
                 now = System.nanoTime();
-                if (rulesPath != null && now - nextFile >= 0) {
+                if (rulesFile != null && now - nextFile >= 0) {
                     checkRulesFile();
                     nextFile = now + TimeUnit.MILLISECONDS.toNanos(rulesPollMillis);
                 }
@@ -270,7 +247,7 @@ public final class FlagWatcher implements AutoCloseable {
                     nextLocal = now + TimeUnit.MILLISECONDS.toNanos(LOCAL_CHECK_MILLIS);
                 }
                 long deadline = nextLocal;
-                if (rulesPath != null) deadline = earlier(deadline, nextFile);
+                if (rulesFile != null) deadline = earlier(deadline, nextFile);
                 if (flagsPollMillis > 0) deadline = earlier(deadline, conn == null ? nextConnectNanos : nextPoll);
                 long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
                 if (conn != null) {
@@ -436,51 +413,10 @@ public final class FlagWatcher implements AutoCloseable {
 
     // ------------------------------------------------------------------ the rules file
 
-    private record FileStamp(FileTime modified, long size, Object key) {
-        static final FileStamp MISSING = new FileStamp(FileTime.fromMillis(0), -1, null);
-
-        static FileStamp of(Path p) {
-            try {
-                BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
-                return new FileStamp(a.lastModifiedTime(), a.size(), a.fileKey());
-            } catch (NoSuchFileException e) {
-                return MISSING;
-            } catch (IOException | RuntimeException e) {
-                return MISSING;
-            }
-        }
-    }
-
     private void checkRulesFile() {
-        FileStamp now = FileStamp.of(rulesPath);
-        if (now.equals(stamp)) return;
-        RuleSet loaded;
-        try {
-            loaded = RulesFile.load(rulesLocation, null);
-        } catch (RulesException e) {
-            stamp = now;
-            rejectedStamp = true;
-            LOG.log(Level.ERROR, label + ": rejected the changed rules file: " + e.getMessage()
-                + ". The last good rules (loaded " + baseLoadedAt + ", " + base.migrations().size()
-                + " migrations) stay in force.");
-            return;
-        } catch (RuntimeException e) {
-            stamp = now;
-            rejectedStamp = true;
-            LOG.log(Level.ERROR, label + ": rejected the changed rules file " + rulesLocation + ": " + e
-                + ". The last good rules stay in force.");
-            return;
-        }
-        boolean wasRejected = rejectedStamp;
-        stamp = now;
-        rejectedStamp = false;
-        if (loaded.equals(base)) {
-            if (wasRejected) LOG.log(Level.INFO, label + ": the rules file is valid again and unchanged");
-            return;
-        }
+        RuleSet loaded = rulesFile.check(base);
+        if (loaded == null) return;
         base = loaded;
-        baseLoadedAt = Instant.now();
-        LOG.log(Level.INFO, label + ": the rules file changed; loaded " + loaded.migrations().size() + " migrations");
         refreshLocal();
         apply();
     }

@@ -6,6 +6,7 @@ import dev.bellows.rules.Rewrite;
 import dev.bellows.rules.Rewriter;
 import dev.bellows.rules.RuleSet;
 import dev.bellows.rules.UsageFact;
+import dev.bellows.usage.UsageSink;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -23,7 +24,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * catalog is read once on the first connection, again after DDL runs through the driver, and on
  * {@link #refreshCatalog()}; never per statement. Thread-safe.
  */
-public final class BellowsRuntime {
+public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
     private static final System.Logger LOG = System.getLogger(BellowsRuntime.class.getName());
 
     private final String appName;

@@ -1,7 +1,6 @@
 package dev.bellows.usage;
 
 import dev.bellows.redact.Redact;
-import dev.bellows.jdbc.UsageSink;
 import dev.bellows.rules.Migration;
 import dev.bellows.rules.RuleSet;
 import dev.bellows.rules.UsageFact;

@@ -1,6 +1,6 @@
 package dev.bellows.sample;
 
-import dev.bellows.jdbc.UsageSink;
+import dev.bellows.usage.UsageSink;
 import dev.bellows.rules.UsageFact;
 import java.util.List;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.bellows.jdbc;
+package dev.bellows.usage;
 
 import dev.bellows.rules.UsageFact;
 import java.util.List;
