@@ -49,7 +49,7 @@ class CheckTest {
         SELECT name FROM leads WHERE id = 1;
         SELECT count(*) FROM leads WHERE user_email LIKE '%@example.com';
         SELECT l.* FROM leads l WHERE l.id = ?;
-        SELECT user_email FROM leads JOIN users USING (user_email);
+        SELECT user_email FROM leads JOIN users USING (user_email) JOIN users u2 USING (user_email);
         MERGE INTO leads l USING users u ON u.id = l.id WHEN MATCHED THEN UPDATE SET user_email = u.email;
         ALTER TABLE leads ALTER COLUMN user_email SET DEFAULT 'x';
         SELECT user_email FROM leads WHERE no_such_column = 1;
@@ -70,7 +70,7 @@ class CheckTest {
                 "REWRITTEN REWRITTEN REWRITTEN | INSERT INTO leads (id, user_email, name) VALUES ($1, $2, $3)",
                 "AS_IS REWRITTEN REWRITTEN | SELECT count(*) FROM leads WHERE user_email LIKE '%@example.com'",
                 "AS_IS REWRITTEN REWRITTEN | SELECT l.* FROM leads l WHERE l.id = ?",
-                "UNANALYSED UNANALYSED UNANALYSED | SELECT user_email FROM leads JOIN users USING (user_email)",
+                "UNANALYSED UNANALYSED UNANALYSED | SELECT user_email FROM leads JOIN users USING (user_email) JOIN users u2 USING (user_email)",
                 "UNANALYSED UNANALYSED UNANALYSED | MERGE INTO leads l USING users u ON u.id = l.id WHEN MATCHED THEN UPDATE SET user_email = u.email",
                 "UNCHECKED UNCHECKED UNCHECKED | SELECT user_email FROM leads WHERE no_such_column = 1"),
             statuses(r));
@@ -134,7 +134,7 @@ class CheckTest {
                     ps.executeUpdate();
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement("SELECT user_email FROM leads JOIN users USING (user_email) WHERE leads.id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT user_email FROM leads JOIN users USING (user_email) JOIN users u2 USING (user_email) WHERE leads.id = ?")) {
                 ps.setLong(1, 1);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
@@ -151,7 +151,7 @@ class CheckTest {
         assertTrue(run.out().matches("(?s).*\\b5\\s+rewritten\\s+rewritten\\s+rewritten\\s+UPDATE leads SET user_email = \\$1 WHERE id = \\$2.*"),
             run.toString());
         assertTrue(run.out().contains("Statements Bellows cannot carry (1):"), run.toString());
-        assertTrue(run.out().contains("SELECT user_email FROM leads JOIN users USING (user_email) WHERE leads.id = $1"), run.toString());
+        assertTrue(run.out().contains("SELECT user_email FROM leads JOIN users USING (user_email) JOIN users u2 USING (user_email) WHERE leads.id = $1"), run.toString());
     }
     /** How many of this database's pg_stat_statements entries carry the check's PREPARE text, and their calls. */
     static String prepareEntries(WfDb db) throws Exception {
