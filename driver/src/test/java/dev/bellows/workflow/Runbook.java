@@ -23,7 +23,7 @@ final class Runbook {
     private static final Pattern SECTION = Pattern.compile("^## (\\d+)\\. ");
     final Map<String, List<String>> commands = new LinkedHashMap<>();
     final Map<String, String> vars = new LinkedHashMap<>();
-    /** Replacements applied to each argument after the variables (e.g. the 8-day window by a test's). */
+    /** Replacements of the runbook's own words, applied before the variables are expanded (e.g. the 8-day window). */
     final Map<String, String> replace = new LinkedHashMap<>();
 
     static Runbook read(Path file) throws IOException {
@@ -76,6 +76,7 @@ final class Runbook {
 
     /** A command line split as a shell would (double and single quotes, $VAR and "$VAR"). */
     List<String> argv(String line) {
+        line = replaced(line);
         List<String> out = new ArrayList<>();
         StringBuilder cur = null;
         char quote = 0;
@@ -103,12 +104,25 @@ final class Runbook {
         }
         if (quote != 0) throw new AssertionError("unbalanced quote in runbook command: " + line);
         if (cur != null) out.add(cur.toString());
-        List<String> replaced = new ArrayList<>();
-        for (String a : out) {
-            for (Map.Entry<String, String> e : replace.entrySet()) a = a.replace(e.getKey(), e.getValue());
-            replaced.add(a);
+        return out;
+    }
+
+    // One pass over the runbook's own text, before $VAR expansion: a substituted value (a database name with a
+    // random "8d" in it, a temporary path) must never be edited by a replacement meant for the runbook's words.
+    private String replaced(String line) {
+        StringBuilder sb = new StringBuilder(line.length());
+        outer:
+        for (int i = 0; i < line.length(); ) {
+            for (Map.Entry<String, String> e : replace.entrySet()) {
+                if (line.startsWith(e.getKey(), i)) {
+                    sb.append(e.getValue());
+                    i += e.getKey().length();
+                    continue outer;
+                }
+            }
+            sb.append(line.charAt(i++));
         }
-        return replaced;
+        return sb.toString();
     }
 
     private int variable(String line, int i, StringBuilder cur) {
