@@ -80,7 +80,7 @@ public final class FlagChange {
             return new Result(Outcome.UNCHANGED, from, true, to, List.of(id + " is already " + to.label()), 0);
         }
         boolean oldExists = columnExists(c, migration.schema(), migration.table(), migration.from());
-        boolean newExists = columnExists(c, migration.schema(), migration.table(), migration.to());
+        boolean newExists = migration.isRemoval() || columnExists(c, migration.schema(), migration.table(), migration.to());
         List<String> problems = new ArrayList<>();
         // After a premature drop only contract works (it maps the old name onto the new column): that move may
         // skip phases and needs no gate, since nothing is left for the gate to protect.
@@ -114,7 +114,9 @@ public final class FlagChange {
             if (!force) return new Result(Outcome.REFUSED, from, flag != null, to, problems, 0);
             for (String p : problems) notes.add("forced: " + p);
         }
-        if (forwardAfterDrop) {
+        if (forwardAfterDrop && migration.isRemoval()) {
+            notes.add("the removed column " + column(migration, migration.from()) + " is already gone: the gate was not run");
+        } else if (forwardAfterDrop) {
             notes.add("the old column " + column(migration, migration.from()) + " is already gone: the gate was not run (there"
                 + " is nothing left for it to protect); in contract Bellows maps " + migration.from() + " to "
                 + migration.to() + " again");
@@ -123,7 +125,7 @@ public final class FlagChange {
         }
 
         boolean copyBack = from.ordinal() >= Phase.SWITCH.ordinal() && to.ordinal() < from.ordinal()
-            && oldExists && newExists;
+            && oldExists && newExists && !migration.isRemoval(); // a removal never stops writing the column before the drop
         long copied = 0;
         c.setAutoCommit(false);
         try {
@@ -171,6 +173,13 @@ public final class FlagChange {
         List<String> problems = new ArrayList<>();
         if (to == Phase.CONTRACT) return problems;
         String id = m.id();
+        if (m.isRemoval()) {
+            if (!oldExists && to != Phase.SWITCH) {
+                problems.add("the removed column " + column(m, m.from()) + " is gone: in " + to.label() + " statements would"
+                    + " still read or write it; move forward to switch or contract");
+            }
+            return problems;
+        }
         if (!oldExists) {
             problems.add("the old column " + column(m, m.from()) + " is gone (dropped before the fleet was in contract):"
                 + " in " + to.label() + " statements would still read or write it. The only way is forward: bellows flags"

@@ -31,6 +31,14 @@ final class RollbackCheck {
         List<String> problems = new ArrayList<>();
         if (to.ordinal() >= from.ordinal()) return problems;
         String id = m.id();
+        if (m.isRemoval()) {
+            if (!oldExists && to != Phase.SWITCH) {
+                problems.add("the removed column " + m.qualifiedTable() + "." + m.from() + " is gone; in " + to.label()
+                    + " statements would read and write it as written and fail. Only switch and contract carry legacy code"
+                    + " past the drop");
+            }
+            return problems;
+        }
         if (from == Phase.CONTRACT && !oldExists) {
             problems.add("the old column " + m.qualifiedTable() + "." + m.from() + " is gone; in " + to.label()
                 + " statements would " + (to == Phase.SWITCH ? "write" : "read and write") + " it. Re-create it first:"

@@ -57,7 +57,7 @@ final class CatalogLoader {
             for (Migration m : rules.migrations()) {
                 tables.add(List.of(m.schema(), m.table()));
                 columns.add(m.from());
-                columns.add(m.to());
+                if (m.to() != null) columns.add(m.to());
             }
             return new Needs(Set.copyOf(tables), Set.copyOf(columns));
         }

@@ -168,8 +168,9 @@ public final class Fleet {
              ResultSet rs = s.executeQuery("SELECT migration_id, schema_name, table_name, from_column, to_column, up_expr,"
                  + " down_expr FROM bellows.migrations ORDER BY migration_id")) {
             while (rs.next()) {
-                out.add(new Migration(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                    rs.getString(6), rs.getString(7), null, Phase.OFF, 0));
+                String to = rs.getString(5);
+                out.add(new Migration(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                    to == null || to.isEmpty() ? null : to, rs.getString(6), rs.getString(7), null, Phase.OFF, 0, null));
             }
         }
         return out;

@@ -122,7 +122,8 @@ public final class Gate {
                 + g.column()));
             g.notes.add(g.column() + " has been dropped already: the gate judges the usage evidence only");
         } else {
-            conditions.add(g.backfill());
+            conditions.add(m.isRemoval() ? g.moot("backfill", "the backfill is complete", "a column removal has nothing to"
+                + " backfill") : g.backfill());
             conditions.add(g.dependencies());
         }
         if (o.strict()) conditions.add(g.strict());
@@ -142,7 +143,11 @@ public final class Gate {
     private boolean dropped; // the old column is gone (contract done)
 
     private Condition moot(String id, String title) {
-        return new Condition(id, title, Status.MET, List.of(column() + " no longer exists"));
+        return moot(id, title, column() + " no longer exists");
+    }
+
+    private Condition moot(String id, String title, String why) {
+        return new Condition(id, title, Status.MET, List.of(why));
     }
 
     private void requireColumn() throws GateException, SQLException {
@@ -158,6 +163,7 @@ public final class Gate {
                 dropped = rs.wasNull();
             }
         }
+        if (m.isRemoval()) return; // nothing replaces the column
         boolean to = false;
         try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ?"
             + " AND NOT attisdropped AND attnum > 0")) {
@@ -455,7 +461,11 @@ public final class Gate {
                 }
             }
         }
-        Twins twins = new Twins(c, table(), m.from(), m.to());
+        if (m.isRemoval()) { // nothing takes over: the index or constraint goes, which is what removing the column means
+            for (String n : candidateNames) twinned.add(n + " (goes with the column: DROP COLUMN drops it)");
+            candidates.clear();
+        }
+        Twins twins = m.isRemoval() ? null : new Twins(c, table(), m.from(), m.to());
         for (int i = 0; i < candidates.size(); i++) {
             long[] k = candidates.get(i);
             String twin = k[0] == 0 ? twins.ofIndex(k[1]) : twins.ofConstraint(k[1]);
@@ -538,7 +548,14 @@ public final class Gate {
             if (p != null && !p.equals("contract")) behind.add(who(i) + " in " + p);
             overflowed += i.overflowed();
         }
-        if (!behind.isEmpty()) {
+        if (!behind.isEmpty() && m.isRemoval()) {
+            behind.removeIf(b -> b.endsWith(" in switch"));
+            if (!behind.isEmpty()) {
+                notes.add("live instances still write " + m.from() + " as written until they run " + m.id() + " in switch or"
+                    + " contract: " + String.join("; ", behind) + ". Move them on (bellows flags set " + m.id() + " switch)"
+                    + " before dropping the column");
+            }
+        } else if (!behind.isEmpty()) {
             notes.add("live instances still dual-write " + m.from() + " until they run " + m.id() + " in contract: "
                 + String.join("; ", behind) + ". Move them to contract (bellows flags set " + m.id() + " contract) before"
                 + " dropping the column");

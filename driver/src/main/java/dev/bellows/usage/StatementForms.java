@@ -122,7 +122,7 @@ final class StatementForms {
         Statement st = parse(sql);
         if (st == null) return Kind.BYPASS;
         if (isBackfill(st)) return Kind.BACKFILL;
-        for (String column : List.of(m.from(), m.to())) {
+        for (String column : m.isRemoval() ? List.of(m.from()) : List.of(m.from(), m.to())) {
             String candidate = withoutTarget(parse(sql), column);
             if (candidate == null) continue;
             for (Rewriter w : dualWriters) {
@@ -442,7 +442,7 @@ final class StatementForms {
             s.add(x.schema());
             t.add(x.table());
             cols.add(x.from());
-            cols.add(x.to());
+            if (x.to() != null) cols.add(x.to());
             schemas.add(x.schema());
         }
         Map<String, List<String>> out = new HashMap<>();

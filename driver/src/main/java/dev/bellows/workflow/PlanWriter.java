@@ -74,8 +74,9 @@ public final class PlanWriter {
         Migration m = plan.migration();
         StringBuilder h = new StringBuilder();
         h.append("-- Bellows plan for migration ").append(m.id()).append(": ").append(m.qualifiedTable()).append('.')
-            .append(m.from()).append(" -> ").append(m.to())
-            .append(m.isTypeChange() ? " (type change: up = " + oneLine(m.up()) + ", down = " + oneLine(m.down()) + ")" : " (rename)")
+            .append(m.from()).append(" -> ").append(m.isRemoval() ? "(removed)" : m.to())
+            .append(m.isRemoval() ? " (column removal" + (m.removedValue() == null ? "" : ", removed_value = " + oneLine(m.removedValue())) + ")"
+                : m.isTypeChange() ? " (type change: up = " + oneLine(m.up()) + ", down = " + oneLine(m.down()) + ")" : " (rename)")
             .append('\n');
         h.append("-- Step ").append(index + 1).append(" of ").append(count).append(", ").append(s.name())
             .append(down ? " (DOWN)" : "").append(": ").append(down ? s.downNote() : s.summary()).append('\n');

@@ -385,6 +385,15 @@ final class Analyzer {
         for (Scope.Rel r : under) {
             for (Managed.M m : r.migs) {
                 Phase p = phase(m, r);
+                if (m.isRemoval()) {
+                    boolean gone = r.cols != null && !r.cols.contains(m.mig.from());
+                    if (exists) continue;
+                    if (isRead(p) && m.removed == null && gone) throw removedGone(m);
+                    boolean mapped = isRead(p) && m.removed != null;
+                    fact(m, UsageFact.Kind.READ, mapped ? UsageFact.Treatment.REWRITTEN : UsageFact.Treatment.PASSED_THROUGH);
+                    if (mapped) rewrite = true;
+                    continue;
+                }
                 if (!exists) fact(m, UsageFact.Kind.READ, p);
                 if (p == Phase.SWITCH || p == Phase.CONTRACT) rewrite = true;
             }
@@ -408,6 +417,7 @@ final class Analyzer {
                 expandTable(r, p);
             } else {
                 for (Managed.M m : r.migs) {
+                    if (m.isRemoval()) throw new Refusal("* over a table with a removed column and unknown columns");
                     if (!m.down.isIdentity()) throw new Refusal("* over a type-changed table with unknown columns");
                     labels.put(m.mig.from().toLowerCase(Locale.ROOT), m.mig.to().toLowerCase(Locale.ROOT));
                 }
@@ -428,11 +438,13 @@ final class Analyzer {
             if (skip.contains(c)) continue;
             Managed.M m = null;
             for (Managed.M x : r.migs) if (x.mig.from().equals(c)) m = x;
-            boolean read = m != null && isRead(phase(m, r));
+            boolean read = m != null && isRead(phase(m, r)) && !(m.isRemoval() && m.removed == null);
             if (!read && !r.cols.contains(c)) continue;
             if (!first) p.text(", ");
             first = false;
-            if (read) {
+            if (read && m.isRemoval()) {
+                p.text(m.removed + " AS " + quote(c));
+            } else if (read) {
                 p.add(m.down.apply(new Parts().text(r.qualText + "." + quote(m.mig.to())))).text(" AS " + quote(c));
             } else {
                 p.text(r.qualText + "." + quote(c));
@@ -597,6 +609,10 @@ final class Analyzer {
         Managed.M m = r.managing(n);
         if (!m.mig.from().equals(n)) return; // reads of the new column are never rewritten
         Phase p = phase(m, r);
+        if (m.isRemoval()) {
+            removedRead(c, m, r, p, span);
+            return;
+        }
         fact(m, UsageFact.Kind.READ, p);
         if (!isRead(p)) return;
         if (r.merged) throw new Refusal("reference to a column merged by USING or NATURAL");
@@ -608,6 +624,27 @@ final class Analyzer {
             edits.replace(span[0], span[1], m.down.apply(ref));
         }
         if (c == labelColumn) edits.insert(labelEnd, " AS " + quote(m.mig.from()));
+    }
+
+    /**
+     * A read of a column to be removed: from switch on it gives the rule's removed value under the column's name;
+     * without one it is read as written while the column exists, and refused (never sent) once it is gone.
+     */
+    private void removedRead(Column c, Managed.M m, Scope.Rel r, Phase p, int[] span) {
+        if (!isRead(p) || m.removed == null) {
+            if (isRead(p) && r.cols != null && !r.cols.contains(m.mig.from())) throw removedGone(m);
+            fact(m, UsageFact.Kind.READ, UsageFact.Treatment.PASSED_THROUGH);
+            return;
+        }
+        if (r.merged) throw new Refusal("reference to a column merged by USING or NATURAL");
+        fact(m, UsageFact.Kind.READ, UsageFact.Treatment.REWRITTEN);
+        edits.replace(span[0], span[1], m.removed);
+        if (c == labelColumn) edits.insert(labelEnd, " AS " + quote(m.mig.from()));
+    }
+
+    static Refusal removedGone(Managed.M m) {
+        return Refusal.failClosed("reads " + m.column + ", which migration " + m.mig.id() + " removed, and the rule"
+            + " gives no removed_value for such reads");
     }
 
     /** An unqualified reference to a column a rewritten USING/NATURAL join merged: the merged expression. */
@@ -668,6 +705,7 @@ final class Analyzer {
 
     /** The phase that applies: off while the new column does not exist yet. */
     static Phase phase(Managed.M m, Scope.Rel r) {
+        if (m.isRemoval()) return m.mig.phase();
         if (r.cols != null && !r.cols.contains(m.mig.to())) return Phase.OFF;
         return m.mig.phase();
     }

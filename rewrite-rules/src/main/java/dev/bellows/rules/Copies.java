@@ -63,6 +63,9 @@ final class Copies {
             }
         }
         if (migs == null || migs.isEmpty()) return; // not a managed table: its columns are not ours
+        for (Managed.M m : migs) {
+            if (m.isRemoval()) throw new Refusal("COPY of " + table + ", which has a column to be removed (" + m.mig.from() + ")");
+        }
 
         List<String> cols = an.catalog.columns(sch, table);
         String qual = (schema == null ? "" : Analyzer.quote(schema) + ".") + Analyzer.quote(table);

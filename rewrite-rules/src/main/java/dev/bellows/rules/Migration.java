@@ -3,7 +3,8 @@ package dev.bellows.rules;
 import java.util.Objects;
 
 /**
- * One managed column change: {@code table.from} is deprecated in favour of {@code table.to}.
+ * One managed column change: {@code table.from} is deprecated in favour of {@code table.to}, or, for a
+ * column removal ({@code to} null), deprecated with nothing in its place.
  * Immutable. Names are catalog names (unquoted folded identifiers are lower case); {@code up} and
  * {@code down} are SQL expressions over {@code from} and {@code to} respectively, null for a plain rename.
  */
@@ -18,14 +19,25 @@ public final class Migration {
     private final String type;
     private final Phase phase;
     private final int line;
+    private final String removedValue;
 
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line) {
+        this(id, schema, table, from, to, up, down, type, phase, line, null);
+        Objects.requireNonNull(to, "to");
+    }
+
+    /** The general form: {@code to} null makes a column removal, whose reads may give {@code removedValue}. */
+    public Migration(String id, String schema, String table, String from, String to,
+                     String up, String down, String type, Phase phase, int line, String removedValue) {
+        if (to == null && (up != null || down != null)) throw new IllegalArgumentException("a column removal has no up/down");
+        if (to != null && removedValue != null) throw new IllegalArgumentException("removed_value is for a column removal only");
+        this.removedValue = removedValue;
         this.id = Objects.requireNonNull(id, "id");
         this.schema = schema == null ? "public" : schema;
         this.table = Objects.requireNonNull(table, "table");
         this.from = Objects.requireNonNull(from, "from");
-        this.to = Objects.requireNonNull(to, "to");
+        this.to = to;
         this.up = up;
         this.down = down;
         this.type = type;
@@ -45,6 +57,16 @@ public final class Migration {
         return new Migration(id, st[0], st[1], from, to, up, down, null, phase, 0);
     }
 
+    /**
+     * A column removal: {@code table.column} is to be dropped. After the switch its reads give
+     * {@code removedValue} (an SQL expression without columns; null: reads are not rewritten) and its writes are
+     * dropped from the statement.
+     */
+    public static Migration removal(String id, String table, String column, String removedValue, Phase phase) {
+        String[] st = splitTable(table);
+        return new Migration(id, st[0], st[1], column, null, null, null, null, phase, 0, removedValue);
+    }
+
     static String[] splitTable(String table) {
         int dot = table.indexOf('.');
         return dot < 0 ? new String[] {"public", table} : new String[] {table.substring(0, dot), table.substring(dot + 1)};
@@ -56,7 +78,12 @@ public final class Migration {
     /** {@code schema.table}. */
     public String qualifiedTable() { return schema + "." + table; }
     public String from() { return from; }
+    /** The replacement column, null for a column removal. */
     public String to() { return to; }
+    /** Whether this migration removes {@code from} with no replacement. */
+    public boolean isRemoval() { return to == null; }
+    /** What reads of a removed column give after the switch (an SQL expression), null when not given. */
+    public String removedValue() { return removedValue; }
     /** Expression over {@code from} giving {@code to}'s value, or null for the identity. */
     public String up() { return up; }
     /** Expression over {@code to} giving {@code from}'s value, or null for the identity. */
@@ -70,20 +97,20 @@ public final class Migration {
 
     /** This migration in another phase. */
     public Migration withPhase(Phase p) {
-        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line);
+        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, removedValue);
     }
 
     @Override public boolean equals(Object o) {
         if (!(o instanceof Migration)) return false;
         Migration m = (Migration) o;
         return id.equals(m.id) && schema.equals(m.schema) && table.equals(m.table) && from.equals(m.from)
-            && to.equals(m.to) && Objects.equals(up, m.up) && Objects.equals(down, m.down)
-            && Objects.equals(type, m.type) && phase == m.phase;
+            && Objects.equals(to, m.to) && Objects.equals(up, m.up) && Objects.equals(down, m.down)
+            && Objects.equals(type, m.type) && phase == m.phase && Objects.equals(removedValue, m.removedValue);
     }
 
-    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase); }
+    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, removedValue); }
 
     @Override public String toString() {
-        return id + " (" + qualifiedTable() + "." + from + " -> " + to + ", " + phase.label() + ")";
+        return id + " (" + qualifiedTable() + "." + from + " -> " + (to == null ? "(removed)" : to) + ", " + phase.label() + ")";
     }
 }

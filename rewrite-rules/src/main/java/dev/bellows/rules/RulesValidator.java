@@ -42,7 +42,7 @@ final class RulesValidator {
     static final String KEY_MIGRATIONS = "migrations";
     static final List<String> TOP_LEVEL_KEYS = List.of(KEY_MIGRATIONS);
     static final List<String> REQUIRED_KEYS = List.of("id", "table", "from", "to", "phase");
-    static final List<String> MIGRATION_KEYS = List.of("id", "table", "from", "to", "phase", "type", "up", "down");
+    static final List<String> MIGRATION_KEYS = List.of("id", "table", "from", "to", "phase", "type", "up", "down", "removed_value");
 
     /** Flag names: they appear in system properties and environment variable names. */
     static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
@@ -140,6 +140,7 @@ final class RulesValidator {
 
         Map<String, NodeTuple> e = entries(map, MIGRATION_KEYS, id, label);
         for (String k : REQUIRED_KEYS) {
+            if (k.equals("to") && e.containsKey("from")) continue; // no 'to': a column removal
             if (!e.containsKey(k)) {
                 throw error(line, k, id, label, "missing (every migration needs id, table, from, to and phase)", null);
             }
@@ -166,7 +167,7 @@ final class RulesValidator {
         // table, from, to
         String[] schemaTable = tableName(e, id, label);
         String from = columnName(e, "from", id, label);
-        String to = columnName(e, "to", id, label);
+        String to = e.containsKey("to") ? columnName(e, "to", id, label) : null;
         if (from.equals(to)) {
             throw error(valueLine(e, "to"), "to", id, label, "same column as 'from' ('" + from + "')", null);
         }
@@ -181,6 +182,19 @@ final class RulesValidator {
 
         // type, up, down
         String type = e.containsKey("type") ? text(e, "type", id, label) : null;
+        String removedValue = null;
+        if (to == null) {
+            for (String k : List.of("up", "down")) {
+                if (e.containsKey(k)) {
+                    throw error(valueLine(e, k), k, id, label, "a column removal (no 'to') has no new column for '" + k
+                        + "' to convert to or from; give 'to' for a rename or a type change", null);
+                }
+            }
+            if (e.containsKey("removed_value")) removedValue = constant(e, "removed_value", id, label);
+        } else if (e.containsKey("removed_value")) {
+            throw error(valueLine(e, "removed_value"), "removed_value", id, label, "only a column removal (no 'to') has a"
+                + " removed value; this migration replaces '" + from + "' with '" + to + "'", null);
+        }
         if (e.containsKey("up") != e.containsKey("down")) {
             String given = e.containsKey("up") ? "up" : "down";
             String other = given.equals("up") ? "down" : "up";
@@ -197,16 +211,17 @@ final class RulesValidator {
         // No two migrations may manage the same column of the same table.
         for (String k : List.of("from", "to")) {
             String col = k.equals("from") ? from : to;
+            if (col == null) continue;
             for (Migration m : migrations) {
                 if (m.schema().equals(schemaTable[0]) && m.table().equals(schemaTable[1])
-                        && (m.from().equals(col) || m.to().equals(col))) {
+                        && (m.from().equals(col) || col.equals(m.to()))) {
                     throw error(valueLine(e, k), k, id, label, "column '" + col + "' of table " + m.qualifiedTable()
                         + " is already managed by migration '" + m.id() + "' (line " + m.line() + ")", null);
                 }
             }
         }
 
-        Migration m = new Migration(idText, schemaTable[0], schemaTable[1], from, to, up, down, type, phase, line);
+        Migration m = new Migration(idText, schemaTable[0], schemaTable[1], from, to, up, down, type, phase, line, removedValue);
         byId.put(idText, m);
         byEnvName.put(envName, m);
         return m;
@@ -326,6 +341,35 @@ final class RulesValidator {
         if (!found) {
             throw error(line, key, id, label, "does not refer to column '" + column + "' ('" + key + "' computes "
                 + (key.equals("up") ? "'to' from 'from'" : "'from' from 'to'") + ")", null);
+        }
+        return sql;
+    }
+
+    /** Validates a removed column's read value: one SQL expression naming no column, parameter or subquery. */
+    private String constant(Map<String, NodeTuple> e, String key, String id, String label) throws RulesException {
+        String sql = text(e, key, id, label);
+        int line = valueLine(e, key);
+        Expression expr;
+        try {
+            expr = CCJSqlParserUtil.parseExpression(sql, false);
+        } catch (JSQLParserException | RuntimeException ex) {
+            throw error(line, key, id, label, "not an SQL expression: " + parserMessage(ex), ex);
+        }
+        if (expr == null) throw error(line, key, id, label, "not an SQL expression", null);
+        ExpressionCheck check = new ExpressionCheck();
+        try {
+            expr.accept(check, null);
+        } catch (RuntimeException ex) {
+            throw error(line, key, id, label, "cannot analyse the expression: " + firstLine(String.valueOf(ex.getMessage())), ex);
+        }
+        if (check.problem != null) {
+            throw error(line, key, id, label, check.problem + "; '" + key + "' must be a constant such as NULL, 0 or 'n/a'"
+                + " (usually the column's default)", null);
+        }
+        if (!check.columns.isEmpty()) {
+            throw error(line, key, id, label, "refers to column '" + check.columns.get(0).getFullyQualifiedName()
+                + "'; '" + key + "' must be a constant such as NULL, 0 or 'n/a' (usually the column's default); quote a"
+                + " text value: \"'" + check.columns.get(0).getFullyQualifiedName() + "'\"", null);
         }
         return sql;
     }

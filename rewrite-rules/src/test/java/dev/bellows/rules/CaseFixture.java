@@ -15,6 +15,10 @@ final class CaseFixture {
     static final Migration ACCOUNTS = new Migration("sales-accounts-owner", "sales", "accounts", "owner", "owner_email",
         null, null, null, Phase.OFF, 0);
 
+    /** Column removals: one whose reads give a value after the switch, one whose reads are refused once it is gone. */
+    static final Migration TICKETS_CODE = Migration.removal("tickets-legacy-code", "tickets", "legacy_code", "'n/a'", Phase.OFF);
+    static final Migration TICKETS_PRIORITY = Migration.removal("tickets-priority", "tickets", "priority", null, Phase.OFF);
+
     /** Tables as they stand during the migration (both columns present). */
     static Map<String, List<String>> tables() {
         Map<String, List<String>> t = new LinkedHashMap<>();
@@ -23,6 +27,7 @@ final class CaseFixture {
         t.put("public.users", List.of("id", "user_email", "name"));
         t.put("sales.accounts", List.of("id", "owner", "region", "owner_email"));
         t.put("public.leads_view", List.of("id", "user_email"));
+        t.put("public.tickets", List.of("id", "title", "legacy_code", "priority", "body"));
         return t;
     }
 
@@ -35,7 +40,7 @@ final class CaseFixture {
         if (state == null || state.equals("both")) return Catalog.of(t);
         if (state.equals("recorded")) {
             Map<String, List<String>> rec = new LinkedHashMap<>();
-            for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS)) rec.put(m.qualifiedTable(), t.get(m.qualifiedTable()));
+            for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS, TICKETS_CODE)) rec.put(m.qualifiedTable(), t.get(m.qualifiedTable()));
             return Catalog.of(catalogMap("dropped"), rec);
         }
         return Catalog.of(catalogMap(state));
@@ -46,8 +51,8 @@ final class CaseFixture {
         Map<String, List<String>> out = new LinkedHashMap<>();
         for (Map.Entry<String, List<String>> e : t.entrySet()) {
             List<String> cols = new ArrayList<>(e.getValue());
-            for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS)) {
-                if (!e.getKey().equals(m.qualifiedTable())) continue;
+            for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS, TICKETS_CODE, TICKETS_PRIORITY)) {
+                if (!e.getKey().equals(m.qualifiedTable()) || m.isRemoval() && !state.equals("dropped")) continue;
                 cols.remove(state.equals("dropped") ? m.from() : m.to());
             }
             out.put(e.getKey(), cols);
@@ -56,7 +61,8 @@ final class CaseFixture {
     }
 
     static RuleSet rules(Phase p) {
-        return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), ACCOUNTS.withPhase(p));
+        return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), ACCOUNTS.withPhase(p), TICKETS_CODE.withPhase(p),
+            TICKETS_PRIORITY.withPhase(p));
     }
 
     private CaseFixture() {}

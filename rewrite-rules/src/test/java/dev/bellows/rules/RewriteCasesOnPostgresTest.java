@@ -41,6 +41,7 @@ class RewriteCasesOnPostgresTest {
                 st.execute("CREATE TABLE a (e text)");
                 st.execute("CREATE TABLE b (e text)");
                 st.execute("CREATE TABLE newsletter (user_email text)");
+                st.execute("CREATE TABLE tickets (id serial PRIMARY KEY, title text, legacy_code text DEFAULT 'n/a', priority int, body text)");
                 st.execute("CREATE FUNCTION some_function() RETURNS TABLE (x int) LANGUAGE sql AS 'SELECT 1'");
                 if (!state.equals("before")) {
                     st.execute("ALTER TABLE leads ADD COLUMN contact_email text UNIQUE");
@@ -52,6 +53,7 @@ class RewriteCasesOnPostgresTest {
                     st.execute("ALTER TABLE leads DROP COLUMN user_email");
                     st.execute("ALTER TABLE orders DROP COLUMN status");
                     st.execute("ALTER TABLE sales.accounts DROP COLUMN owner");
+                    st.execute("ALTER TABLE tickets DROP COLUMN legacy_code, DROP COLUMN priority");
                 }
             }
             DBS.put(state, c);
