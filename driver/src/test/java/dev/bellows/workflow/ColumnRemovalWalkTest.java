@@ -50,6 +50,14 @@ class ColumnRemovalWalkTest {
         try {
             awaitLoad(world, 200);
             ok(cli(conn, "init"));
+            // check: every statement of the legacy code is carried in every phase, PREPAREd by PostgreSQL
+            Path statements = tmp.resolve("statements.sql");
+            Files.writeString(statements, "INSERT INTO tickets (id, title, legacy_code) VALUES (?, ?, ?);\n"
+                + "UPDATE tickets SET title = ?, legacy_code = ? WHERE id = ?;\n"
+                + "SELECT title, legacy_code FROM tickets WHERE id = ?;\nSELECT * FROM tickets WHERE id = ?;\n");
+            WfDb.Run check = ok(cli(conn, "check", ID, "--rules", r, "--file", statements.toString()));
+            assertTrue(check.out().contains("Coverage of public.tickets.legacy_code -> (removed)"), check.toString());
+            assertFalse(check.out().contains("NOT ANALYSED") || check.out().contains("REJECTED"), check.toString());
 
             // plan: expand makes the NOT NULL column optional, contract records the order and drops it
             Path dir = tmp.resolve("plan");
