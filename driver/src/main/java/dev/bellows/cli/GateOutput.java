@@ -14,9 +14,9 @@ final class GateOutput {
     static String text(Gate.Result r) {
         StringBuilder sb = new StringBuilder();
         String col = r.migration().qualifiedTable() + "." + r.migration().from();
-        sb.append("bellows gate ").append(r.migration().id()).append(": may ").append(col).append(" be dropped (")
-            .append(r.migration().isRemoval() ? "a column removal: nothing replaces it" : "replaced by " + r.migration().to())
-            .append(")?\n")
+        sb.append("bellows gate ").append(r.migration().id()).append(": may ").append(col)
+            .append(r.migration().isNotNull() ? " be made NOT NULL?\n" : " be dropped ("
+                + (r.migration().isRemoval() ? "a column removal: nothing replaces it" : "replaced by " + r.migration().to()) + ")?\n")
             .append("window: ").append(Durations.format(r.window())).append(", from ").append(r.windowStart()).append(" to ")
             .append(r.now()).append(r.strict() ? ", strict" : "").append("\n\n");
         for (Gate.Condition c : r.conditions()) {

@@ -80,7 +80,7 @@ public final class FlagChange {
             return new Result(Outcome.UNCHANGED, from, true, to, List.of(id + " is already " + to.label()), 0);
         }
         boolean oldExists = columnExists(c, migration.schema(), migration.table(), migration.from());
-        boolean newExists = migration.isRemoval() || columnExists(c, migration.schema(), migration.table(), migration.to());
+        boolean newExists = migration.to() == null || columnExists(c, migration.schema(), migration.table(), migration.to());
         List<String> problems = new ArrayList<>();
         // After a premature drop only contract works (it maps the old name onto the new column): that move may
         // skip phases and needs no gate, since nothing is left for the gate to protect.
@@ -125,7 +125,7 @@ public final class FlagChange {
         }
 
         boolean copyBack = from.ordinal() >= Phase.SWITCH.ordinal() && to.ordinal() < from.ordinal()
-            && oldExists && newExists && !migration.isRemoval(); // a removal never stops writing the column before the drop
+            && oldExists && newExists && migration.to() != null; // a removal never stops writing the column before the drop
         long copied = 0;
         c.setAutoCommit(false);
         try {
@@ -173,6 +173,7 @@ public final class FlagChange {
         List<String> problems = new ArrayList<>();
         if (to == Phase.CONTRACT) return problems;
         String id = m.id();
+        if (m.isNotNull()) return problems; // the column stays; the gate and the plan's not_null step judge the rest
         if (m.isRemoval()) {
             if (!oldExists && to != Phase.SWITCH) {
                 problems.add("the removed column " + column(m, m.from()) + " is gone: in " + to.label() + " statements would"

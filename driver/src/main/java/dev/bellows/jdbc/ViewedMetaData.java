@@ -28,7 +28,7 @@ final class ViewedMetaData {
         if (rules.isEmpty()) return List.of();
         List<Migration> out = new ArrayList<>(0);
         for (Migration m : rules.migrations()) {
-            if (m.phase() == Phase.OFF || m.isRemoval()) continue; // a removal shows the table as it is
+            if (m.phase() == Phase.OFF || m.to() == null) continue; // a removal shows the table as it is
             boolean match = exact ? (schemaPattern == null || schemaPattern.equals(m.schema())) && m.table().equals(tablePattern)
                 : Sql.like(schemaPattern, m.schema()) && Sql.like(tablePattern, m.table());
             if (match) out.add(m);

@@ -150,9 +150,9 @@ final class DbStore implements UsageStore {
                 ps.setString(2, m.schema());
                 ps.setString(3, m.table());
                 ps.setString(4, m.from());
-                ps.setString(5, m.isRemoval() ? "" : m.to()); // '' marks a column removal (the column is NOT NULL)
+                ps.setString(5, m.to() == null ? "" : m.to()); // '' marks a removal or NOT NULL (the column is NOT NULL)
                 ps.setString(6, m.up());
-                ps.setString(7, m.down());
+                ps.setString(7, m.isNotNull() ? m.defaultValue() : m.down()); // a NOT NULL migration's default
                 ps.setString(8, h.rulesHash());
                 ps.setString(9, h.instanceId());
                 ps.addBatch();

@@ -169,8 +169,10 @@ public final class Fleet {
                  + " down_expr FROM bellows.migrations ORDER BY migration_id")) {
             while (rs.next()) {
                 String to = rs.getString(5);
+                boolean kept = to == null || to.isEmpty(); // a removal, or NOT NULL with its default in down_expr
                 out.add(new Migration(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                    to == null || to.isEmpty() ? null : to, rs.getString(6), rs.getString(7), null, Phase.OFF, 0, null));
+                    kept ? null : to, kept ? null : rs.getString(6), kept ? null : rs.getString(7), null, Phase.OFF, 0, null,
+                    kept ? rs.getString(7) : null));
             }
         }
         return out;

@@ -122,9 +122,14 @@ public final class Gate {
                 + g.column()));
             g.notes.add(g.column() + " has been dropped already: the gate judges the usage evidence only");
         } else {
-            conditions.add(m.isRemoval() ? g.moot("backfill", "the backfill is complete", "a column removal has nothing to"
-                + " backfill") : g.backfill());
-            conditions.add(g.dependencies());
+            if (m.isNotNull()) {
+                conditions.add(g.noNulls());
+                conditions.add(g.moot("dependencies", "nothing depends on the column's nullability", "the column stays"));
+            } else {
+                conditions.add(m.isRemoval() ? g.moot("backfill", "the backfill is complete", "a column removal has nothing to"
+                    + " backfill") : g.backfill());
+                conditions.add(g.dependencies());
+            }
         }
         if (o.strict()) conditions.add(g.strict());
         g.phaseNotes();
@@ -163,7 +168,8 @@ public final class Gate {
                 dropped = rs.wasNull();
             }
         }
-        if (m.isRemoval()) return; // nothing replaces the column
+        if (m.isNotNull() && dropped) throw new GateException("column " + column() + " does not exist");
+        if (m.to() == null) return; // nothing replaces the column
         boolean to = false;
         try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ?"
             + " AND NOT attisdropped AND attnum > 0")) {
@@ -421,6 +427,23 @@ public final class Gate {
         return new Condition("backfill", title, Status.UNMET, ev);
     }
 
+    /** A NOT NULL migration: SET NOT NULL would succeed now (no row holds NULL). */
+    private Condition noNulls() throws SQLException {
+        String f = StatementForms.quote(m.from());
+        long nulls;
+        long total;
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("/* bellows:gate */ SELECT count(*) FILTER (WHERE " + f + " IS NULL), count(*) FROM " + table())) {
+            rs.next();
+            nulls = rs.getLong(1);
+            total = rs.getLong(2);
+        }
+        String title = "no row has " + m.from() + " NULL (the backfill is complete)";
+        if (nulls == 0) return new Condition("backfill", title, Status.MET, List.of("all " + total + " rows of " + m.qualifiedTable() + " hold"));
+        return new Condition("backfill", title, Status.UNMET, List.of(nulls + " of " + total + " rows of " + m.qualifiedTable()
+            + " have " + m.from() + " NULL (bellows backfill " + m.id() + " gives them " + m.defaultValue() + ")"));
+    }
+
     // ------------------------------------------------------------------ dependencies
 
     private Condition dependencies() throws SQLException {
@@ -548,7 +571,12 @@ public final class Gate {
             if (p != null && !p.equals("contract")) behind.add(who(i) + " in " + p);
             overflowed += i.overflowed();
         }
-        if (!behind.isEmpty() && m.isRemoval()) {
+        if (m.isNotNull()) {
+            behind.removeIf(b -> !b.endsWith(" in off"));
+            if (!behind.isEmpty()) {
+                notes.add("live instances write NULL into " + m.from() + " as written until they leave off: " + String.join("; ", behind));
+            }
+        } else if (!behind.isEmpty() && m.isRemoval()) {
             behind.removeIf(b -> b.endsWith(" in switch"));
             if (!behind.isEmpty()) {
                 notes.add("live instances still write " + m.from() + " as written until they run " + m.id() + " in switch or"

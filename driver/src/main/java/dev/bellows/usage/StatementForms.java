@@ -122,7 +122,7 @@ final class StatementForms {
         Statement st = parse(sql);
         if (st == null) return Kind.BYPASS;
         if (isBackfill(st)) return Kind.BACKFILL;
-        for (String column : m.isRemoval() ? List.of(m.from()) : List.of(m.from(), m.to())) {
+        for (String column : m.to() == null ? List.of(m.from()) : List.of(m.from(), m.to())) {
             String candidate = withoutTarget(parse(sql), column);
             if (candidate == null) continue;
             for (Rewriter w : dualWriters) {

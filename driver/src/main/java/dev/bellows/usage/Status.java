@@ -62,7 +62,7 @@ public final class Status {
             Migration m = def(id);
             List<String> ps = new ArrayList<>();
             phases(id).forEach((p, n) -> ps.add(p + " x" + n[0] + (n[1] > 0 ? " (+" + n[1] + " silent)" : "")));
-            rows.add(new String[] {id, m == null ? "?" : m.qualifiedTable() + "." + m.from(), m == null ? "?" : m.isRemoval() ? "(removed)" : m.to(),
+            rows.add(new String[] {id, m == null ? "?" : m.qualifiedTable() + "." + m.from(), m == null ? "?" : m.isNotNull() ? "(NOT NULL)" : m.isRemoval() ? "(removed)" : m.to(),
                 ps.isEmpty() ? "no running instance" : String.join(", ", ps)});
         }
         if (rows.size() == 1) sb.append("  none reported\n");

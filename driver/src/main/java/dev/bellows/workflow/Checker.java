@@ -90,7 +90,7 @@ public final class Checker {
             Migration m = migration;
             String col = m.qualifiedTable() + "." + m.from();
             for (String n : notes) out.println("note: " + n);
-            out.println("Coverage of " + col + " -> " + (m.isRemoval() ? "(removed)" : m.to()) + " (migration " + m.id() + "): " + entries.size()
+            out.println("Coverage of " + col + " -> " + (m.isNotNull() ? "NOT NULL" : m.isRemoval() ? "(removed)" : m.to()) + " (migration " + m.id() + "): " + entries.size()
                 + " statement" + (entries.size() == 1 ? "" : "s") + " use it" + (notNaming > 0 ? " (" + notNaming
                 + (notNaming == 1 ? " other statement does not)" : " other statements do not)") : ""));
             if (!entries.isEmpty()) {
@@ -177,7 +177,7 @@ public final class Checker {
         TableInfo t = TableInfo.load(c, m.schema(), m.table());
         String qt = SqlText.qualified(m.schema(), m.table());
         if (t == null) throw new WorkflowException("table " + qt + " does not exist");
-        boolean simulate = !m.isRemoval() && t.column(m.to()) == null && t.column(m.from()) != null;
+        boolean simulate = m.to() != null && t.column(m.to()) == null && t.column(m.from()) != null;
         String type = null;
         if (simulate) {
             type = m.type() != null ? m.type() : m.isTypeChange() ? null : t.column(m.from()).type();

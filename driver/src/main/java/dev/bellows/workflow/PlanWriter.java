@@ -74,8 +74,8 @@ public final class PlanWriter {
         Migration m = plan.migration();
         StringBuilder h = new StringBuilder();
         h.append("-- Bellows plan for migration ").append(m.id()).append(": ").append(m.qualifiedTable()).append('.')
-            .append(m.from()).append(" -> ").append(m.isRemoval() ? "(removed)" : m.to())
-            .append(m.isRemoval() ? " (column removal" + (m.removedValue() == null ? "" : ", removed_value = " + oneLine(m.removedValue())) + ")"
+            .append(m.from()).append(" -> ").append(m.isNotNull() ? "NOT NULL" : m.isRemoval() ? "(removed)" : m.to())
+            .append(m.isNotNull() ? " (default_value = " + oneLine(m.defaultValue()) + ")" : m.isRemoval() ? " (column removal" + (m.removedValue() == null ? "" : ", removed_value = " + oneLine(m.removedValue())) + ")"
                 : m.isTypeChange() ? " (type change: up = " + oneLine(m.up()) + ", down = " + oneLine(m.down()) + ")" : " (rename)")
             .append('\n');
         h.append("-- Step ").append(index + 1).append(" of ").append(count).append(", ").append(s.name())

@@ -93,6 +93,7 @@ public final class Planner {
                 + " (migration '" + m.id() + "' of the rules file names it)");
         }
         if (m.isRemoval()) return RemovalPlanner.plan(c, m, o, t);
+        if (m.isNotNull()) return NotNullPlanner.plan(c, m, o, t);
         qt = t.qualified();
         f = ident(m.from());
         to = ident(m.to());

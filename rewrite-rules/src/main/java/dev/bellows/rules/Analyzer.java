@@ -241,6 +241,7 @@ final class Analyzer {
         }
         for (Scope.Rel r : sc.rels) {
             for (Managed.M m : r.migs) {
+                if (m.isNotNull()) continue; // the column stays what it is
                 boolean involved = using == null || cols.contains(m.mig.from()) || cols.contains(m.mig.to());
                 if (!involved) continue;
                 Phase p = phase(m, r);
@@ -385,6 +386,7 @@ final class Analyzer {
         for (Scope.Rel r : under) {
             for (Managed.M m : r.migs) {
                 Phase p = phase(m, r);
+                if (m.isNotNull()) continue;
                 if (m.isRemoval()) {
                     boolean gone = r.cols != null && !r.cols.contains(m.mig.from());
                     if (exists) continue;
@@ -417,6 +419,7 @@ final class Analyzer {
                 expandTable(r, p);
             } else {
                 for (Managed.M m : r.migs) {
+                    if (m.isNotNull()) continue;
                     if (m.isRemoval()) throw new Refusal("* over a table with a removed column and unknown columns");
                     if (!m.down.isIdentity()) throw new Refusal("* over a type-changed table with unknown columns");
                     labels.put(m.mig.from().toLowerCase(Locale.ROOT), m.mig.to().toLowerCase(Locale.ROOT));
@@ -438,7 +441,7 @@ final class Analyzer {
             if (skip.contains(c)) continue;
             Managed.M m = null;
             for (Managed.M x : r.migs) if (x.mig.from().equals(c)) m = x;
-            boolean read = m != null && isRead(phase(m, r)) && !(m.isRemoval() && m.removed == null);
+            boolean read = m != null && isRead(phase(m, r)) && !(m.isRemoval() && m.removed == null) && !m.isNotNull();
             if (!read && !r.cols.contains(c)) continue;
             if (!first) p.text(", ");
             first = false;
@@ -609,6 +612,7 @@ final class Analyzer {
         Managed.M m = r.managing(n);
         if (!m.mig.from().equals(n)) return; // reads of the new column are never rewritten
         Phase p = phase(m, r);
+        if (m.isNotNull()) return; // reads of a column made NOT NULL are never rewritten, and cannot break it
         if (m.isRemoval()) {
             removedRead(c, m, r, p, span);
             return;
@@ -705,7 +709,7 @@ final class Analyzer {
 
     /** The phase that applies: off while the new column does not exist yet. */
     static Phase phase(Managed.M m, Scope.Rel r) {
-        if (m.isRemoval()) return m.mig.phase();
+        if (m.keepsOne()) return m.mig.phase();
         if (r.cols != null && !r.cols.contains(m.mig.to())) return Phase.OFF;
         return m.mig.phase();
     }

@@ -17,6 +17,7 @@ final class Managed {
         final Transform down;
         final String column; // schema.table.from, as facts name it
         final String removed; // a removal's read value as SQL text, null when not a removal or none given
+        final String fill;    // a NOT NULL migration's value for NULL writes as SQL text, else null
 
         M(Migration mig) {
             this.mig = mig;
@@ -25,9 +26,13 @@ final class Managed {
             this.column = mig.qualifiedTable() + "." + mig.from();
             String v = mig.removedValue();
             this.removed = v == null ? null : mig.type() == null ? "(" + v + ")" : "CAST((" + v + ") AS " + mig.type() + ")";
+            this.fill = mig.defaultValue() == null ? null : "(" + mig.defaultValue() + ")";
         }
 
         boolean isRemoval() { return mig.isRemoval(); }
+        boolean isNotNull() { return mig.isNotNull(); }
+        /** No new column: a removal or a NOT NULL migration. */
+        boolean keepsOne() { return mig.to() == null; }
     }
 
     private static final boolean[] PART = new boolean[128];

@@ -4,7 +4,8 @@ import java.util.Objects;
 
 /**
  * One managed column change: {@code table.from} is deprecated in favour of {@code table.to}, or, for a
- * column removal ({@code to} null), deprecated with nothing in its place.
+ * column removal ({@code to} null), deprecated with nothing in its place, or, for a tightening ({@code to} null
+ * with a default value), kept but made NOT NULL.
  * Immutable. Names are catalog names (unquoted folded identifiers are lower case); {@code up} and
  * {@code down} are SQL expressions over {@code from} and {@code to} respectively, null for a plain rename.
  */
@@ -20,6 +21,7 @@ public final class Migration {
     private final Phase phase;
     private final int line;
     private final String removedValue;
+    private final String defaultValue;
 
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line) {
@@ -27,12 +29,25 @@ public final class Migration {
         Objects.requireNonNull(to, "to");
     }
 
-    /** The general form: {@code to} null makes a column removal, whose reads may give {@code removedValue}. */
+    /** {@code to} null makes a column removal, whose reads may give {@code removedValue}. */
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line, String removedValue) {
-        if (to == null && (up != null || down != null)) throw new IllegalArgumentException("a column removal has no up/down");
-        if (to != null && removedValue != null) throw new IllegalArgumentException("removed_value is for a column removal only");
+        this(id, schema, table, from, to, up, down, type, phase, line, removedValue, null);
+    }
+
+    /**
+     * The general form: {@code to} null makes a column removal, whose reads may give {@code removedValue}, or with
+     * {@code defaultValue} a tightening of {@code from} to NOT NULL, whose NULL writes get that value.
+     */
+    public Migration(String id, String schema, String table, String from, String to,
+                     String up, String down, String type, Phase phase, int line, String removedValue, String defaultValue) {
+        if (to == null && (up != null || down != null)) throw new IllegalArgumentException("a migration without 'to' has no up/down");
+        if (to != null && (removedValue != null || defaultValue != null)) {
+            throw new IllegalArgumentException("removed_value and default_value are for migrations without 'to'");
+        }
+        if (removedValue != null && defaultValue != null) throw new IllegalArgumentException("a removal has no default_value");
         this.removedValue = removedValue;
+        this.defaultValue = defaultValue;
         this.id = Objects.requireNonNull(id, "id");
         this.schema = schema == null ? "public" : schema;
         this.table = Objects.requireNonNull(table, "table");
@@ -55,6 +70,13 @@ public final class Migration {
     public static Migration typeChange(String id, String table, String from, String to, String up, String down, Phase phase) {
         String[] st = splitTable(table);
         return new Migration(id, st[0], st[1], from, to, up, down, null, phase, 0);
+    }
+
+    /** A tightening: {@code table.column} becomes NOT NULL; from expand on, NULL writes of it get {@code defaultValue}. */
+    public static Migration notNull(String id, String table, String column, String defaultValue, Phase phase) {
+        String[] st = splitTable(table);
+        return new Migration(id, st[0], st[1], column, null, null, null, null, phase, 0, null,
+            java.util.Objects.requireNonNull(defaultValue, "defaultValue"));
     }
 
     /**
@@ -81,7 +103,11 @@ public final class Migration {
     /** The replacement column, null for a column removal. */
     public String to() { return to; }
     /** Whether this migration removes {@code from} with no replacement. */
-    public boolean isRemoval() { return to == null; }
+    public boolean isRemoval() { return to == null && defaultValue == null; }
+    /** Whether this migration makes {@code from} NOT NULL (it stays; NULL writes get {@link #defaultValue()}). */
+    public boolean isNotNull() { return defaultValue != null; }
+    /** What NULL writes of a tightened column get (an SQL expression), null when not a tightening. */
+    public String defaultValue() { return defaultValue; }
     /** What reads of a removed column give after the switch (an SQL expression), null when not given. */
     public String removedValue() { return removedValue; }
     /** Expression over {@code from} giving {@code to}'s value, or null for the identity. */
@@ -97,7 +123,7 @@ public final class Migration {
 
     /** This migration in another phase. */
     public Migration withPhase(Phase p) {
-        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, removedValue);
+        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, removedValue, defaultValue);
     }
 
     @Override public boolean equals(Object o) {
@@ -105,12 +131,13 @@ public final class Migration {
         Migration m = (Migration) o;
         return id.equals(m.id) && schema.equals(m.schema) && table.equals(m.table) && from.equals(m.from)
             && Objects.equals(to, m.to) && Objects.equals(up, m.up) && Objects.equals(down, m.down)
-            && Objects.equals(type, m.type) && phase == m.phase && Objects.equals(removedValue, m.removedValue);
+            && Objects.equals(type, m.type) && phase == m.phase && Objects.equals(removedValue, m.removedValue)
+            && Objects.equals(defaultValue, m.defaultValue);
     }
 
-    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, removedValue); }
+    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, removedValue, defaultValue); }
 
     @Override public String toString() {
-        return id + " (" + qualifiedTable() + "." + from + " -> " + (to == null ? "(removed)" : to) + ", " + phase.label() + ")";
+        return id + " (" + qualifiedTable() + "." + from + " -> " + (isNotNull() ? "NOT NULL" : to == null ? "(removed)" : to) + ", " + phase.label() + ")";
     }
 }

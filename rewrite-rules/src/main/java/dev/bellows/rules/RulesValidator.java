@@ -42,7 +42,8 @@ final class RulesValidator {
     static final String KEY_MIGRATIONS = "migrations";
     static final List<String> TOP_LEVEL_KEYS = List.of(KEY_MIGRATIONS);
     static final List<String> REQUIRED_KEYS = List.of("id", "table", "from", "to", "phase");
-    static final List<String> MIGRATION_KEYS = List.of("id", "table", "from", "to", "phase", "type", "up", "down", "removed_value");
+    static final List<String> MIGRATION_KEYS = List.of("id", "table", "from", "to", "phase", "type", "up", "down", "removed_value", "not_null",
+        "default_value");
 
     /** Flag names: they appear in system properties and environment variable names. */
     static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
@@ -183,14 +184,40 @@ final class RulesValidator {
         // type, up, down
         String type = e.containsKey("type") ? text(e, "type", id, label) : null;
         String removedValue = null;
+        String defaultValue = null;
+        for (String k : List.of("not_null", "default_value")) {
+            if (e.containsKey(k) && to != null) {
+                throw error(valueLine(e, k), k, id, label, "a rename or type change keeps the nullability of '" + from
+                    + "'; to make a column NOT NULL give it alone (no 'to') with not_null and default_value", null);
+            }
+        }
+        if (e.containsKey("not_null") || e.containsKey("default_value")) {
+            String k = e.containsKey("not_null") ? "default_value" : "not_null";
+            if (!e.containsKey(k)) {
+                throw error(line, k, id, label, "missing: NOT NULL needs both not_null: true and default_value (what legacy"
+                    + " writes of NULL get instead)", null);
+            }
+            String nn = text(e, "not_null", id, label);
+            if (!nn.equalsIgnoreCase("true")) {
+                throw error(valueLine(e, "not_null"), "not_null", id, label, "'" + nn + "': the only value is true (leave the"
+                    + " migration out to keep the column nullable)", null);
+            }
+            if (e.containsKey("removed_value")) {
+                throw error(valueLine(e, "removed_value"), "removed_value", id, label, "a NOT NULL migration keeps the column;"
+                    + " removed_value is for a column removal", null);
+            }
+            defaultValue = constant(e, "default_value", id, label);
+        }
         if (to == null) {
             for (String k : List.of("up", "down")) {
                 if (e.containsKey(k)) {
-                    throw error(valueLine(e, k), k, id, label, "a column removal (no 'to') has no new column for '" + k
-                        + "' to convert to or from; give 'to' for a rename or a type change", null);
+                    throw error(valueLine(e, k), k, id, label, (defaultValue != null ? "a NOT NULL migration" : "a column removal")
+                        + " (no 'to') has no new column for '" + k + "' to convert to or from; give 'to' for a rename or a"
+                        + " type change", null);
                 }
             }
             if (e.containsKey("removed_value")) removedValue = constant(e, "removed_value", id, label);
+
         } else if (e.containsKey("removed_value")) {
             throw error(valueLine(e, "removed_value"), "removed_value", id, label, "only a column removal (no 'to') has a"
                 + " removed value; this migration replaces '" + from + "' with '" + to + "'", null);
@@ -221,7 +248,7 @@ final class RulesValidator {
             }
         }
 
-        Migration m = new Migration(idText, schemaTable[0], schemaTable[1], from, to, up, down, type, phase, line, removedValue);
+        Migration m = new Migration(idText, schemaTable[0], schemaTable[1], from, to, up, down, type, phase, line, removedValue, defaultValue);
         byId.put(idText, m);
         byEnvName.put(envName, m);
         return m;

@@ -107,6 +107,24 @@ final class Writes {
             for (Managed.M m : rel.migs) {
                 Phase p = Analyzer.phase(m, rel);
                 int f = names.indexOf(m.mig.from());
+                if (m.isNotNull()) {
+                    if (f < 0) continue; // the column's default (the plan's expand step sets it) fills it
+                    if (p == Phase.OFF) {
+                        an.fact(m, UsageFact.Kind.WRITE, UsageFact.Treatment.PASSED_THROUGH);
+                        continue;
+                    }
+                    an.fact(m, UsageFact.Kind.WRITE, UsageFact.Treatment.REWRITTEN);
+                    if (rows != null) {
+                        for (Row row : rows) {
+                            int[] v = row.vals.get(f);
+                            if (!isDefault(v)) filled(m, v);
+                        }
+                    } else {
+                        selParts[f] = new Parts().text("COALESCE(" + SRC + ".c" + (f + 1) + ", " + m.fill + ")");
+                        selChanged = true;
+                    }
+                    continue;
+                }
                 if (m.isRemoval()) {
                     if (f < 0) continue;
                     boolean drop = Analyzer.isRead(p);
@@ -354,6 +372,17 @@ final class Writes {
                 removedAssignment(sets, m, rel, p);
                 continue;
             }
+            if (m.isNotNull()) {
+                for (UpdateSet us : sets) {
+                    for (int i = 0; i < us.getColumns().size(); i++) {
+                        if (!Analyzer.name(us.getColumns().get(i).getColumnName()).equals(m.mig.from())) continue;
+                        an.fact(m, UsageFact.Kind.WRITE, p == Phase.OFF ? UsageFact.Treatment.PASSED_THROUGH : UsageFact.Treatment.REWRITTEN);
+                        int[] v = assignment(us).vals.get(i);
+                        if (p != Phase.OFF && !isDefault(v)) filled(m, v);
+                    }
+                }
+                continue;
+            }
             UpdateSet fs = null, ts = null;
             int fi = -1, ti = -1;
             for (UpdateSet us : sets) {
@@ -402,6 +431,14 @@ final class Writes {
                 an.edits.insert(a.valsClose, new Parts().text(", ").add(val));
             }
         }
+    }
+
+    /**
+     * A value written into a column being made NOT NULL: NULL becomes the migration's default at run time, so a NULL
+     * bound to a parameter (known only then) is caught too; the parameter stays a parameter.
+     */
+    private void filled(Managed.M m, int[] v) {
+        an.edits.absorb(v[0], v[1], new Parts().text("COALESCE(").add(an.edits.span(v[0], v[1])).text(", " + m.fill + ")"));
     }
 
     /**

@@ -18,6 +18,8 @@ final class CaseFixture {
     /** Column removals: one whose reads give a value after the switch, one whose reads are refused once it is gone. */
     static final Migration TICKETS_CODE = Migration.removal("tickets-legacy-code", "tickets", "legacy_code", "'n/a'", Phase.OFF);
     static final Migration TICKETS_PRIORITY = Migration.removal("tickets-priority", "tickets", "priority", null, Phase.OFF);
+    /** A column made NOT NULL: NULL writes get ''. */
+    static final Migration TICKETS_BODY = Migration.notNull("notes-body-not-null", "notes", "body", "''", Phase.OFF);
 
     /** Tables as they stand during the migration (both columns present). */
     static Map<String, List<String>> tables() {
@@ -28,6 +30,7 @@ final class CaseFixture {
         t.put("sales.accounts", List.of("id", "owner", "region", "owner_email"));
         t.put("public.leads_view", List.of("id", "user_email"));
         t.put("public.tickets", List.of("id", "title", "legacy_code", "priority", "body"));
+        t.put("public.notes", List.of("id", "title", "body"));
         return t;
     }
 
@@ -51,8 +54,8 @@ final class CaseFixture {
         Map<String, List<String>> out = new LinkedHashMap<>();
         for (Map.Entry<String, List<String>> e : t.entrySet()) {
             List<String> cols = new ArrayList<>(e.getValue());
-            for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS, TICKETS_CODE, TICKETS_PRIORITY)) {
-                if (!e.getKey().equals(m.qualifiedTable()) || m.isRemoval() && !state.equals("dropped")) continue;
+            for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS, TICKETS_CODE, TICKETS_PRIORITY, TICKETS_BODY)) {
+                if (!e.getKey().equals(m.qualifiedTable()) || m.to() == null && !(m.isRemoval() && state.equals("dropped"))) continue;
                 cols.remove(state.equals("dropped") ? m.from() : m.to());
             }
             out.put(e.getKey(), cols);
@@ -62,7 +65,7 @@ final class CaseFixture {
 
     static RuleSet rules(Phase p) {
         return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), ACCOUNTS.withPhase(p), TICKETS_CODE.withPhase(p),
-            TICKETS_PRIORITY.withPhase(p));
+            TICKETS_PRIORITY.withPhase(p), TICKETS_BODY.withPhase(p));
     }
 
     private CaseFixture() {}

@@ -41,6 +41,7 @@ class RewriteCasesOnPostgresTest {
                 st.execute("CREATE TABLE a (e text)");
                 st.execute("CREATE TABLE b (e text)");
                 st.execute("CREATE TABLE newsletter (user_email text)");
+                st.execute("CREATE TABLE notes (id serial PRIMARY KEY, title text, body text)");
                 st.execute("CREATE TABLE tickets (id serial PRIMARY KEY, title text, legacy_code text DEFAULT 'n/a', priority int, body text)");
                 st.execute("CREATE FUNCTION some_function() RETURNS TABLE (x int) LANGUAGE sql AS 'SELECT 1'");
                 if (!state.equals("before")) {

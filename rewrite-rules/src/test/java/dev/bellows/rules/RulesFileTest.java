@@ -88,6 +88,17 @@ class RulesFileTest {
     }
 
     @Test
+    void notNullHasNoToAndADefaultValue() throws RulesException {
+        Migration m = only("migrations:\n  - id: tickets-body\n    table: tickets\n    from: body\n    not_null: true\n"
+            + "    default_value: \"''\"\n    phase: expand\n");
+        assertTrue(m.isNotNull());
+        assertTrue(!m.isRemoval());
+        assertNull(m.to());
+        assertEquals("''", m.defaultValue());
+        assertEquals(Migration.notNull("tickets-body", "tickets", "body", "''", Phase.EXPAND), m);
+    }
+
+    @Test
     void validFileRoundTrip() throws RulesException {
         Path file = resource("valid.yaml");
         RuleSet rules = RulesFile.load(file);
