@@ -22,30 +22,38 @@ public final class Migration {
     private final int line;
     private final String removedValue;
     private final String defaultValue;
+    private final boolean inverse;
 
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line) {
-        this(id, schema, table, from, to, up, down, type, phase, line, null);
+        this(id, schema, table, from, to, up, down, type, phase, line, null, null, false);
         Objects.requireNonNull(to, "to");
     }
 
     /** {@code to} null makes a column removal, whose reads may give {@code removedValue}. */
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line, String removedValue) {
-        this(id, schema, table, from, to, up, down, type, phase, line, removedValue, null);
+        this(id, schema, table, from, to, up, down, type, phase, line, removedValue, null, false);
     }
 
     /**
-     * The general form: {@code to} null makes a column removal, whose reads may give {@code removedValue}, or with
-     * {@code defaultValue} a tightening of {@code from} to NOT NULL, whose NULL writes get that value.
+     * {@code to} null makes a column removal, whose reads may give {@code removedValue}, or with {@code defaultValue}
+     * a tightening of {@code from} to NOT NULL, whose NULL writes get that value.
      */
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line, String removedValue, String defaultValue) {
+        this(id, schema, table, from, to, up, down, type, phase, line, removedValue, defaultValue, false);
+    }
+
+    private Migration(String id, String schema, String table, String from, String to, String up, String down,
+                      String type, Phase phase, int line, String removedValue, String defaultValue, boolean inverse) {
+        if (inverse && up == null) throw new IllegalArgumentException("inverse needs up and down");
         if (to == null && (up != null || down != null)) throw new IllegalArgumentException("a migration without 'to' has no up/down");
         if (to != null && (removedValue != null || defaultValue != null)) {
             throw new IllegalArgumentException("removed_value and default_value are for migrations without 'to'");
         }
         if (removedValue != null && defaultValue != null) throw new IllegalArgumentException("a removal has no default_value");
+        this.inverse = inverse;
         this.removedValue = removedValue;
         this.defaultValue = defaultValue;
         this.id = Objects.requireNonNull(id, "id");
@@ -121,9 +129,21 @@ public final class Migration {
     public int line() { return line; }
     public boolean isTypeChange() { return up != null; }
 
+    /**
+     * Whether {@code up} and {@code down} are declared inverse: {@code up(down(v)) = v} for every value the new
+     * column holds, and both map NULL to NULL. Then a legacy predicate can be answered from the new column's
+     * index (see docs/rules.md, {@code inverse}); {@code bellows check} verifies it on the data.
+     */
+    public boolean inverse() { return inverse; }
+
     /** This migration in another phase. */
     public Migration withPhase(Phase p) {
-        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, removedValue, defaultValue);
+        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, removedValue, defaultValue, inverse);
+    }
+
+    /** This type change with its up/down declared inverse (or not). */
+    public Migration withInverse(boolean inv) {
+        return inv == inverse ? this : new Migration(id, schema, table, from, to, up, down, type, phase, line, removedValue, defaultValue, inv);
     }
 
     @Override public boolean equals(Object o) {
@@ -131,11 +151,11 @@ public final class Migration {
         Migration m = (Migration) o;
         return id.equals(m.id) && schema.equals(m.schema) && table.equals(m.table) && from.equals(m.from)
             && Objects.equals(to, m.to) && Objects.equals(up, m.up) && Objects.equals(down, m.down)
-            && Objects.equals(type, m.type) && phase == m.phase && Objects.equals(removedValue, m.removedValue)
-            && Objects.equals(defaultValue, m.defaultValue);
+            && Objects.equals(type, m.type) && phase == m.phase && inverse == m.inverse
+            && Objects.equals(removedValue, m.removedValue) && Objects.equals(defaultValue, m.defaultValue);
     }
 
-    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, removedValue, defaultValue); }
+    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, inverse, removedValue, defaultValue); }
 
     @Override public String toString() {
         return id + " (" + qualifiedTable() + "." + from + " -> " + (isNotNull() ? "NOT NULL" : to == null ? "(removed)" : to) + ", " + phase.label() + ")";

@@ -86,7 +86,7 @@ public final class RuleSet {
         StringBuilder sb = new StringBuilder();
         for (Migration m : migrations) {
             sb.append(m.id()).append('\0').append(m.qualifiedTable()).append('\0').append(m.from()).append('\0')
-              .append(m.to()).append('\0').append(m.up()).append('\0').append(m.down());
+              .append(m.to()).append('\0').append(m.up()).append('\0').append(m.down()).append(m.inverse() ? "\0inverse" : "");
             if (m.isRemoval()) sb.append('\0').append("removed:").append(m.removedValue());
             if (m.isNotNull()) sb.append('\0').append("not_null:").append(m.defaultValue());
             sb.append('\n');

@@ -12,14 +12,18 @@ final class CaseFixture {
         "CASE status WHEN 'pending' THEN 1 WHEN 'processing' THEN 2 WHEN 'completed' THEN 3 WHEN 'cancelled' THEN 4 END",
         "CASE status_code WHEN 1 THEN 'pending' WHEN 2 THEN 'processing' WHEN 3 THEN 'completed' WHEN 4 THEN 'cancelled' END",
         Phase.OFF);
+    /** A type change whose up and down are declared inverse: legacy predicates use the new column's index. */
+    static final Migration TICKETS = Migration.typeChange("tickets-priority-level", "tickets", "priority", "priority_level",
+        "CASE priority WHEN 'low' THEN 1 WHEN 'high' THEN 2 END",
+        "CASE priority_level WHEN 1 THEN 'low' WHEN 2 THEN 'high' END", Phase.OFF).withInverse(true);
     static final Migration ACCOUNTS = new Migration("sales-accounts-owner", "sales", "accounts", "owner", "owner_email",
         null, null, null, Phase.OFF, 0);
 
     /** Column removals: one whose reads give a value after the switch, one whose reads are refused once it is gone. */
-    static final Migration TICKETS_CODE = Migration.removal("tickets-legacy-code", "tickets", "legacy_code", "'n/a'", Phase.OFF);
-    static final Migration TICKETS_PRIORITY = Migration.removal("tickets-priority", "tickets", "priority", null, Phase.OFF);
+    static final Migration CARDS_CODE = Migration.removal("cards-legacy-code", "cards", "legacy_code", "'n/a'", Phase.OFF);
+    static final Migration CARDS_PRIORITY = Migration.removal("cards-priority", "cards", "priority", null, Phase.OFF);
     /** A column made NOT NULL: NULL writes get ''. */
-    static final Migration TICKETS_BODY = Migration.notNull("notes-body-not-null", "notes", "body", "''", Phase.OFF);
+    static final Migration NOTES_BODY = Migration.notNull("notes-body-not-null", "notes", "body", "''", Phase.OFF);
 
     /** Tables as they stand during the migration (both columns present). */
     static Map<String, List<String>> tables() {
@@ -27,9 +31,10 @@ final class CaseFixture {
         t.put("public.leads", List.of("id", "name", "user_email", "created_at", "contact_email"));
         t.put("public.orders", List.of("id", "lead_id", "status", "amount", "status_code"));
         t.put("public.users", List.of("id", "user_email", "name"));
+        t.put("public.tickets", List.of("id", "title", "priority", "priority_level"));
         t.put("sales.accounts", List.of("id", "owner", "region", "owner_email"));
         t.put("public.leads_view", List.of("id", "user_email"));
-        t.put("public.tickets", List.of("id", "title", "legacy_code", "priority", "body"));
+        t.put("public.cards", List.of("id", "title", "legacy_code", "priority", "body"));
         t.put("public.notes", List.of("id", "title", "body"));
         return t;
     }
@@ -43,7 +48,7 @@ final class CaseFixture {
         if (state == null || state.equals("both")) return Catalog.of(t);
         if (state.equals("recorded")) {
             Map<String, List<String>> rec = new LinkedHashMap<>();
-            for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS, TICKETS_CODE)) rec.put(m.qualifiedTable(), t.get(m.qualifiedTable()));
+            for (Migration m : List.of(LEADS, ORDERS, TICKETS, ACCOUNTS, CARDS_CODE)) rec.put(m.qualifiedTable(), t.get(m.qualifiedTable()));
             return Catalog.of(catalogMap("dropped"), rec);
         }
         return Catalog.of(catalogMap(state));
@@ -54,7 +59,7 @@ final class CaseFixture {
         Map<String, List<String>> out = new LinkedHashMap<>();
         for (Map.Entry<String, List<String>> e : t.entrySet()) {
             List<String> cols = new ArrayList<>(e.getValue());
-            for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS, TICKETS_CODE, TICKETS_PRIORITY, TICKETS_BODY)) {
+            for (Migration m : List.of(LEADS, ORDERS, TICKETS, ACCOUNTS, CARDS_CODE, CARDS_PRIORITY, NOTES_BODY)) {
                 if (!e.getKey().equals(m.qualifiedTable()) || m.to() == null && !(m.isRemoval() && state.equals("dropped"))) continue;
                 cols.remove(state.equals("dropped") ? m.from() : m.to());
             }
@@ -64,8 +69,8 @@ final class CaseFixture {
     }
 
     static RuleSet rules(Phase p) {
-        return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), ACCOUNTS.withPhase(p), TICKETS_CODE.withPhase(p),
-            TICKETS_PRIORITY.withPhase(p), TICKETS_BODY.withPhase(p));
+        return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), TICKETS.withPhase(p), ACCOUNTS.withPhase(p),
+            CARDS_CODE.withPhase(p), CARDS_PRIORITY.withPhase(p), NOTES_BODY.withPhase(p));
     }
 
     private CaseFixture() {}
