@@ -158,7 +158,7 @@ public final class UsageRecorder implements UsageSink, AutoCloseable {
     public static UsageRecorder create(String appName, UsageSettings settings, Supplier<RuleSet> rules, ConnectionSource source) {
         UsageStore store = switch (settings.mode()) {
             case OFF -> null;
-            case DB -> new DbStore(source);
+            case DB -> new DbStore(source, settings.retention(), () -> 0);
             case FILE -> new FileStore(settings.file());
             case LOG -> new LogStore();
         };
