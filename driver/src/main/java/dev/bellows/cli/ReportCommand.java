@@ -78,6 +78,7 @@ public final class ReportCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() {
+        if (db.several()) return Fanout.run(spec, db.urls, db.targets);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try {
