@@ -61,6 +61,7 @@ final class DbStore implements UsageStore {
     private final UsageRecorder.ConnectionSource source;
     private final Duration retention;
     private final LongSupplier clockOffsetMillis;
+    private final LongSupplier hostClock;
     private boolean schemaReady;
     private String migrationsWritten;
     private Instant compactedHour;
@@ -74,9 +75,15 @@ final class DbStore implements UsageStore {
      * production, a simulated date in tests and the fleet simulation.
      */
     DbStore(UsageRecorder.ConnectionSource source, Duration retention, LongSupplier clockOffsetMillis) {
+        this(source, retention, clockOffsetMillis, System::currentTimeMillis);
+    }
+
+    /** As above; {@code hostClock} is the clock the batches' times were taken with (tests skew it). */
+    DbStore(UsageRecorder.ConnectionSource source, Duration retention, LongSupplier clockOffsetMillis, LongSupplier hostClock) {
         this.source = source;
         this.retention = retention;
         this.clockOffsetMillis = clockOffsetMillis;
+        this.hostClock = hostClock;
     }
 
     @Override public void write(Batch b) throws SQLException {
@@ -92,7 +99,7 @@ final class DbStore implements UsageStore {
                 Instant dbNow;
                 try {
                     dbNow = dbNow(c);
-                    Clock clock = new Clock(dbNow, System.currentTimeMillis());
+                    Clock clock = new Clock(dbNow, hostClock.getAsLong());
                     if (upsertInstance(c, b, clock) == 0) {
                         c.rollback(); // this sequence number is stored already: an earlier attempt committed
                         return;

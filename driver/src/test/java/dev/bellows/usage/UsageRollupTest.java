@@ -161,4 +161,34 @@ class UsageRollupTest {
             assertEquals(0, db.count("SELECT count(*) FROM bellows.usage WHERE app_name = 'weekly-job'"));
         }
     }
+
+    @Test
+    void heartbeatsAndBucketsUseTheDatabasesClockWhateverTheHostsSays() throws Exception {
+        try (UsageDb db = UsageDb.create("rollupskew", dir, "expand")) {
+            for (long skew : new long[] {3 * HOUR, -3 * HOUR}) {
+                DbStore store = new DbStore(db::raw, UsageSettings.DEFAULT_RETENTION, () -> 0, () -> System.currentTimeMillis() + skew);
+                long host = System.currentTimeMillis() + skew;
+                String id = skew > 0 ? "ahead" : "behind";
+                Batch.Row row = new Batch.Row(UsageDb.ID, "public.leads.user_email", "read", "passed_through", WEEKLY,
+                    Fingerprints.hash(WEEKLY), id, 1, host - 2_000, host - 1_000, null);
+                Batch.Heartbeat hb = new Batch.Heartbeat(id, id, "host-" + id, 1, host - 5_000, 10_000,
+                    java.util.Map.of(UsageDb.ID, "expand"), UsageRecorderTest.RULES.contentHash(), "<code>",
+                    UsageRecorderTest.RULES.migrations(), 0, false);
+                store.write(new Batch(1, List.of(row), hb));
+            }
+            // every stored time is within a minute of the database's now, none three hours off
+            assertEquals(0, db.count("SELECT count(*) FROM bellows.instances WHERE abs(extract(epoch FROM now() - started_at)) > 60"
+                + " OR abs(extract(epoch FROM now() - last_seen)) > 60"));
+            assertEquals(2, db.count("SELECT count(*) FROM bellows.instances"));
+            assertEquals(0, db.count("SELECT count(*) FROM bellows.usage WHERE abs(extract(epoch FROM now() - first_seen)) > 60"
+                + " OR abs(extract(epoch FROM now() - last_seen)) > 60"));
+            assertEquals(2, db.count("SELECT count(*) FROM bellows.usage_hourly WHERE bucket > now() - interval '61 minutes'"
+                + " AND bucket <= now() AND extract(minute FROM bucket) = 0"));
+            try (Connection c = db.raw()) {
+                Fleet f = Fleet.load(c);
+                for (Fleet.Instance i : f.instances()) assertEquals(Fleet.State.LIVE, i.state(f.now(), null), i.toString());
+                assertEquals(2, Fleet.usage(c, UsageDb.ID, f.now().minus(Duration.ofMinutes(5))).size());
+            }
+        }
+    }
 }
