@@ -129,6 +129,12 @@ public final class UsageSchema {
         c.setAutoCommit(false);
         try (Statement s = c.createStatement()) {
             s.execute("SELECT pg_advisory_xact_lock(" + DDL_LOCK + ")");
+            // another instance may have created everything while this one waited: running the DDL again would take
+            // table locks (ALTER TABLE, CREATE INDEX) against that instance's flushes and can deadlock with them
+            if (exists(c)) {
+                c.commit();
+                return;
+            }
             boolean seed;
             try (ResultSet rs = s.executeQuery("SELECT to_regclass('bellows.usage') IS NOT NULL AND to_regclass('bellows.usage_daily') IS NULL")) {
                 rs.next();
