@@ -56,7 +56,7 @@ public final class Rollups {
         return dbNow.truncatedTo(ChronoUnit.HOURS);
     }
 
-    /** Adds one flush's rows to the hour of {@code dbNow}; {@code ages} are each row's (first, last) use, as instants. */
+    /** Adds one flush's rows to the hour of {@code dbNow}; {@code seen} holds each row's first and last use (database time). */
     static void addHourly(Connection c, String instanceId, Instant dbNow, List<Batch.Row> rows, List<Instant[]> seen) throws SQLException {
         if (rows.isEmpty()) return;
         OffsetDateTime bucket = time(hour(dbNow));
@@ -152,7 +152,7 @@ public final class Rollups {
         return out;
     }
 
-    /** Uses per day (UTC) of one migration's column whose day starts at or after {@code since}: day, treatment, count. */
+    /** Uses of one column by one application with one treatment on one UTC day. */
     public record Day(Instant day, String column, String app, String treatment, long count) {
     }
 
