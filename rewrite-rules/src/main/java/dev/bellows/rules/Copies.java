@@ -71,7 +71,7 @@ final class Copies {
         boolean live = false; // some migration has its new column: the table no longer has the legacy shape
         for (Managed.M m : migs) if (Analyzer.phase(m, rel) != Phase.OFF) live = true;
         if (positional) {
-            if (!live) return;
+            if (!live && (cols == null || !an.reordered(rel))) return;
             if (cols == null) throw new Refusal("COPY of a managed table with unknown columns");
             List<String> order = an.legacyOrder(rel);
             if (order == null) {

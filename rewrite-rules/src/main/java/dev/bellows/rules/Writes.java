@@ -160,7 +160,8 @@ final class Writes {
                 }
             }
 
-            if (positional && (!addCols.isEmpty() || !colText.equals(quoted(names)) || selChanged)) {
+            boolean shifted = positional && !names.equals(rel.cols.subList(0, Math.min(names.size(), rel.cols.size())));
+            if (positional && (!addCols.isEmpty() || !colText.equals(quoted(names)) || selChanged || shifted)) {
                 List<String> all = new ArrayList<>(colText);
                 all.addAll(addCols);
                 an.edits.insert(tableEnd(t), " (" + String.join(", ", all) + ")");

@@ -19,7 +19,8 @@ import org.yaml.snakeyaml.Yaml;
  * - name: a plain read is mapped, keeping its label
  *   phase: switch                 # off | expand | switch | contract (all migrations)
  *   catalog: both                 # both (default) | dropped (old columns gone) | recorded (dropped, with the
- *                                 #   order before the drop recorded) | before (new not added)
+ *                                 #   order before the drop recorded) | recreated (dropped, then re-created last
+ *                                 #   by the way back; order recorded) | before (new not added)
  *   sql: SELECT user_email FROM leads
  *   expect: SELECT contact_email AS user_email FROM leads   # or: unchanged | unanalysed | rejected
  *   params: "[1, 2, 2]"           # optional: server → client plan; "null" for one to one
