@@ -55,14 +55,16 @@ final class Analyzer {
     final Set<UsageFact> facts;
     final Map<String, String> labels;
     int accounted;                   // managed-name tokens explained by the analysis
+    final SearchPath path;
     private final Writes writes;
 
     // the select item whose bare column gives the item its label, and where that item ends
     private Column labelColumn;
     private int labelEnd;
 
-    Analyzer(Template tpl, SqlLexer.Tokens tok, Managed managed, Catalog catalog, Edits edits, int base,
+    Analyzer(Template tpl, SqlLexer.Tokens tok, Managed managed, Catalog catalog, SearchPath path, Edits edits, int base,
              Set<UsageFact> facts, Map<String, String> labels) {
+        this.path = path;
         this.tpl = tpl;
         this.tok = tok;
         this.managed = managed;
@@ -295,7 +297,7 @@ final class Analyzer {
         if (schema == null && sc.ctes.containsKey(tn)) {
             return derived(a == null ? null : a, sc.ctes.get(tn), tn);
         }
-        if (schema == null) schema = "public";
+        if (schema == null) schema = path.resolve(tn, catalog);
         List<Managed.M> migs = managed.table(schema, tn);
         List<String> cols = catalog.columns(schema, tn);
         String qual = a != null ? quote(aliasName(a))

@@ -35,7 +35,7 @@ final class Copies {
         }
         int tableEnd = tk.end[i - 1];
         if (table == null) throw new Refusal("COPY table name");
-        String sch = schema == null ? "public" : schema;
+        String sch = schema == null ? an.path.resolve(table, an.catalog) : schema;
         List<Managed.M> migs = an.managed.table(sch, table);
         List<String> names = null;
         List<Integer> nameTokens = new ArrayList<>();

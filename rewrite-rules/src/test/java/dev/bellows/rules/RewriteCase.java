@@ -28,6 +28,7 @@ import org.yaml.snakeyaml.Yaml;
  *   labels: "{user_email=contact_email}"                   # optional
  *   fingerprint: "SELECT user_email FROM leads WHERE id = ?" # optional: of the first fact
  *   reason: cannot tell          # optional: some statement was not analysed, for this reason
+ *   search_path: [sales, public]  # optional: the session's search path (default: public)
  * </pre>
  * An entry may list several phases ({@code phases: [off, expand]}) when the expectation is the same.
  */
@@ -44,6 +45,8 @@ final class RewriteCase {
     final String labels;
     final String fingerprint;
     final String reason;
+    /** The session's search path, or null for the default ({@code public}). */
+    final List<String> searchPath;
 
     private RewriteCase(String file, int index, Map<String, Object> m, Phase phase) {
         this.file = file;
@@ -59,6 +62,14 @@ final class RewriteCase {
         this.labels = str(m.get("labels"));
         this.fingerprint = str(m.get("fingerprint"));
         this.reason = str(m.get("reason"));
+        @SuppressWarnings("unchecked") List<Object> sp = (List<Object>) m.get("search_path");
+        this.searchPath = sp == null ? null : sp.stream().map(String::valueOf).toList();
+    }
+
+    /** The rewriter this case runs with. */
+    Rewriter rewriter() {
+        Rewriter rw = Rewriter.create(CaseFixture.rules(phase), CaseFixture.catalog(catalog));
+        return searchPath == null ? rw : rw.withSearchPath(SearchPath.of(searchPath));
     }
 
     private static String str(Object o) {
