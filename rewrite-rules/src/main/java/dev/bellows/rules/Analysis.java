@@ -17,7 +17,7 @@ import net.sf.jsqlparser.statement.Statement;
  * literals and comments back.
  */
 final class Analysis {
-    private static final Set<String> DML = Set.of("select", "with", "insert", "update", "delete", "values", "table");
+    private static final Set<String> DML = Set.of("select", "with", "insert", "update", "delete", "merge", "values", "table");
     /** Statements that are the migration's business or cannot name a column: passed through without facts. */
     private static final Set<String> SILENT = Set.of("create", "alter", "drop", "comment", "grant", "revoke",
         "truncate", "vacuum", "analyze", "analyse", "reindex", "cluster", "set", "show", "reset", "begin", "start",

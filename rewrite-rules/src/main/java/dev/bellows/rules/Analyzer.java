@@ -85,6 +85,8 @@ final class Analyzer {
             writes.update((Update) st, null, Map.of());
         } else if (st instanceof Delete) {
             writes.delete((Delete) st, null, Map.of());
+        } else if (st instanceof net.sf.jsqlparser.statement.merge.Merge) {
+            new MergeWrites(this, writes).merge((net.sf.jsqlparser.statement.merge.Merge) st);
         } else {
             throw new Refusal(st.getClass().getSimpleName() + " statements are not analysed");
         }

@@ -36,6 +36,7 @@ class RewriteCasesOnPostgresTest {
                 st.execute("CREATE TABLE users (id serial PRIMARY KEY, user_email text, name text, banned boolean)");
                 st.execute("CREATE TABLE sales.accounts (id serial PRIMARY KEY, owner text, region text)");
                 st.execute("CREATE TABLE imports (id int, n text, e text, ok boolean)");
+                st.execute("CREATE TABLE imports_orders (id int, s text, ok boolean)");
                 st.execute("CREATE TABLE orders_archive (id int, lead_id int)");
                 st.execute("CREATE TABLE bans (e text)");
                 st.execute("CREATE TABLE audit (id serial, note text)");
