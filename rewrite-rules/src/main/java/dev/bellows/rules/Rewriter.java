@@ -17,18 +17,30 @@ public final class Rewriter {
     static final int MAX_CACHED_PASS_THROUGH = 4096;
     /** Characters of cached text that weigh as one statement. */
     static final int WEIGHT_CHARS = 8192;
+    /** Distinct search paths kept with one rewriter. */
+    static final int MAX_PATHS = 64;
     private final RuleSet rules;
     private final Catalog catalog;
     private final Options options;
     private final Managed managed;
     private final Cache<String, Rewrite> exact;
     private final Cache<String, Analysis> templates;
+    private final SearchPath path;
+    // one rewriter per search path seen with these rules and this catalog; the first one holds them all
+    private final java.util.concurrent.ConcurrentMap<SearchPath, Rewriter> byPath;
 
     private Rewriter(RuleSet rules, Catalog catalog, Options options) {
+        this(rules, catalog, options, new Managed(rules), SearchPath.PUBLIC, new java.util.concurrent.ConcurrentHashMap<>());
+    }
+
+    private Rewriter(RuleSet rules, Catalog catalog, Options options, Managed managed, SearchPath path,
+                     java.util.concurrent.ConcurrentMap<SearchPath, Rewriter> byPath) {
         this.rules = rules;
         this.catalog = catalog;
         this.options = options;
-        this.managed = new Managed(rules);
+        this.managed = managed;
+        this.path = path;
+        this.byPath = byPath;
         // Weighed so that statements of ordinary length count one each (cacheSize is a number of statements) and a
         // long one counts once per WEIGHT_CHARS of text it pins, which bounds the text held at ~cacheSize * WEIGHT_CHARS.
         this.exact = Caffeine.newBuilder().maximumWeight(options.cacheSize)
@@ -43,8 +55,25 @@ public final class Rewriter {
     }
 
     public static Rewriter create(RuleSet rules, Catalog catalog, Options options) {
-        return new Rewriter(rules, catalog, options);
+        Rewriter r = new Rewriter(rules, catalog, options);
+        r.byPath.put(SearchPath.PUBLIC, r);
+        return r;
     }
+
+    /**
+     * The rewriter for the same rules and catalog that looks unqualified table names up along {@code path}
+     * (a session's {@code search_path}). The same instance for an equal path; its caches are its own.
+     */
+    public Rewriter withSearchPath(SearchPath p) {
+        if (p == null || p.equals(path)) return this;
+        Rewriter r = byPath.get(p);
+        if (r != null) return r;
+        if (byPath.size() >= MAX_PATHS) byPath.clear(); // sessions with ever-new paths: start over rather than grow
+        return byPath.computeIfAbsent(p, k -> new Rewriter(rules, catalog, options, managed, k, byPath));
+    }
+
+    /** The search path unqualified table names are resolved with. */
+    public SearchPath searchPath() { return path; }
 
     public RuleSet rules() { return rules; }
     public Catalog catalog() { return catalog; }
@@ -96,11 +125,11 @@ public final class Rewriter {
             if (tpl.unterminated) return Analysis.scanOnly(sql, managed, catalog, "unterminated quote or comment");
             Analysis a = templates.getIfPresent(tpl.key);
             if (a == null) {
-                a = Analysis.run(tpl, managed, catalog, options);
+                a = Analysis.run(tpl, managed, catalog, path, options);
                 if (a.templateUnparsable && tpl.slotPos.length > 0) {
                     // typed literals (DATE '...', INTERVAL '...') do not parse as '?': analyse the text itself
                     Template verbatim = Template.of(sql, managed.mentionable, options.maxTokens, false);
-                    Analysis v = Analysis.run(verbatim, managed, catalog, options);
+                    Analysis v = Analysis.run(verbatim, managed, catalog, path, options);
                     if (v.parts != null || !v.templateUnparsable) return v.instantiate(sql, verbatim);
                     // neither parses: every literal variant will be passed through the same way, so remember that
                     a = v;
