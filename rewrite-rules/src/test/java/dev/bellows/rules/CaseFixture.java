@@ -15,6 +15,8 @@ final class CaseFixture {
     static final Migration ACCOUNTS = new Migration("sales-accounts-owner", "sales", "accounts", "owner", "owner_email",
         null, null, null, Phase.OFF, 0);
 
+    static final Migration CUSTOMERS = Migration.tableRename("customers-clients", "customers", "clients", Phase.OFF);
+
     /** Tables as they stand during the migration (both columns present). */
     static Map<String, List<String>> tables() {
         Map<String, List<String>> t = new LinkedHashMap<>();
@@ -23,6 +25,8 @@ final class CaseFixture {
         t.put("public.users", List.of("id", "user_email", "name"));
         t.put("sales.accounts", List.of("id", "owner", "region", "owner_email"));
         t.put("public.leads_view", List.of("id", "user_email"));
+        t.put("public.customers", List.of("id", "name", "email", "region"));
+        t.put("public.clients", List.of("id", "name", "email", "region")); // the view over customers, or the renamed table
         return t;
     }
 
@@ -45,6 +49,7 @@ final class CaseFixture {
         Map<String, List<String>> t = tables();
         Map<String, List<String>> out = new LinkedHashMap<>();
         for (Map.Entry<String, List<String>> e : t.entrySet()) {
+            if (e.getKey().equals(state.equals("dropped") ? "public.customers" : "public.clients") && !state.equals("both")) continue;
             List<String> cols = new ArrayList<>(e.getValue());
             for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS)) {
                 if (!e.getKey().equals(m.qualifiedTable())) continue;
@@ -56,7 +61,7 @@ final class CaseFixture {
     }
 
     static RuleSet rules(Phase p) {
-        return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), ACCOUNTS.withPhase(p));
+        return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), ACCOUNTS.withPhase(p), CUSTOMERS.withPhase(p));
     }
 
     private CaseFixture() {}
