@@ -202,12 +202,31 @@ final class RulesValidator {
             down = expression(e, "down", to, id, label);
         }
 
-        // No two migrations may manage the same column of the same table.
+        // No two migrations may manage the same column of the same table, except a chain: this one's old column is
+        // the new column of one earlier in the file (a -> b, then b -> c), which nothing else chains from yet.
+        Migration chainedOnto = null;
+        for (Migration m : migrations) {
+            if (!m.isTableRename() && m.schema().equals(schemaTable[0]) && m.table().equals(schemaTable[1]) && m.to().equals(from)) {
+                chainedOnto = m;
+            }
+        }
+        for (Migration m = chainedOnto; m != null; m = predecessor(m)) {
+            if (m.from().equals(to)) {
+                throw error(valueLine(e, "to"), "to", id, label, "cycle: column '" + to + "' of table " + m.qualifiedTable()
+                    + " is renamed to '" + m.to() + "' by migration '" + m.id() + "' (line " + m.line() + "), and this"
+                    + " migration's chain leads back to it", null);
+            }
+        }
         for (String k : List.of("from", "to")) {
             String col = k.equals("from") ? from : to;
             for (Migration m : migrations) {
-                if (m.schema().equals(schemaTable[0]) && m.table().equals(schemaTable[1])
+                if (m == chainedOnto && k.equals("from")) continue;
+                if (!m.isTableRename() && m.schema().equals(schemaTable[0]) && m.table().equals(schemaTable[1])
                         && (m.from().equals(col) || m.to().equals(col))) {
+                    if (k.equals("to") && m.to().equals(col)) {
+                        throw error(valueLine(e, k), k, id, label, "conflicting targets: column '" + col + "' of table "
+                            + m.qualifiedTable() + " is already the target of migration '" + m.id() + "' (line " + m.line() + ")", null);
+                    }
                     throw error(valueLine(e, k), k, id, label, "column '" + col + "' of table " + m.qualifiedTable()
                         + " is already managed by migration '" + m.id() + "' (line " + m.line() + ")", null);
                 }
@@ -231,6 +250,17 @@ final class RulesValidator {
         byId.put(idText, m);
         byEnvName.put(envName, m);
         return m;
+    }
+
+    /** The migration whose new column {@code m} renames (the link before it in a chain), or null. */
+    private Migration predecessor(Migration m) {
+        for (Migration p : migrations) {
+            if (p != m && !p.isTableRename() && p.schema().equals(m.schema()) && p.table().equals(m.table())
+                    && p.to().equals(m.from())) {
+                return p;
+            }
+        }
+        return null;
     }
 
     /** A table rename: {@code table} becomes {@code to_table} in the same schema; no column keys. */
