@@ -156,6 +156,7 @@ class TableRenameWalkTest {
             s.execute("CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text UNIQUE, region text)");
             s.execute("CREATE INDEX customers_region ON customers (region)");
             s.execute("CREATE TABLE orders (id serial PRIMARY KEY, customer_id int REFERENCES customers (id), amount int)");
+            s.execute("GRANT SELECT, INSERT ON customers TO PUBLIC");
             if (pgss) s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
         }
         BellowsDataSource ds = new BellowsDataSource();
@@ -192,6 +193,10 @@ class TableRenameWalkTest {
             }
             assertEquals(List.of("V1__bellows_customers_clients_expand.sql", "V2__bellows_customers_clients_switch.sql",
                 "V3__bellows_customers_clients_contract.sql"), files.stream().map(p -> p.getFileName().toString()).toList());
+
+            String expand = Files.readString(files.get(0));
+            assertTrue(expand.contains("GRANT INSERT, SELECT ON public.clients TO PUBLIC;"), expand);
+            assertTrue(Files.readString(files.get(1)).contains("GRANT INSERT, SELECT ON public.customers TO PUBLIC;"));
 
             // check before expand: the view is simulated; legacy statements are carried in switch and contract
             Path stmts = dir.resolve("stmts.sql");
