@@ -208,8 +208,15 @@ class TableRenameWalkTest {
             assertTrue(check.out().contains("rewritten"), check.toString());
             assertTrue(check.out().contains("unanalysed") || check.out().contains("not analysed"), check.toString());
 
-            // expand: the view clients; new code starts naming it
+            // expand: the view clients; new code starts naming it. The flag refuses to move before the view exists.
+            UsageDb.Cli early = UsageDb.Cli.run(args("flags", null, pgUrl, pg, "set", ID, "expand", "--rules", rules.toString()));
+            assertTrue(early.code() != 0 && (early.out() + early.err()).contains("does not exist; apply the plan's expand step"),
+                early.toString());
             ScriptRunner.run(admin, files.get(0));
+            UsageDb.Cli flag = UsageDb.Cli.run(args("flags", null, pgUrl, pg, "set", ID, "expand", "--rules", rules.toString()));
+            assertEquals(0, flag.code(), flag.toString());
+            UsageDb.Cli backfill = UsageDb.Cli.run(args("backfill", ID, pgUrl, pg, "--rules", rules.toString()));
+            assertTrue(backfill.code() != 0 && (backfill.out() + backfill.err()).contains("nothing to backfill"), backfill.toString());
             ds.runtime().refreshCatalog();
             ds.runtime().setPhase(ID, Phase.EXPAND);
             Writer fresh = start(new Writer("new", DriverManager.getConnection(pgUrl, creds), false, errors), writers, threads);
