@@ -19,16 +19,24 @@ public final class Migration {
     private final String type;
     private final Phase phase;
     private final int line;
+    private final boolean inverse;
     private final String toTable; // table renames only
 
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line) {
-        this(id, schema, table, from, to, up, down, type, phase, line, null);
+        this(id, schema, table, from, to, up, down, type, phase, line, false, null);
     }
 
     /** {@code toTable} non-null makes a table rename: {@code from}, {@code to}, {@code up} and {@code down} must be null. */
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line, String toTable) {
+        this(id, schema, table, from, to, up, down, type, phase, line, false, toTable);
+    }
+
+    private Migration(String id, String schema, String table, String from, String to,
+                      String up, String down, String type, Phase phase, int line, boolean inverse, String toTable) {
+        if (inverse && up == null) throw new IllegalArgumentException("inverse needs up and down");
+        this.inverse = inverse;
         this.id = Objects.requireNonNull(id, "id");
         this.schema = schema == null ? "public" : schema;
         this.table = Objects.requireNonNull(table, "table");
@@ -97,9 +105,21 @@ public final class Migration {
     /** Whether this migration renames its table (and has no column). */
     public boolean isTableRename() { return toTable != null; }
 
+    /**
+     * Whether {@code up} and {@code down} are declared inverse: {@code up(down(v)) = v} for every value the new
+     * column holds, and both map NULL to NULL. Then a legacy predicate can be answered from the new column's
+     * index (see docs/rules.md, {@code inverse}); {@code bellows check} verifies it on the data.
+     */
+    public boolean inverse() { return inverse; }
+
     /** This migration in another phase. */
     public Migration withPhase(Phase p) {
-        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, toTable);
+        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, inverse, toTable);
+    }
+
+    /** This type change with its up/down declared inverse (or not). */
+    public Migration withInverse(boolean inv) {
+        return inv == inverse ? this : new Migration(id, schema, table, from, to, up, down, type, phase, line, inv, toTable);
     }
 
     @Override public boolean equals(Object o) {
@@ -107,10 +127,10 @@ public final class Migration {
         Migration m = (Migration) o;
         return id.equals(m.id) && schema.equals(m.schema) && table.equals(m.table) && Objects.equals(from, m.from)
             && Objects.equals(to, m.to) && Objects.equals(toTable, m.toTable) && Objects.equals(up, m.up) && Objects.equals(down, m.down)
-            && Objects.equals(type, m.type) && phase == m.phase;
+            && Objects.equals(type, m.type) && phase == m.phase && inverse == m.inverse;
     }
 
-    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, toTable); }
+    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, inverse, toTable); }
 
     @Override public String toString() {
         if (toTable != null) return id + " (table " + qualifiedTable() + " -> " + toTable + ", " + phase.label() + ")";

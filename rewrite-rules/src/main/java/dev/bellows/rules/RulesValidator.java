@@ -42,7 +42,8 @@ final class RulesValidator {
     static final String KEY_MIGRATIONS = "migrations";
     static final List<String> TOP_LEVEL_KEYS = List.of(KEY_MIGRATIONS);
     static final List<String> REQUIRED_KEYS = List.of("id", "table", "from", "to", "phase");
-    static final List<String> MIGRATION_KEYS = List.of("id", "table", "from", "to", "phase", "type", "up", "down", "to_table");
+    static final List<String> MIGRATION_KEYS = List.of("id", "table", "from", "to", "phase", "type", "up", "down", "inverse",
+        "to_table");
     /** A table rename names its new table instead of columns. */
     static final List<String> TABLE_RENAME_KEYS = List.of("id", "table", "to_table", "phase");
 
@@ -246,7 +247,21 @@ final class RulesValidator {
                     + r.line() + "): Bellows could not tell the two apart in SQL", null);
             }
         }
-        Migration m = new Migration(idText, schemaTable[0], schemaTable[1], from, to, up, down, type, phase, line);
+        boolean inverse = false;
+        if (e.containsKey("inverse")) {
+            String v = text(e, "inverse", id, label);
+            if (!v.equals("true") && !v.equals("false")) {
+                throw error(valueLine(e, "inverse"), "inverse", id, label, "expected true or false, found '" + v + "'", null);
+            }
+            inverse = v.equals("true");
+            if (inverse && up == null) {
+                throw error(valueLine(e, "inverse"), "inverse", id, label, "'inverse: true' without 'up' and 'down': only a"
+                    + " type change has a pair of expressions to declare inverse", null);
+            }
+        }
+
+        Migration m = new Migration(idText, schemaTable[0], schemaTable[1], from, to, up, down, type, phase, line)
+            .withInverse(inverse);
         byId.put(idText, m);
         byEnvName.put(envName, m);
         return m;
@@ -266,7 +281,7 @@ final class RulesValidator {
     /** A table rename: {@code table} becomes {@code to_table} in the same schema; no column keys. */
     private Migration tableRename(Map<String, NodeTuple> e, String idText, String envName, int line, String id, String label)
             throws RulesException {
-        for (String k : List.of("from", "to", "up", "down", "type")) {
+        for (String k : List.of("from", "to", "up", "down", "type", "inverse")) {
             if (e.containsKey(k)) {
                 throw error(valueLine(e, k), k, id, label, "a table rename (to_table) takes no '" + k
                     + "'; rename columns in a migration of their own once the table rename is done", null);
