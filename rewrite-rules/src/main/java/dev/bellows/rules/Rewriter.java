@@ -26,6 +26,8 @@ public final class Rewriter {
     static final int MAX_CACHED_PASS_THROUGH = 4096;
     /** Characters of cached text that weigh as one statement. */
     static final int WEIGHT_CHARS = 8192;
+    /** Distinct search paths kept with one rewriter. */
+    static final int MAX_PATHS = 64;
     private final RuleSet rules;
     private final Catalog catalog;
     private final Options options;
@@ -33,12 +35,22 @@ public final class Rewriter {
     private final Cache<String, Rewrite> exact;
     private final Cache<String, Analysis> templates;
     private final Rewriter next; // the next stage of a chain, or null
+    private final SearchPath path;
+    // one rewriter per search path seen with these rules and this catalog; the first one holds them all
+    private final java.util.concurrent.ConcurrentMap<SearchPath, Rewriter> byPath;
 
     private Rewriter(RuleSet rules, RuleSet stage, Catalog catalog, Options options, Rewriter next) {
+        this(rules, catalog, options, new Managed(stage), SearchPath.PUBLIC, new java.util.concurrent.ConcurrentHashMap<>(), next);
+    }
+
+    private Rewriter(RuleSet rules, Catalog catalog, Options options, Managed managed, SearchPath path,
+                     java.util.concurrent.ConcurrentMap<SearchPath, Rewriter> byPath, Rewriter next) {
         this.rules = rules;
         this.catalog = catalog;
         this.options = options;
-        this.managed = new Managed(stage);
+        this.managed = managed;
+        this.path = path;
+        this.byPath = byPath;
         this.next = next;
         // Weighed so that statements of ordinary length count one each (cacheSize is a number of statements) and a
         // long one counts once per WEIGHT_CHARS of text it pins, which bounds the text held at ~cacheSize * WEIGHT_CHARS.
@@ -59,8 +71,11 @@ public final class Rewriter {
         for (int i = stages.size() - 1; i >= 1; i--) {
             RuleSet s = RuleSet.of(stages.get(i));
             next = new Rewriter(s, s, catalog, options, next);
+            next.byPath.put(SearchPath.PUBLIC, next);
         }
-        return new Rewriter(rules, stages.size() <= 1 ? rules : RuleSet.of(stages.get(0)), catalog, options, next);
+        Rewriter r = new Rewriter(rules, stages.size() <= 1 ? rules : RuleSet.of(stages.get(0)), catalog, options, next);
+        r.byPath.put(SearchPath.PUBLIC, r);
+        return r;
     }
 
     /** Migrations by stage: 0 unless the old column is the new column of an earlier migration on the same table. */
@@ -80,6 +95,22 @@ public final class Rewriter {
         return out;
     }
 
+    /**
+     * The rewriter for the same rules and catalog that looks unqualified table names up along {@code path}
+     * (a session's {@code search_path}). The same instance for an equal path; its caches are its own.
+     */
+    public Rewriter withSearchPath(SearchPath p) {
+        if (p == null || p.equals(path)) return this;
+        Rewriter r = byPath.get(p);
+        if (r != null) return r;
+        if (byPath.size() >= MAX_PATHS) byPath.clear(); // sessions with ever-new paths: start over rather than grow
+        return byPath.computeIfAbsent(p, k -> new Rewriter(rules, catalog, options, managed, k, byPath,
+            next == null ? null : next.withSearchPath(k)));
+    }
+
+    /** The search path unqualified table names are resolved with. */
+    public SearchPath searchPath() { return path; }
+
     public RuleSet rules() { return rules; }
     public Catalog catalog() { return catalog; }
     public Options options() { return options; }
@@ -95,19 +126,16 @@ public final class Rewriter {
      */
     public Rewrite rewrite(String sql) {
         if (sql == null) return Rewrite.unchanged(null);
+        options.stats.lookup();
         Rewrite r = exact.getIfPresent(sql);
         if (r == null) {
-            if (!managed.isEmpty() && managed.mentioned(sql)) {
-                r = compute(sql);
-            } else {
-                r = Rewrite.unchanged(sql);
-                if (next != null) r = Rewrite.compose(r, next.rewrite(sql));
-                // long one-off statements (bulk VALUES lists) would pin their text in the cache; rescanning them is cheap by comparison
-                if (sql.length() > MAX_CACHED_PASS_THROUGH && !r.changed()) return r;
-                exact.put(sql, r);
-                return r;
-            }
+            long start = System.nanoTime();
+            boolean mentions = !managed.isEmpty() && managed.mentioned(sql);
+            r = mentions ? compute(sql) : Rewrite.unchanged(sql);
             if (next != null) r = Rewrite.compose(r, next.rewrite(r.sql()));
+            options.stats.miss(System.nanoTime() - start);
+            // long one-off statements (bulk VALUES lists) would pin their text in the cache; rescanning them is cheap by comparison
+            if (!mentions && !r.changed() && sql.length() > MAX_CACHED_PASS_THROUGH) return r;
             exact.put(sql, r);
         }
         return r;
@@ -134,11 +162,11 @@ public final class Rewriter {
             if (tpl.unterminated) return Analysis.scanOnly(sql, managed, catalog, "unterminated quote or comment");
             Analysis a = templates.getIfPresent(tpl.key);
             if (a == null) {
-                a = Analysis.run(tpl, managed, catalog, options);
+                a = Analysis.run(tpl, managed, catalog, path, options);
                 if (a.templateUnparsable && tpl.slotPos.length > 0) {
                     // typed literals (DATE '...', INTERVAL '...') do not parse as '?': analyse the text itself
                     Template verbatim = Template.of(sql, managed.mentionable, options.maxTokens, false);
-                    Analysis v = Analysis.run(verbatim, managed, catalog, options);
+                    Analysis v = Analysis.run(verbatim, managed, catalog, path, options);
                     if (v.parts != null || !v.templateUnparsable) return v.instantiate(sql, verbatim);
                     // neither parses: every literal variant will be passed through the same way, so remember that
                     a = v;
@@ -159,9 +187,11 @@ public final class Rewriter {
         final int maxDepth;
         final long parseBudgetMillis;
         final int maxParseTokens;
+        final RewriteStats stats;
 
-        private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis) {
+        private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis, RewriteStats stats) {
             this.maxParseTokens = 2_000;
+            this.stats = stats;
             this.cacheSize = cacheSize;
             this.maxSqlLength = maxSqlLength;
             this.maxTokens = maxTokens;
@@ -174,13 +204,15 @@ public final class Rewriter {
          * are those nested deeper than 32 parentheses or with more than 2,000 tokens left once long value
          * lists are set aside; a parse gets 250 ms.
          */
-        public static Options defaults() { return new Options(10_000, 256 * 1024, 20_000, 32, 250); }
+        public static Options defaults() { return new Options(10_000, 256 * 1024, 20_000, 32, 250, new RewriteStats()); }
 
-        public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis); }
-        public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth, parseBudgetMillis); }
-        public Options maxTokens(int n) { return new Options(cacheSize, maxSqlLength, n, maxDepth, parseBudgetMillis); }
-        public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n, parseBudgetMillis); }
-        public Options parseBudgetMillis(long ms) { return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, ms); }
+        public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, stats); }
+        public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth, parseBudgetMillis, stats); }
+        public Options maxTokens(int n) { return new Options(cacheSize, maxSqlLength, n, maxDepth, parseBudgetMillis, stats); }
+        public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n, parseBudgetMillis, stats); }
+        public Options parseBudgetMillis(long ms) { return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, ms, stats); }
         public int cacheSize() { return cacheSize; }
+        /** The counters every rewriter built with these options (and options derived from them) adds to. */
+        public RewriteStats stats() { return stats; }
     }
 }
