@@ -37,6 +37,6 @@ class TransactionPoolingTest {
     @Test
     void generatedStatementsHaveTheSameOutcomesThroughPgbouncer() throws Exception {
         GeneratedDifferentialTest.assertSameOutcomesInEveryPhase("TransactionPoolingTest (generated, pgbouncer)",
-            Integer.getInteger("bellows.gen.pgbouncer.count", 400), d -> d.behind(bouncer));
+            Integer.getInteger("bellows.gen.pgbouncer.count", 250), d -> d.behind(bouncer));
     }
 }
