@@ -61,15 +61,15 @@ public final class Rewriter {
      */
     public Rewrite rewrite(String sql) {
         if (sql == null) return Rewrite.unchanged(null);
+        options.stats.lookup();
         Rewrite r = exact.getIfPresent(sql);
         if (r == null) {
-            if (mayMention(sql)) {
-                r = compute(sql);
-            } else {
-                r = Rewrite.unchanged(sql);
-                // long one-off statements (bulk VALUES lists) would pin their text in the cache; rescanning them is cheap by comparison
-                if (sql.length() > MAX_CACHED_PASS_THROUGH) return r;
-            }
+            long start = System.nanoTime();
+            boolean mentions = mayMention(sql);
+            r = mentions ? compute(sql) : Rewrite.unchanged(sql);
+            options.stats.miss(System.nanoTime() - start);
+            // long one-off statements (bulk VALUES lists) would pin their text in the cache; rescanning them is cheap by comparison
+            if (!mentions && sql.length() > MAX_CACHED_PASS_THROUGH) return r;
             exact.put(sql, r);
         }
         return r;
@@ -121,9 +121,11 @@ public final class Rewriter {
         final int maxDepth;
         final long parseBudgetMillis;
         final int maxParseTokens;
+        final RewriteStats stats;
 
-        private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis) {
+        private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis, RewriteStats stats) {
             this.maxParseTokens = 2_000;
+            this.stats = stats;
             this.cacheSize = cacheSize;
             this.maxSqlLength = maxSqlLength;
             this.maxTokens = maxTokens;
@@ -136,13 +138,15 @@ public final class Rewriter {
          * are those nested deeper than 32 parentheses or with more than 2,000 tokens left once long value
          * lists are set aside; a parse gets 250 ms.
          */
-        public static Options defaults() { return new Options(10_000, 256 * 1024, 20_000, 32, 250); }
+        public static Options defaults() { return new Options(10_000, 256 * 1024, 20_000, 32, 250, new RewriteStats()); }
 
-        public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis); }
-        public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth, parseBudgetMillis); }
-        public Options maxTokens(int n) { return new Options(cacheSize, maxSqlLength, n, maxDepth, parseBudgetMillis); }
-        public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n, parseBudgetMillis); }
-        public Options parseBudgetMillis(long ms) { return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, ms); }
+        public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, stats); }
+        public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth, parseBudgetMillis, stats); }
+        public Options maxTokens(int n) { return new Options(cacheSize, maxSqlLength, n, maxDepth, parseBudgetMillis, stats); }
+        public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n, parseBudgetMillis, stats); }
+        public Options parseBudgetMillis(long ms) { return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, ms, stats); }
         public int cacheSize() { return cacheSize; }
+        /** The counters every rewriter built with these options (and options derived from them) adds to. */
+        public RewriteStats stats() { return stats; }
     }
 }
