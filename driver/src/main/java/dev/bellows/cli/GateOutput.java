@@ -13,9 +13,9 @@ final class GateOutput {
 
     static String text(Gate.Result r) {
         StringBuilder sb = new StringBuilder();
-        String col = r.migration().qualifiedTable() + "." + r.migration().from();
+        String col = Gate.subject(r.migration());
         sb.append("bellows gate ").append(r.migration().id()).append(": may ").append(col).append(" be dropped (replaced by ")
-            .append(r.migration().to()).append(")?\n")
+            .append(Gate.replacement(r.migration())).append(")?\n")
             .append("window: ").append(Durations.format(r.window())).append(", from ").append(r.windowStart()).append(" to ")
             .append(r.now()).append(r.strict() ? ", strict" : "").append("\n\n");
         for (Gate.Condition c : r.conditions()) {
@@ -46,8 +46,9 @@ final class GateOutput {
     static String json(Gate.Result r) {
         Json j = Json.pretty().beginObject()
             .member("migration", r.migration().id())
-            .member("column", r.migration().qualifiedTable() + "." + r.migration().from())
-            .member("replacement", r.migration().to())
+            .member("column", r.migration().isTableRename() ? r.migration().qualifiedTable()
+                : r.migration().qualifiedTable() + "." + r.migration().from())
+            .member("replacement", Gate.replacement(r.migration()))
             .member("safe", r.safe())
             .member("strict", r.strict())
             .member("window", Durations.format(r.window()))

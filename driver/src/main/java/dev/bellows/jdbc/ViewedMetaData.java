@@ -28,7 +28,7 @@ final class ViewedMetaData {
         if (rules.isEmpty()) return List.of();
         List<Migration> out = new ArrayList<>(0);
         for (Migration m : rules.migrations()) {
-            if (m.phase() == Phase.OFF) continue;
+            if (m.phase() == Phase.OFF || m.isTableRename()) continue;
             boolean match = exact ? (schemaPattern == null || schemaPattern.equals(m.schema())) && m.table().equals(tablePattern)
                 : Sql.like(schemaPattern, m.schema()) && Sql.like(tablePattern, m.table());
             if (match) out.add(m);

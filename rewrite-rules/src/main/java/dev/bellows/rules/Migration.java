@@ -3,7 +3,8 @@ package dev.bellows.rules;
 import java.util.Objects;
 
 /**
- * One managed column change: {@code table.from} is deprecated in favour of {@code table.to}.
+ * One managed change: column {@code table.from} is deprecated in favour of {@code table.to}, or (a table
+ * rename) table {@code table} in favour of {@code toTable}, with {@code from} and {@code to} null.
  * Immutable. Names are catalog names (unquoted folded identifiers are lower case); {@code up} and
  * {@code down} are SQL expressions over {@code from} and {@code to} respectively, null for a plain rename.
  */
@@ -19,21 +20,37 @@ public final class Migration {
     private final Phase phase;
     private final int line;
     private final boolean inverse;
+    private final String toTable; // table renames only
 
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line) {
-        this(id, schema, table, from, to, up, down, type, phase, line, false);
+        this(id, schema, table, from, to, up, down, type, phase, line, false, null);
+    }
+
+    /** {@code toTable} non-null makes a table rename: {@code from}, {@code to}, {@code up} and {@code down} must be null. */
+    public Migration(String id, String schema, String table, String from, String to,
+                     String up, String down, String type, Phase phase, int line, String toTable) {
+        this(id, schema, table, from, to, up, down, type, phase, line, false, toTable);
     }
 
     private Migration(String id, String schema, String table, String from, String to,
-                      String up, String down, String type, Phase phase, int line, boolean inverse) {
+                      String up, String down, String type, Phase phase, int line, boolean inverse, String toTable) {
         if (inverse && up == null) throw new IllegalArgumentException("inverse needs up and down");
         this.inverse = inverse;
         this.id = Objects.requireNonNull(id, "id");
         this.schema = schema == null ? "public" : schema;
         this.table = Objects.requireNonNull(table, "table");
-        this.from = Objects.requireNonNull(from, "from");
-        this.to = Objects.requireNonNull(to, "to");
+        this.toTable = toTable;
+        if (toTable != null) {
+            if (from != null || to != null || up != null || down != null) {
+                throw new IllegalArgumentException("a table rename has no from, to, up or down");
+            }
+        } else {
+            Objects.requireNonNull(from, "from");
+            Objects.requireNonNull(to, "to");
+        }
+        this.from = from;
+        this.to = to;
         this.up = up;
         this.down = down;
         this.type = type;
@@ -51,6 +68,12 @@ public final class Migration {
     public static Migration typeChange(String id, String table, String from, String to, String up, String down, Phase phase) {
         String[] st = splitTable(table);
         return new Migration(id, st[0], st[1], from, to, up, down, null, phase, 0);
+    }
+
+    /** A table rename ({@code table} becomes {@code toTable}, same schema) in the given phase. */
+    public static Migration tableRename(String id, String table, String toTable, Phase phase) {
+        String[] st = splitTable(table);
+        return new Migration(id, st[0], st[1], null, null, null, null, null, phase, 0, toTable);
     }
 
     static String[] splitTable(String table) {
@@ -75,6 +98,12 @@ public final class Migration {
     /** Line of the rules file where this migration starts, 0 when not from a file. */
     public int line() { return line; }
     public boolean isTypeChange() { return up != null; }
+    /** The table's new name (same schema) for a table rename, else null. */
+    public String toTable() { return toTable; }
+    /** {@code schema.toTable}, or null when this is not a table rename. */
+    public String qualifiedToTable() { return toTable == null ? null : schema + "." + toTable; }
+    /** Whether this migration renames its table (and has no column). */
+    public boolean isTableRename() { return toTable != null; }
 
     /**
      * Whether {@code up} and {@code down} are declared inverse: {@code up(down(v)) = v} for every value the new
@@ -85,25 +114,26 @@ public final class Migration {
 
     /** This migration in another phase. */
     public Migration withPhase(Phase p) {
-        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, inverse);
+        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, inverse, toTable);
     }
 
     /** This type change with its up/down declared inverse (or not). */
     public Migration withInverse(boolean inv) {
-        return inv == inverse ? this : new Migration(id, schema, table, from, to, up, down, type, phase, line, inv);
+        return inv == inverse ? this : new Migration(id, schema, table, from, to, up, down, type, phase, line, inv, toTable);
     }
 
     @Override public boolean equals(Object o) {
         if (!(o instanceof Migration)) return false;
         Migration m = (Migration) o;
-        return id.equals(m.id) && schema.equals(m.schema) && table.equals(m.table) && from.equals(m.from)
-            && to.equals(m.to) && Objects.equals(up, m.up) && Objects.equals(down, m.down)
+        return id.equals(m.id) && schema.equals(m.schema) && table.equals(m.table) && Objects.equals(from, m.from)
+            && Objects.equals(to, m.to) && Objects.equals(toTable, m.toTable) && Objects.equals(up, m.up) && Objects.equals(down, m.down)
             && Objects.equals(type, m.type) && phase == m.phase && inverse == m.inverse;
     }
 
-    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, inverse); }
+    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, inverse, toTable); }
 
     @Override public String toString() {
+        if (toTable != null) return id + " (table " + qualifiedTable() + " -> " + toTable + ", " + phase.label() + ")";
         return id + " (" + qualifiedTable() + "." + from + " -> " + to + ", " + phase.label() + ")";
     }
 }

@@ -53,7 +53,7 @@ final class Writes {
         ctes = an.withItems(ins.getWithItemsList(), outer, ctes);
         Scope target = new Scope(outer, ctes);
         Table t = ins.getTable();
-        Scope.Rel rel = an.tableRel(t, target);
+        Scope.Rel rel = an.tableRel(t, target, UsageFact.Kind.WRITE);
         target.rels.add(rel);
         if (!rel.isBase()) throw new Refusal("INSERT into a CTE name");
 
@@ -275,7 +275,7 @@ final class Writes {
         ctes = an.withItems(up.getWithItemsList(), outer, ctes);
         if (up.getStartJoins() != null && !up.getStartJoins().isEmpty()) throw new Refusal("UPDATE with joins before SET");
         Scope sc = new Scope(outer, ctes);
-        Scope.Rel rel = an.tableRel(up.getTable(), sc);
+        Scope.Rel rel = an.tableRel(up.getTable(), sc, UsageFact.Kind.WRITE);
         sc.rels.add(rel);
         an.from(up.getFromItem(), up.getJoins(), sc);
         assignments(up.getUpdateSets(), sc, rel);
@@ -286,7 +286,7 @@ final class Writes {
     List<String> delete(Delete d, Scope outer, Map<String, List<String>> ctes) {
         ctes = an.withItems(d.getWithItemsList(), outer, ctes);
         Scope sc = new Scope(outer, ctes);
-        sc.rels.add(an.tableRel(d.getTable(), sc));
+        sc.rels.add(an.tableRel(d.getTable(), sc, UsageFact.Kind.WRITE));
         if (d.getUsingList() != null) for (Table t : d.getUsingList()) sc.rels.add(an.tableRel(t, sc));
         an.from(null, d.getJoins(), sc);
         an.visit(d.getWhere(), sc, Analyzer.READ);

@@ -19,6 +19,8 @@ final class CaseFixture {
     static final Migration ACCOUNTS = new Migration("sales-accounts-owner", "sales", "accounts", "owner", "owner_email",
         null, null, null, Phase.OFF, 0);
 
+    static final Migration CUSTOMERS = Migration.tableRename("customers-clients", "customers", "clients", Phase.OFF);
+
     /** Tables as they stand during the migration (both columns present). */
     static Map<String, List<String>> tables() {
         Map<String, List<String>> t = new LinkedHashMap<>();
@@ -28,6 +30,8 @@ final class CaseFixture {
         t.put("public.tickets", List.of("id", "title", "priority", "priority_level"));
         t.put("sales.accounts", List.of("id", "owner", "region", "owner_email"));
         t.put("public.leads_view", List.of("id", "user_email"));
+        t.put("public.customers", List.of("id", "name", "email", "region"));
+        t.put("public.clients", List.of("id", "name", "email", "region")); // the view over customers, or the renamed table
         t.put("archive.leads", List.of("id", "user_email")); // not managed: found first when the path starts with archive
         return t;
     }
@@ -65,6 +69,7 @@ final class CaseFixture {
         Map<String, List<String>> t = tables();
         Map<String, List<String>> out = new LinkedHashMap<>();
         for (Map.Entry<String, List<String>> e : t.entrySet()) {
+            if (e.getKey().equals(state.equals("dropped") ? "public.customers" : "public.clients") && !state.equals("both")) continue;
             List<String> cols = new ArrayList<>(e.getValue());
             for (Migration m : List.of(LEADS, ORDERS, TICKETS, ACCOUNTS)) {
                 if (!e.getKey().equals(m.qualifiedTable())) continue;
@@ -76,7 +81,8 @@ final class CaseFixture {
     }
 
     static RuleSet rules(Phase p) {
-        return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), TICKETS.withPhase(p), ACCOUNTS.withPhase(p));
+        return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), TICKETS.withPhase(p), ACCOUNTS.withPhase(p),
+            CUSTOMERS.withPhase(p));
     }
 
     private CaseFixture() {}

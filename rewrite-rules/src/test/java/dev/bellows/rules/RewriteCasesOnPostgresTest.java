@@ -46,6 +46,13 @@ class RewriteCasesOnPostgresTest {
                 st.execute("CREATE TABLE b (e text)");
                 st.execute("CREATE TABLE newsletter (user_email text)");
                 st.execute("CREATE FUNCTION some_function() RETURNS TABLE (x int) LANGUAGE sql AS 'SELECT 1'");
+                String customers = "(id serial PRIMARY KEY, name text, email text UNIQUE, region text)";
+                if (state.equals("dropped")) {
+                    st.execute("CREATE TABLE clients " + customers);
+                } else {
+                    st.execute("CREATE TABLE customers " + customers);
+                    if (state.equals("both")) st.execute("CREATE VIEW clients AS SELECT * FROM customers");
+                }
                 if (!state.equals("before")) {
                     st.execute("ALTER TABLE leads ADD COLUMN contact_email text UNIQUE");
                     st.execute("ALTER TABLE orders ADD COLUMN status_code int");

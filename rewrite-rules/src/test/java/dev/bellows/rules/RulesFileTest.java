@@ -261,6 +261,24 @@ class RulesFileTest {
         assertTrue(e.getMessage().endsWith(e.detail()), "detail is the message's tail");
     }
 
+    @Test
+    void tableRenameNamesItsNewTableAndNoColumn() throws RulesException {
+        RuleSet rules = RulesFile.parse("migrations:\n  - id: customers-clients\n    table: sales.Customers\n"
+            + "    to_table: sales.\"Clients\"\n    phase: switch\n  - id: leads\n    table: leads\n    from: a\n    to: b\n"
+            + "    phase: expand\n", "r.yaml");
+        Migration m = rules.get("customers-clients");
+        assertTrue(m.isTableRename());
+        assertEquals("sales", m.schema());
+        assertEquals("customers", m.table());
+        assertEquals("Clients", m.toTable());
+        assertEquals("sales.Clients", m.qualifiedToTable());
+        assertEquals(null, m.from());
+        assertEquals(Phase.SWITCH, m.phase());
+        assertEquals(2, m.line());
+        assertEquals(false, rules.get("leads").isTableRename());
+        assertEquals(m, m.withPhase(Phase.OFF).withPhase(Phase.SWITCH));
+    }
+
     private static String typeChange(String up, String down) {
         return "migrations:\n  - id: a\n    table: orders\n    from: status\n    to: status_code\n    phase: expand\n"
             + "    up: " + yamlQuote(up) + "\n    down: " + yamlQuote(down) + "\n";
