@@ -111,6 +111,29 @@ final class CompatDb {
         }
     }
 
+    /** Writes and checks of one code version in one phase. */
+    interface Step {
+        void run(Phase p) throws Exception;
+    }
+
+    /**
+     * The migration as a fleet lives it: old code alone in off; the expand DDL; old and new code side by side in
+     * expand, switch (after the backfill) and contract; both again after the drop (phase contract).
+     */
+    void everyPhase(Step oldCode, Step newCode) throws Exception {
+        oldCode.run(Phase.OFF);
+        addColumn();
+        for (Phase p : List.of(Phase.EXPAND, Phase.SWITCH, Phase.CONTRACT)) {
+            if (p == Phase.SWITCH) backfill();
+            phase(p);
+            oldCode.run(p);
+            newCode.run(p);
+        }
+        dropOldColumn();
+        oldCode.run(Phase.CONTRACT);
+        newCode.run(Phase.CONTRACT);
+    }
+
     BellowsRuntime runtime() {
         try {
             return old.runtime();
