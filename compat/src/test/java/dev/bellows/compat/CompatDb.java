@@ -36,6 +36,29 @@ final class CompatDb {
         }
     }
 
+    /**
+     * A DataSource of another application (its own runtime, so its own catalog read now) with the migration in
+     * {@code phase}: a process started after the others, e.g. after the drop.
+     */
+    BellowsDataSource freshDataSource(String schema, String appName, Phase phase) throws SQLException {
+        BellowsDataSource ds = dataSource(schema);
+        ds.setAppName(appName);
+        ds.runtime().setRules(RuleSet.of(Migration.rename(ID, "leads", "user_email", "contact_email", phase)));
+        return ds;
+    }
+
+    /** What the contract step of {@code bellows plan} runs just before its DROP COLUMN: the legacy column order. */
+    void recordColumnOrder() throws SQLException {
+        exec("CREATE SCHEMA IF NOT EXISTS bellows");
+        exec("CREATE TABLE IF NOT EXISTS bellows.column_order (schema_name text NOT NULL, table_name text NOT NULL,"
+            + " migration_id text NOT NULL, columns text[] NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+            + " PRIMARY KEY (schema_name, table_name, migration_id))");
+        exec("INSERT INTO bellows.column_order (schema_name, table_name, migration_id, columns)"
+            + " SELECT 'public', 'leads', '" + ID + "', array_agg(attname::text ORDER BY attnum) FROM pg_attribute"
+            + " WHERE attrelid = 'public.leads'::regclass AND attnum > 0 AND NOT attisdropped"
+            + " HAVING bool_or(attname = 'user_email') ON CONFLICT DO NOTHING");
+    }
+
     private BellowsDataSource dataSource(String schema) {
         BellowsDataSource ds = new BellowsDataSource();
         ds.setUrl("jdbc:bellows:" + url.substring("jdbc:".length()));

@@ -122,13 +122,20 @@ public final class Rewriter {
         final long parseBudgetMillis;
         final int maxParseTokens;
 
+        final boolean newView;
+
         private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis) {
+            this(cacheSize, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, false);
+        }
+
+        private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis, boolean newView) {
             this.maxParseTokens = 2_000;
             this.cacheSize = cacheSize;
             this.maxSqlLength = maxSqlLength;
             this.maxTokens = maxTokens;
             this.maxDepth = maxDepth;
             this.parseBudgetMillis = parseBudgetMillis;
+            this.newView = newView;
         }
 
         /**
@@ -138,11 +145,22 @@ public final class Rewriter {
          */
         public static Options defaults() { return new Options(10_000, 256 * 1024, 20_000, 32, 250); }
 
-        public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis); }
-        public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth, parseBudgetMillis); }
-        public Options maxTokens(int n) { return new Options(cacheSize, maxSqlLength, n, maxDepth, parseBudgetMillis); }
-        public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n, parseBudgetMillis); }
-        public Options parseBudgetMillis(long ms) { return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, ms); }
+        public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, newView); }
+        public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth, parseBudgetMillis, newView); }
+        public Options maxTokens(int n) { return new Options(cacheSize, maxSqlLength, n, maxDepth, parseBudgetMillis, newView); }
+        public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n, parseBudgetMillis, newView); }
+        public Options parseBudgetMillis(long ms) { return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, ms, newView); }
         public int cacheSize() { return cacheSize; }
+
+        /**
+         * Which table {@code *} (and {@code RETURNING *}) presents from expand on: false (the default) the legacy
+         * table, {@code from} and not {@code to}, in the legacy order; true the table once the migration is over,
+         * {@code to} and not {@code from}, in the table's own order. Phase off changes nothing in either.
+         */
+        public Options newView(boolean b) {
+            return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, b);
+        }
+
+        public boolean newView() { return newView; }
     }
 }
