@@ -1,6 +1,7 @@
 package dev.bellows.compat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.bellows.rules.Phase;
 import java.sql.Connection;
@@ -53,11 +54,16 @@ class ColumnShapesCompatTest {
         // without a record the legacy position is unknown: the old column comes last (right by label, not by position)
         db.exec("DELETE FROM bellows.column_order");
         shapes(db, db.freshDataSource("old", "shapes-unrecorded", Phase.CONTRACT), Phase.CONTRACT,
-            List.of("id", "name", "score", "user_email"), "user_email", "old view after the drop, no recorded order");
+            List.of("id", "name", "score", "user_email"), "user_email", "old view after the drop, no recorded order", false);
         assertEquals(List.of(), differences, differences.size() + " differences");
     }
 
     private void shapes(CompatDb db, DataSource ds, Phase p, List<String> expected, String emailCol, String what) throws Exception {
+        shapes(db, ds, p, expected, emailCol, what, true);
+    }
+
+    private void shapes(CompatDb db, DataSource ds, Phase p, List<String> expected, String emailCol, String what,
+                        boolean positional) throws Exception {
         String at = what + " (" + p.label() + ")";
         int emailPos = expected.indexOf(emailCol) + 1;
         int namePos = expected.indexOf("name") + 1;
@@ -78,6 +84,34 @@ class ColumnShapesCompatTest {
                 }
             }
             db.assertStored(id, e, "ret", p, "INSERT RETURNING *, " + at);
+
+            // positional INSERT (VALUES, and SELECT of the same width): the values in the view's column order
+            if (!positional) {
+                SQLException refused = assertThrows(SQLException.class, () -> c.prepareStatement("INSERT INTO leads VALUES (?, ?, ?, ?)"),
+                    "positional INSERT without a recorded order, " + at);
+                check("BW003", refused.getSQLState(), "positional INSERT without a recorded order is refused, " + at);
+            } else if (expected.size() == 4) {
+                long pid = 100_000 + (++n);
+                String pe = "positional-" + n + "@x.io";
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO leads VALUES (?, ?, ?, ?)")) {
+                    for (int i = 0; i < 4; i++) {
+                        String col = expected.get(i);
+                        if (col.equals("id")) ps.setLong(i + 1, pid);
+                        else if (col.equals("score")) ps.setInt(i + 1, 9);
+                        else if (col.equals("name")) ps.setString(i + 1, "pos");
+                        else ps.setString(i + 1, pe);
+                    }
+                    check(1, ps.executeUpdate(), "positional INSERT count, " + at);
+                }
+                db.assertStored(pid, pe, "pos", p, "positional INSERT, " + at);
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO leads SELECT " + (pid + 1) + ", s.* FROM"
+                    + " (SELECT " + String.join(", ", expected.subList(1, 4)) + " FROM leads WHERE id = ?) s")) {
+                    ps.setLong(1, pid);
+                    check(1, ps.executeUpdate(), "positional INSERT … SELECT count, " + at);
+                }
+                db.assertStored(pid + 1, pe, "pos", p, "positional INSERT … SELECT, " + at);
+                n++;
+            }
 
             // SELECT * and t.*, ResultSetMetaData
             for (String sql : List.of("SELECT * FROM leads WHERE id = ?", "SELECT l.* FROM leads l WHERE l.id = ?",

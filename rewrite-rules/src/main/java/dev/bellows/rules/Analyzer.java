@@ -386,7 +386,8 @@ final class Analyzer {
         for (Scope.Rel r : under) {
             for (Managed.M m : r.migs) {
                 Phase p = phase(m, r);
-                if (!exists) fact(m, UsageFact.Kind.READ, p);
+                // the new view's * leaves the old column out from expand on: no use of it to record
+                if (!exists && !(newView && p != Phase.OFF)) fact(m, UsageFact.Kind.READ, p);
                 if (p == Phase.SWITCH || p == Phase.CONTRACT) rewrite = true;
             }
             // from expand on, * shows the view's table even where no read moves: an explicit list

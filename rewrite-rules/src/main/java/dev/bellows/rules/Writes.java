@@ -160,7 +160,10 @@ final class Writes {
                 }
             }
 
-            if (positional && (!addCols.isEmpty() || !colText.equals(quoted(names)) || selChanged)) {
+            // the columns meant differ from the ones the server would fill: the list is needed even when nothing else changes
+            boolean reordered = positional && rel.cols != null
+                && (names.size() > rel.cols.size() || !names.equals(rel.cols.subList(0, names.size())));
+            if (positional && (!addCols.isEmpty() || !colText.equals(quoted(names)) || selChanged || reordered)) {
                 List<String> all = new ArrayList<>(colText);
                 all.addAll(addCols);
                 an.edits.insert(tableEnd(t), " (" + String.join(", ", all) + ")");
@@ -211,6 +214,7 @@ final class Writes {
      */
     private List<String> legacyColumns(Scope.Rel rel, int width) {
         if (rel.cols == null) throw new Refusal("positional INSERT into a managed table with unknown columns");
+        if (an.newView) return within(an.viewOrder(rel), width); // new code means the new table, as its * shows it
         List<String> order = an.legacyOrder(rel);
         if (order == null) {
             throw Refusal.failClosed("positional INSERT into " + rel.table + " after an old column was dropped, and the"
@@ -218,9 +222,13 @@ final class Writes {
         }
         List<String> legacy = new ArrayList<>(order);
         for (Managed.M m : rel.migs) legacy.remove(m.mig.to());
+        return within(legacy, width);
+    }
+
+    private static List<String> within(List<String> columns, int width) {
         if (width < 0) throw new Refusal("positional INSERT of a query whose width is unknown");
-        if (width > legacy.size()) throw new Refusal("positional INSERT wider than the table");
-        return new ArrayList<>(legacy.subList(0, width));
+        if (width > columns.size()) throw new Refusal("positional INSERT wider than the table");
+        return new ArrayList<>(columns.subList(0, width));
     }
 
     /** {@code INSERT ... SELECT}: the query becomes a derived table whose columns feed the extra ones. */

@@ -20,6 +20,7 @@ import org.yaml.snakeyaml.Yaml;
  *   phase: switch                 # off | expand | switch | contract (all migrations)
  *   catalog: both                 # both (default) | dropped (old columns gone) | recorded (dropped, with the
  *                                 #   order before the drop recorded) | before (new not added)
+ *   view: new                     # optional: old (default) | new, the bellows.schema of the connection
  *   sql: SELECT user_email FROM leads
  *   expect: SELECT contact_email AS user_email FROM leads   # or: unchanged | unanalysed | rejected
  *   params: "[1, 2, 2]"           # optional: server → client plan; "null" for one to one
@@ -36,6 +37,7 @@ final class RewriteCase {
     final String name;
     final Phase phase;
     final String catalog;
+    final boolean newView;
     final String sql;
     final String expect;
     final String params;
@@ -50,6 +52,7 @@ final class RewriteCase {
         this.name = str(m.get("name"));
         this.phase = phase;
         this.catalog = str(m.get("catalog"));
+        this.newView = "new".equals(str(m.get("view")));
         this.sql = str(m.get("sql"));
         this.expect = str(m.get("expect"));
         this.params = str(m.get("params"));
@@ -67,7 +70,7 @@ final class RewriteCase {
     }
 
     String id() {
-        return file + "#" + index + " [" + phase.label() + "] " + name;
+        return file + "#" + index + " [" + phase.label() + (newView ? ", new view" : "") + "] " + name;
     }
 
     static List<RewriteCase> all() {

@@ -70,7 +70,8 @@ class RewriteCasesOnPostgresTest {
         for (RewriteCase c : RewriteCase.all()) {
             if (c.expect == null || c.expect.equals("unchanged") || c.expect.equals("unanalysed") || c.expect.equals("rejected")
                 || c.reason != null) continue;
-            Rewrite r = Rewriter.create(CaseFixture.rules(c.phase), CaseFixture.catalog(c.catalog)).rewrite(c.sql);
+            Rewrite r = Rewriter.create(CaseFixture.rules(c.phase), CaseFixture.catalog(c.catalog),
+            Rewriter.Options.defaults().newView(c.newView)).rewrite(c.sql);
             Connection db = DBS.get(c.catalog == null ? "both" : c.catalog.equals("recorded") ? "dropped" : c.catalog);
             // pgjdbc binds typed values: take the types PostgreSQL infers for the application's own statement
             List<String> clientTypes = split(c.sql).size() == 1 ? originalTypes(c.sql) : null;

@@ -41,7 +41,8 @@ class RewriteCasesTest {
     }
 
     static void check(RewriteCase c) throws Exception {
-        Rewriter rw = Rewriter.create(CaseFixture.rules(c.phase), CaseFixture.catalog(c.catalog));
+        Rewriter rw = Rewriter.create(CaseFixture.rules(c.phase), CaseFixture.catalog(c.catalog),
+            Rewriter.Options.defaults().newView(c.newView));
         Rewrite r = rw.rewrite(c.sql);
         String where = c.id() + "\n  sql:    " + c.sql + "\n  got:    " + r;
         if (c.expect == null) fail("case has no expect: " + where);
