@@ -391,7 +391,9 @@ final class Analyzer {
                 if (p == Phase.SWITCH || p == Phase.CONTRACT) rewrite = true;
             }
             // from expand on, * shows the view's table even where no read moves: an explicit list
-            if (r.cols != null && !r.migs.isEmpty() && !viewOrder(r).equals(r.cols)) rewrite = true;
+            // (not a bare * over a USING/NATURAL join left as written: its merged columns keep PostgreSQL's shape)
+            if (r.cols != null && !r.migs.isEmpty() && !r.merged && !(t == null && sc.merged != null)
+                && !viewOrder(r).equals(r.cols)) rewrite = true;
         }
         List<String> out = new ArrayList<>();
         boolean known = true;
