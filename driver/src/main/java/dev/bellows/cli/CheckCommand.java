@@ -65,6 +65,6 @@ public final class CheckCommand implements Callable<Integer> {
         }
         report.print(out);
         out.flush();
-        return report.notCarried().isEmpty() ? 0 : 1;
+        return report.ok() ? 0 : 1;
     }
 }

@@ -80,9 +80,19 @@ public final class Checker {
         }
     }
 
-    public record Report(Migration migration, List<Entry> entries, int notNaming, List<String> notes) {
+    /**
+     * {@code problems}: errors that make the check fail whatever the statements (a declaration the data contradicts);
+     * {@code warnings}: statements that work but will cost more than they do today.
+     */
+    public record Report(Migration migration, List<Entry> entries, int notNaming, List<String> notes, List<String> problems,
+                         List<String> warnings) {
         public List<Entry> notCarried() {
             return entries.stream().filter(e -> !e.carried()).toList();
+        }
+
+        /** Whether every statement is carried and nothing else is wrong. */
+        public boolean ok() {
+            return notCarried().isEmpty() && problems.isEmpty();
         }
 
         /** Writes the coverage table, the statements Bellows cannot carry and a summary. */
@@ -126,8 +136,16 @@ public final class Checker {
                         .ifPresent(r -> out.println("     " + r.detail()));
                 }
             }
+            for (String w : warnings) {
+                out.println();
+                out.println("WARNING: " + w);
+            }
+            for (String p : problems) {
+                out.println();
+                out.println("ERROR: " + p);
+            }
             out.println();
-            out.println("Summary: " + entries.size() + " statement" + (entries.size() == 1 ? "" : "s") + " use " + col + ": "
+            out.println("Summary: " + entries.size() + " statement" + (entries.size() == 1 ? " uses " : "s use ") + col + ": "
                 + (entries.size() - bad.size()) + " carried in every phase" + (unchecked.isEmpty() ? "" : " (" + unchecked.size()
                 + " not checked by PostgreSQL)") + ", " + bad.size() + " cannot be carried.");
         }
@@ -196,6 +214,7 @@ public final class Checker {
                 Db.exec(c, "SET LOCAL lock_timeout = '2s'");
                 Db.exec(c, "ALTER TABLE " + qt + " ADD COLUMN " + SqlText.ident(m.to()) + " " + type);
             }
+            List<String> problems = InverseCheck.verify(c, m, t, true);
             Map<String, List<String>> cat = Db.catalog(c, rules, simulate ? Map.of(m.qualifiedTable(), m.to()) : null);
             Checker ch = new Checker(c, m, true);
             Map<Phase, Rewriter> rw = new EnumMap<>(Phase.class);
@@ -216,7 +235,8 @@ public final class Checker {
                 notes.add(utility + " utility statement" + (utility == 1 ? "" : "s") + " (DDL, SET, transaction control…)"
                     + " skipped: Bellows does not rewrite them");
             }
-            return new Report(m, entries, notNaming, notes);
+            List<String> warnings = LostIndexes.find(c, rules, m, t, entries, cat);
+            return new Report(m, entries, notNaming, notes, problems, warnings);
         } finally {
             c.rollback();
             c.setAutoCommit(auto);

@@ -54,6 +54,28 @@ class GeneratedDifferentialTest {
         assertTrue(failures.isEmpty(), failures.size() + " differences (seed " + seed + "):\n" + String.join("\n", failures));
     }
 
+    /**
+     * The same with the type change's up/down declared inverse (issue 23 §4): legacy predicates on {@code status}
+     * are answered from {@code status_code} ({@code (status_code = up(?) AND down(status_code) = ?)}), with the same
+     * outcomes as the old schema. Half the statements, in the phases that read the new column.
+     */
+    @Test
+    void anInverseTypeChangeHasTheSameOutcomes() throws Exception {
+        int count = Math.max(200, Integer.getInteger("bellows.gen.count", 1500) / 2);
+        long seed = Long.parseLong(System.getProperty("bellows.gen.seed", "20261207").replace("random",
+            String.valueOf(new Random().nextLong())));
+        List<String> failures = new ArrayList<>();
+        Map<String, String> summary = new LinkedHashMap<>();
+        for (Phase phase : List.of(Phase.SWITCH, Phase.CONTRACT)) {
+            Run run = new Run(phase, phase, seed, count);
+            run.rules = "classpath:differential/rules-inverse.yaml";
+            run.execute(failures, 40);
+            summary.put(phase.label(), run.stats());
+        }
+        System.out.printf("GeneratedDifferentialTest (inverse): seed %d, %d statements per phase; %s%n", seed, count, summary);
+        assertTrue(failures.isEmpty(), failures.size() + " differences (seed " + seed + "):\n" + String.join("\n", failures));
+    }
+
     /** The harness can fail: Bellows left in expand after the drop is caught, and its failure shrinks. */
     @Test
     void aWrongPhaseIsCaughtAndShrunk() throws Exception {
@@ -74,6 +96,7 @@ class GeneratedDifferentialTest {
         final int count;
         int baselineErrors, rejected, compared, writes, unanalysed;
         final List<UsageFact> facts = new java.util.concurrent.CopyOnWriteArrayList<>();
+        String rules = DifferentialTest.RULES;
 
         /** {@code phase}: the migrated database's state; {@code bellowsPhase}: the phase Bellows is told (the same, but for the harness's own test). */
         Run(Phase phase, Phase bellowsPhase, long seed, int count) {
@@ -92,7 +115,7 @@ class GeneratedDifferentialTest {
             String name = phase.label();
             TestDb baseDb = DifferentialTest.migratedDatabase("gen_base_" + name, null);
             TestDb migDb = DifferentialTest.migratedDatabase("gen_" + name, phase);
-            try (Connection base = baseDb.raw(); Connection bellows = migDb.connect("bellows.rules", DifferentialTest.RULES)) {
+            try (Connection base = baseDb.raw(); Connection bellows = migDb.connect("bellows.rules", rules)) {
                 BellowsRuntime runtime = bellows.unwrap(BellowsConnection.class).runtime();
                 runtime.setPhase(DifferentialTest.LEADS_ID, bellowsPhase);
                 runtime.setPhase(DifferentialTest.ORDERS_ID, bellowsPhase);

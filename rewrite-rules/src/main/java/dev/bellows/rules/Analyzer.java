@@ -60,6 +60,7 @@ final class Analyzer {
 
     // the select item whose bare column gives the item its label, and where that item ends
     private Column labelColumn;
+    private final IndexedPredicates indexed = new IndexedPredicates(this);
     private int labelEnd;
 
     Analyzer(Template tpl, SqlLexer.Tokens tok, Managed managed, Catalog catalog, Edits edits, int base,
@@ -530,6 +531,18 @@ final class Analyzer {
             return null;
         }
 
+        @Override public <S> Void visit(net.sf.jsqlparser.expression.operators.relational.EqualsTo e, S ctx) {
+            return mode == READ && indexed.equalsTo(e, sc) ? null : super.visit(e, ctx);
+        }
+
+        @Override public <S> Void visit(net.sf.jsqlparser.expression.operators.relational.InExpression e, S ctx) {
+            return mode == READ && indexed.in(e, sc) ? null : super.visit(e, ctx);
+        }
+
+        @Override public <S> Void visit(net.sf.jsqlparser.expression.operators.relational.IsNullExpression e, S ctx) {
+            return mode == READ && indexed.isNull(e, sc) ? null : super.visit(e, ctx);
+        }
+
         @Override public <S> Void visit(Select s, S ctx) {
             query(s, sc, sc.ctes, false);
             return null;
@@ -688,6 +701,9 @@ final class Analyzer {
     }
 
     int start(ASTNodeAccess n) { return position(n)[0]; }
+
+    /** Whether {@code c} is the bare column whose output label a rewrite must keep. */
+    boolean isLabel(Column c) { return c == labelColumn; }
 
     int end(ASTNodeAccess n) { return position(n)[1]; }
 

@@ -18,9 +18,17 @@ public final class Migration {
     private final String type;
     private final Phase phase;
     private final int line;
+    private final boolean inverse;
 
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line) {
+        this(id, schema, table, from, to, up, down, type, phase, line, false);
+    }
+
+    private Migration(String id, String schema, String table, String from, String to,
+                      String up, String down, String type, Phase phase, int line, boolean inverse) {
+        if (inverse && up == null) throw new IllegalArgumentException("inverse needs up and down");
+        this.inverse = inverse;
         this.id = Objects.requireNonNull(id, "id");
         this.schema = schema == null ? "public" : schema;
         this.table = Objects.requireNonNull(table, "table");
@@ -68,9 +76,21 @@ public final class Migration {
     public int line() { return line; }
     public boolean isTypeChange() { return up != null; }
 
+    /**
+     * Whether {@code up} and {@code down} are declared inverse: {@code up(down(v)) = v} for every value the new
+     * column holds, and both map NULL to NULL. Then a legacy predicate can be answered from the new column's
+     * index (see docs/rules.md, {@code inverse}); {@code bellows check} verifies it on the data.
+     */
+    public boolean inverse() { return inverse; }
+
     /** This migration in another phase. */
     public Migration withPhase(Phase p) {
-        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line);
+        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, inverse);
+    }
+
+    /** This type change with its up/down declared inverse (or not). */
+    public Migration withInverse(boolean inv) {
+        return inv == inverse ? this : new Migration(id, schema, table, from, to, up, down, type, phase, line, inv);
     }
 
     @Override public boolean equals(Object o) {
@@ -78,10 +98,10 @@ public final class Migration {
         Migration m = (Migration) o;
         return id.equals(m.id) && schema.equals(m.schema) && table.equals(m.table) && from.equals(m.from)
             && to.equals(m.to) && Objects.equals(up, m.up) && Objects.equals(down, m.down)
-            && Objects.equals(type, m.type) && phase == m.phase;
+            && Objects.equals(type, m.type) && phase == m.phase && inverse == m.inverse;
     }
 
-    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase); }
+    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, inverse); }
 
     @Override public String toString() {
         return id + " (" + qualifiedTable() + "." + from + " -> " + to + ", " + phase.label() + ")";

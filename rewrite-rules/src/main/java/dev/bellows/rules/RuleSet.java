@@ -86,7 +86,7 @@ public final class RuleSet {
         StringBuilder sb = new StringBuilder();
         for (Migration m : migrations) {
             sb.append(m.id()).append('\0').append(m.qualifiedTable()).append('\0').append(m.from()).append('\0')
-              .append(m.to()).append('\0').append(m.up()).append('\0').append(m.down()).append('\n');
+              .append(m.to()).append('\0').append(m.up()).append('\0').append(m.down()).append(m.inverse() ? "\0inverse" : "").append('\n');
         }
         try {
             byte[] d = MessageDigest.getInstance("SHA-256").digest(sb.toString().getBytes(StandardCharsets.UTF_8));

@@ -42,7 +42,7 @@ final class RulesValidator {
     static final String KEY_MIGRATIONS = "migrations";
     static final List<String> TOP_LEVEL_KEYS = List.of(KEY_MIGRATIONS);
     static final List<String> REQUIRED_KEYS = List.of("id", "table", "from", "to", "phase");
-    static final List<String> MIGRATION_KEYS = List.of("id", "table", "from", "to", "phase", "type", "up", "down");
+    static final List<String> MIGRATION_KEYS = List.of("id", "table", "from", "to", "phase", "type", "up", "down", "inverse");
 
     /** Flag names: they appear in system properties and environment variable names. */
     static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
@@ -206,7 +206,21 @@ final class RulesValidator {
             }
         }
 
-        Migration m = new Migration(idText, schemaTable[0], schemaTable[1], from, to, up, down, type, phase, line);
+        boolean inverse = false;
+        if (e.containsKey("inverse")) {
+            String v = text(e, "inverse", id, label);
+            if (!v.equals("true") && !v.equals("false")) {
+                throw error(valueLine(e, "inverse"), "inverse", id, label, "expected true or false, found '" + v + "'", null);
+            }
+            inverse = v.equals("true");
+            if (inverse && up == null) {
+                throw error(valueLine(e, "inverse"), "inverse", id, label, "'inverse: true' without 'up' and 'down': only a"
+                    + " type change has a pair of expressions to declare inverse", null);
+            }
+        }
+
+        Migration m = new Migration(idText, schemaTable[0], schemaTable[1], from, to, up, down, type, phase, line)
+            .withInverse(inverse);
         byId.put(idText, m);
         byEnvName.put(envName, m);
         return m;

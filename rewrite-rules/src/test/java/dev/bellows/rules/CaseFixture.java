@@ -12,6 +12,10 @@ final class CaseFixture {
         "CASE status WHEN 'pending' THEN 1 WHEN 'processing' THEN 2 WHEN 'completed' THEN 3 WHEN 'cancelled' THEN 4 END",
         "CASE status_code WHEN 1 THEN 'pending' WHEN 2 THEN 'processing' WHEN 3 THEN 'completed' WHEN 4 THEN 'cancelled' END",
         Phase.OFF);
+    /** A type change whose up and down are declared inverse: legacy predicates use the new column's index. */
+    static final Migration TICKETS = Migration.typeChange("tickets-priority-level", "tickets", "priority", "priority_level",
+        "CASE priority WHEN 'low' THEN 1 WHEN 'high' THEN 2 END",
+        "CASE priority_level WHEN 1 THEN 'low' WHEN 2 THEN 'high' END", Phase.OFF).withInverse(true);
     static final Migration ACCOUNTS = new Migration("sales-accounts-owner", "sales", "accounts", "owner", "owner_email",
         null, null, null, Phase.OFF, 0);
 
@@ -21,6 +25,7 @@ final class CaseFixture {
         t.put("public.leads", List.of("id", "name", "user_email", "created_at", "contact_email"));
         t.put("public.orders", List.of("id", "lead_id", "status", "amount", "status_code"));
         t.put("public.users", List.of("id", "user_email", "name"));
+        t.put("public.tickets", List.of("id", "title", "priority", "priority_level"));
         t.put("sales.accounts", List.of("id", "owner", "region", "owner_email"));
         t.put("public.leads_view", List.of("id", "user_email"));
         return t;
@@ -35,7 +40,7 @@ final class CaseFixture {
         if (state == null || state.equals("both")) return Catalog.of(t);
         if (state.equals("recorded")) {
             Map<String, List<String>> rec = new LinkedHashMap<>();
-            for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS)) rec.put(m.qualifiedTable(), t.get(m.qualifiedTable()));
+            for (Migration m : List.of(LEADS, ORDERS, TICKETS, ACCOUNTS)) rec.put(m.qualifiedTable(), t.get(m.qualifiedTable()));
             return Catalog.of(catalogMap("dropped"), rec);
         }
         return Catalog.of(catalogMap(state));
@@ -46,7 +51,7 @@ final class CaseFixture {
         Map<String, List<String>> out = new LinkedHashMap<>();
         for (Map.Entry<String, List<String>> e : t.entrySet()) {
             List<String> cols = new ArrayList<>(e.getValue());
-            for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS)) {
+            for (Migration m : List.of(LEADS, ORDERS, TICKETS, ACCOUNTS)) {
                 if (!e.getKey().equals(m.qualifiedTable())) continue;
                 cols.remove(state.equals("dropped") ? m.from() : m.to());
             }
@@ -56,7 +61,7 @@ final class CaseFixture {
     }
 
     static RuleSet rules(Phase p) {
-        return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), ACCOUNTS.withPhase(p));
+        return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), TICKETS.withPhase(p), ACCOUNTS.withPhase(p));
     }
 
     private CaseFixture() {}

@@ -32,6 +32,7 @@ class RewriteCasesOnPostgresTest {
                 st.execute("CREATE TABLE leads (id serial PRIMARY KEY, name text, user_email text UNIQUE, created_at timestamptz DEFAULT now(), data jsonb)");
                 st.execute("CREATE TABLE orders (id serial PRIMARY KEY, lead_id int, status text, amount numeric)");
                 st.execute("CREATE TABLE users (id serial PRIMARY KEY, user_email text, name text, banned boolean)");
+                st.execute("CREATE TABLE tickets (id serial PRIMARY KEY, title text, priority text)");
                 st.execute("CREATE TABLE sales.accounts (id serial PRIMARY KEY, owner text, region text)");
                 st.execute("CREATE TABLE imports (id int, n text, e text, ok boolean)");
                 st.execute("CREATE TABLE orders_archive (id int, lead_id int)");
@@ -45,12 +46,14 @@ class RewriteCasesOnPostgresTest {
                 if (!state.equals("before")) {
                     st.execute("ALTER TABLE leads ADD COLUMN contact_email text UNIQUE");
                     st.execute("ALTER TABLE orders ADD COLUMN status_code int");
+                    st.execute("ALTER TABLE tickets ADD COLUMN priority_level int");
                     st.execute("ALTER TABLE sales.accounts ADD COLUMN owner_email text");
                 }
                 st.execute("CREATE VIEW leads_view AS SELECT id, " + (state.equals("dropped") ? "contact_email AS " : "") + "user_email FROM leads");
                 if (state.equals("dropped")) {
                     st.execute("ALTER TABLE leads DROP COLUMN user_email");
                     st.execute("ALTER TABLE orders DROP COLUMN status");
+                    st.execute("ALTER TABLE tickets DROP COLUMN priority");
                     st.execute("ALTER TABLE sales.accounts DROP COLUMN owner");
                 }
             }
