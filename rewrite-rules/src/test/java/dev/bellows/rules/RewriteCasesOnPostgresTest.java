@@ -74,10 +74,11 @@ class RewriteCasesOnPostgresTest {
             if (c.expect == null || c.expect.equals("unchanged") || c.expect.equals("unanalysed") || c.expect.equals("rejected")
                 || c.reason != null) continue;
             Rewrite r = Rewriter.create(CaseFixture.rules(c.phase), CaseFixture.catalog(c.catalog),
-            Rewriter.Options.defaults().newView(c.newView)).rewrite(c.sql);
+                Rewriter.Options.defaults().newView(c.newView)).rewrite(c.sql);
             Connection db = DBS.get(c.catalog == null ? "both" : c.catalog.equals("recorded") ? "dropped" : c.catalog);
             // pgjdbc binds typed values: take the types PostgreSQL infers for the application's own statement
-            List<String> clientTypes = split(c.sql).size() == 1 ? originalTypes(c.sql) : null;
+            // (new-view code is written for the new table, not the old schema these types come from: the server infers them)
+            List<String> clientTypes = split(c.sql).size() == 1 && !c.newView ? originalTypes(c.sql) : null;
             for (String stmt : split(r.sql())) {
                 if (stmt.isBlank()) continue;
                 SqlLexer.Tokens tk = SqlLexer.lex(stmt, Integer.MAX_VALUE);
