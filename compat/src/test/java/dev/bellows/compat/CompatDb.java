@@ -102,14 +102,22 @@ final class CompatDb {
         }
     }
 
+    private Connection plain;
+
+    /** One plain pgjdbc connection (autocommit) for every check: connecting per check would dominate run time. */
+    private Connection plain() throws SQLException {
+        if (plain == null || plain.isClosed()) plain = pg.connect(url);
+        return plain;
+    }
+
     void exec(String sql) throws SQLException {
-        try (Connection c = pg.connect(url); Statement s = c.createStatement()) {
+        try (Statement s = plain().createStatement()) {
             s.execute(sql);
         }
     }
 
     String query(String sql) throws SQLException {
-        try (Connection c = pg.connect(url); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+        try (Statement s = plain().createStatement(); ResultSet rs = s.executeQuery(sql)) {
             return rs.next() ? rs.getString(1) : null;
         }
     }
@@ -124,7 +132,7 @@ final class CompatDb {
             + " AND column_name = 'contact_email'").equals("1");
         String sql = "SELECT " + (hasOld ? "user_email" : "NULL") + ", " + (hasNew ? "contact_email" : "NULL") + ", name"
             + " FROM leads WHERE id = " + id;
-        try (Connection c = pg.connect(url); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+        try (Statement s = plain().createStatement(); ResultSet rs = s.executeQuery(sql)) {
             if (!rs.next()) throw new AssertionError(what + " in " + p.label() + ": row " + id + " not stored");
             String label = what + " in " + p.label() + (hasOld ? "" : " after the drop");
             // contract writes the new column only: user_email, about to be dropped, is no longer kept up to date
