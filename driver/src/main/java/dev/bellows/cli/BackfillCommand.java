@@ -61,6 +61,7 @@ public final class BackfillCommand implements Callable<Integer> {
     String progress;
 
     @Override public Integer call() throws Exception {
+        if (target.several()) return Fanout.run(spec, target.urls, target.targets);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         RuleSet rules = target.ruleSet();

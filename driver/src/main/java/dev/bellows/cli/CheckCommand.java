@@ -47,6 +47,7 @@ public final class CheckCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() throws Exception {
+        if (target.several()) return Fanout.run(spec, target.urls, target.targets);
         PrintWriter out = spec.commandLine().getOut();
         RuleSet rules = target.ruleSet();
         Migration m = MigrationTarget.migration(rules, id);

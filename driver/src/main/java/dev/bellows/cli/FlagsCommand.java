@@ -53,9 +53,14 @@ public final class FlagsCommand implements Callable<Integer> {
 
     /** Where the database is. */
     static final class Database {
-        @Option(names = "--url", required = true, paramLabel = "URL",
-            description = "JDBC URL of the application's database (jdbc:postgresql:… or jdbc:bellows:postgresql:…).")
-        String url;
+        @Option(names = "--url", paramLabel = "URL",
+            description = "JDBC URL of the application's database: jdbc:postgresql://host:port/db (a jdbc:bellows:postgresql: URL is accepted too)."
+                + " Repeat it for several databases (a sharded application): the command runs on each, in parallel.")
+        List<String> urls;
+
+        @Option(names = "--targets", paramLabel = "FILE",
+            description = "A file of databases to run on, in parallel: one per line, URL or NAME URL; # starts a comment.")
+        java.nio.file.Path targets;
 
         @Option(names = "--user", description = "Database user (else from the URL).")
         String user;
@@ -64,8 +69,8 @@ public final class FlagsCommand implements Callable<Integer> {
         String password;
 
         /** The URL pgjdbc gets: without {@code bellows:} and without {@code bellows.*} parameters. */
-        String pgUrl() {
-            String u = url.trim();
+        String pgUrl() throws SQLException {
+            String u = url().trim();
             if (u.regionMatches(true, 0, "jdbc:bellows:", 0, "jdbc:bellows:".length())) {
                 u = "jdbc:" + u.substring("jdbc:bellows:".length());
             }
@@ -79,10 +84,21 @@ public final class FlagsCommand implements Callable<Integer> {
             return u.substring(0, q) + (kept.isEmpty() ? "" : "?" + String.join("&", kept));
         }
 
+        /** The one database's URL, or an error asking for one. */
+        String url() throws SQLException {
+            if (urls == null || urls.isEmpty()) throw new SQLException("no database: give --url URL (repeatable) or --targets FILE");
+            return urls.get(0);
+        }
+
+        /** Whether several databases are given (the command then runs through {@link Fanout}). */
+        boolean several() {
+            return Fanout.several(urls, targets);
+        }
+
         Connection open() throws SQLException {
             String pg = pgUrl();
             if (!pg.startsWith("jdbc:postgresql:")) {
-                throw new SQLException("--url must be a jdbc:postgresql: or jdbc:bellows:postgresql: URL, got '" + Redact.url(url) + "'");
+                throw new SQLException("--url must be a jdbc:postgresql: or jdbc:bellows:postgresql: URL, got '" + Redact.url(url()) + "'");
             }
             try {
                 Class.forName("org.postgresql.Driver");
@@ -166,6 +182,7 @@ public final class FlagsCommand implements Callable<Integer> {
         boolean strict;
 
         @Override public Integer call() {
+            if (db.several()) return Fanout.run(spec, db.urls, db.targets);
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             Phase to;
@@ -235,7 +252,7 @@ public final class FlagsCommand implements Callable<Integer> {
             CommandLine root = new CommandLine(new BellowsCli());
             CommandLine g = root.getSubcommands().get("gate");
             if (g == null) return FlagChange.Gate.UNAVAILABLE;
-            List<String> args = new ArrayList<>(List.of("gate", migrationId, "--url", db.url));
+            List<String> args = new ArrayList<>(List.of("gate", migrationId, "--url", db.urls.get(0)));
             if (db.user != null && g.getCommandSpec().findOption("--user") != null) args.addAll(List.of("--user", db.user));
             if (db.password != null && g.getCommandSpec().findOption("--password") != null) {
                 args.addAll(List.of("--password", db.password));
@@ -260,6 +277,7 @@ public final class FlagsCommand implements Callable<Integer> {
         String rules;
 
         @Override public Integer call() {
+            if (db.several()) return Fanout.run(spec, db.urls, db.targets);
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             RuleSet ruleSet = null;
@@ -316,6 +334,7 @@ public final class FlagsCommand implements Callable<Integer> {
         int limit;
 
         @Override public Integer call() {
+            if (db.several()) return Fanout.run(spec, db.urls, db.targets);
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             List<FlagStore.Change> changes;

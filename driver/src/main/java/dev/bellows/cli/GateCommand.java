@@ -53,6 +53,7 @@ public final class GateCommand implements Callable<Integer> {
     String format;
 
     @Override public Integer call() {
+        if (db.several()) return Fanout.run(spec, db.urls, db.targets);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try {

@@ -21,6 +21,7 @@ public final class InitCommand implements Callable<Integer> {
     @Mixin UsageDatabase db;
 
     @Override public Integer call() {
+        if (db.several()) return Fanout.run(spec, db.urls, db.targets);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (Connection c = db.open("init")) {

@@ -8,14 +8,20 @@ import dev.bellows.workflow.Db;
 import dev.bellows.workflow.WorkflowException;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Option;
 
 /** The options {@code plan}, {@code backfill} and {@code check} share: the database and the rules file. */
 final class MigrationTarget {
-    @Option(names = "--url", required = true, paramLabel = "URL",
-        description = "JDBC URL of the application's database (jdbc:postgresql:…; a jdbc:bellows:postgresql: URL works too).")
-    String url;
+    @Option(names = "--url", paramLabel = "URL",
+        description = "JDBC URL of the application's database: jdbc:postgresql://host:port/db (a jdbc:bellows:postgresql: URL is accepted too)."
+            + " Repeat it for several databases (a sharded application): the command runs on each, in parallel.")
+    List<String> urls;
+
+    @Option(names = "--targets", paramLabel = "FILE",
+        description = "A file of databases to run on, in parallel: one per line, URL or NAME URL; # starts a comment.")
+    java.nio.file.Path targets;
 
     @Option(names = "--user", description = "Database user (else from the URL).")
     String user;
@@ -55,7 +61,18 @@ final class MigrationTarget {
         return m;
     }
 
+    /** The one database's URL, or an error asking for one. */
+    String url() throws SQLException {
+        if (urls == null || urls.isEmpty()) throw new SQLException("no database: give --url URL (repeatable) or --targets FILE");
+        return urls.get(0);
+    }
+
+    /** Whether several databases are given (the command then runs through {@link Fanout}). */
+    boolean several() {
+        return Fanout.several(urls, targets);
+    }
+
     Connection connect() throws SQLException {
-        return Db.connect(url, user, password);
+        return Db.connect(url(), user, password);
     }
 }

@@ -50,6 +50,11 @@ public final class PlanCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (target.several()) {
+            // the plan's files are one migration's steps, written once: run it against one database
+            err.println("bellows plan: give one database (--url once); the plan it writes applies to every database of the same schema");
+            return BellowsCli.ERROR;
+        }
         RuleSet rules = target.ruleSet();
         Migration m = MigrationTarget.migration(rules, id);
         Path dir = out != null ? out : Path.of("bellows-plan", id);

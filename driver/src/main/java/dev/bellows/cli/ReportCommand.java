@@ -31,7 +31,7 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--since", paramLabel = "DURATION",
         description = "Only statements used within this long, e.g. 7d, 12h, or `flag`: since the migration's flag last changed and"
             + " live instances followed it and flushed (a second plus one flush interval; needs --migration)"
-            + " (default: all time). Counts are totals since first seen.")
+            + " (default: everything kept, see bellows.usage.retention). Counts are uses in the period, by hour or day.")
     String since;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
@@ -78,6 +78,7 @@ public final class ReportCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() {
+        if (db.several()) return Fanout.run(spec, db.urls, db.targets);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try {

@@ -36,6 +36,7 @@ public final class StatusCommand implements Callable<Integer> {
     String format;
 
     @Override public Integer call() {
+        if (db.several()) return Fanout.run(spec, db.urls, db.targets);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try {

@@ -62,7 +62,9 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
      */
     private S executing() throws SQLException {
         BellowsRuntime.State state = connection.runtime.state();
-        if (state.version != prepared.version) reprepare(state);
+        if (state.version != prepared.version || prepared.mentions && prepared.rewriter != connection.pathRewriter(state)) {
+            reprepare(state);
+        }
         current = prepared.rewrite;
         askedNames = prepared.askedNames;
         connection.runtime.record(prepared.rewrite);
@@ -70,7 +72,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     }
 
     private void reprepare(BellowsRuntime.State state) throws SQLException {
-        Prepared next = request.plan(state);
+        Prepared next = request.plan(state, connection);
         if (next.sameStatement(prepared)) {
             adopt(next);
             return;
@@ -161,7 +163,9 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
 
     @Override public ResultSet executeQuery() throws SQLException {
         try {
-            return wrapResult(executing().executeQuery());
+            ResultSet rs = executing().executeQuery();
+            connection.executed(prepared.rewrite);
+            return wrapResult(rs);
         } catch (SQLException e) {
             throw explain(e);
         }
@@ -179,7 +183,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
         } catch (SQLException e) {
             throw explain(e);
         }
-        if (prepared.ddl()) connection.ddlExecuted();
+        connection.executed(prepared.rewrite);
         return n;
     }
 
@@ -190,7 +194,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
         } catch (SQLException e) {
             throw explain(e);
         }
-        if (prepared.ddl()) connection.ddlExecuted();
+        connection.executed(prepared.rewrite);
         return n;
     }
 
@@ -201,7 +205,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
         } catch (SQLException e) {
             throw explain(e);
         }
-        if (prepared.ddl()) connection.ddlExecuted();
+        connection.executed(prepared.rewrite);
         return r;
     }
 
@@ -219,7 +223,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     @Override public int[] executeBatch() throws SQLException {
         try {
             int[] counts = executing().executeBatch();
-            if (prepared.ddl()) connection.ddlExecuted();
+            connection.executed(prepared.rewrite);
             return counts;
         } catch (SQLException e) {
             throw explain(e);
@@ -231,7 +235,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     @Override public long[] executeLargeBatch() throws SQLException {
         try {
             long[] counts = executing().executeLargeBatch();
-            if (prepared.ddl()) connection.ddlExecuted();
+            connection.executed(prepared.rewrite);
             return counts;
         } catch (SQLException e) {
             throw explain(e);

@@ -30,6 +30,7 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
     int trackedAt;
     private boolean closed;
     private boolean batchHasDdl;
+    private boolean batchChangesPath;
     // The wrapper handed out for the current raw result, so repeated getResultSet() calls agree.
     private ResultSet rawResult;
     private ResultSetWrapper result;
@@ -44,7 +45,7 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
 
     /** Rewrites {@code sql} with the current rewriter and makes it the source of result labels. */
     final Rewrite begin(String sql) throws SQLException {
-        Rewrite r = BellowsRuntime.rewrite(connection.runtime.state().rewriter, sql);
+        Rewrite r = BellowsRuntime.rewrite(connection.rewriter(connection.runtime.state(), sql), sql);
         connection.runtime.record(r);
         current = r;
         askedNames = Map.of();
@@ -59,14 +60,14 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
         } catch (SQLException e) {
             throw UnmappedValues.explain(e, r, connection.runtime.rules());
         }
-        if (r.kind() == Rewrite.Kind.DDL) connection.ddlExecuted();
+        connection.executed(r);
         return result;
     }
 
     // Generated keys: see GeneratedKeys for why Bellows may append RETURNING itself.
     private <T> T runForKeys(String sql, String[] columns, Execution<S, T> withKeys, Execution<S, T> asAsked)
         throws SQLException {
-        Rewrite k = columns == null ? null : GeneratedKeys.rewrite(connection.runtime.state().rewriter, sql, columns);
+        Rewrite k = columns == null ? null : GeneratedKeys.rewrite(connection.rewriter(connection.runtime.state(), sql), sql, columns);
         if (k == null) return run(sql, asAsked);
         connection.runtime.record(k);
         current = k;
@@ -77,7 +78,7 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
         } catch (SQLException e) {
             throw UnmappedValues.explain(e, k, connection.runtime.rules());
         }
-        if (k.kind() == Rewrite.Kind.DDL) connection.ddlExecuted();
+        connection.executed(k);
         return result;
     }
 
@@ -91,11 +92,14 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
 
     @Override public ResultSet executeQuery(String sql) throws SQLException {
         Rewrite r = begin(sql);
+        ResultSet rs;
         try {
-            return wrapResult(delegate.executeQuery(r.sql()));
+            rs = delegate.executeQuery(r.sql());
         } catch (SQLException e) {
             throw UnmappedValues.explain(e, r, connection.runtime.rules());
         }
+        connection.executed(r);
+        return wrapResult(rs);
     }
 
     @Override public boolean execute(String sql) throws SQLException {
@@ -153,34 +157,42 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
     }
 
     @Override public void addBatch(String sql) throws SQLException {
-        Rewrite r = BellowsRuntime.rewrite(connection.runtime.state().rewriter, sql);
+        Rewrite r = BellowsRuntime.rewrite(connection.rewriter(connection.runtime.state(), sql), sql);
         delegate.addBatch(r.sql());
         connection.runtime.record(r);
         if (r.kind() == Rewrite.Kind.DDL) batchHasDdl = true;
+        if (r.mayChangeSearchPath()) batchChangesPath = true;
     }
 
     @Override public void clearBatch() throws SQLException {
         delegate.clearBatch();
         batchHasDdl = false;
+        batchChangesPath = false;
+    }
+
+    private void batchExecuted() throws SQLException {
+        connection.executed(batchHasDdl, batchHasDdl || batchChangesPath);
     }
 
     @Override public int[] executeBatch() throws SQLException {
         try {
             int[] counts = delegate.executeBatch();
-            if (batchHasDdl) connection.ddlExecuted();
+            batchExecuted();
             return counts;
         } finally {
             batchHasDdl = false;
+            batchChangesPath = false;
         }
     }
 
     @Override public long[] executeLargeBatch() throws SQLException {
         try {
             long[] counts = delegate.executeLargeBatch();
-            if (batchHasDdl) connection.ddlExecuted();
+            batchExecuted();
             return counts;
         } finally {
             batchHasDdl = false;
+            batchChangesPath = false;
         }
     }
 

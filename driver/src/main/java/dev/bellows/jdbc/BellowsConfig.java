@@ -35,10 +35,12 @@ final class BellowsConfig {
     static final String USAGE_FLUSH_INTERVAL = "bellows.usage.flushInterval";
     /** Distinct statement fingerprints kept in memory (10000). */
     static final String USAGE_MAX_FINGERPRINTS = "bellows.usage.maxFingerprints";
+    /** How long the {@code db} sink keeps usage ({@code 35d}); longer than the longest gate window in use. */
+    static final String USAGE_RETENTION = "bellows.usage.retention";
     /** Which version of each managed table connections present: {@code old} (default) or {@code new}. See {@link SchemaView}. */
     static final String SCHEMA = "bellows.schema";
     static final List<String> KEYS = List.of(RULES, CACHE_SIZE, APP_NAME, SCHEMA, FLAGS_POLL, RULES_POLL, USAGE,
-        USAGE_FLUSH_INTERVAL, USAGE_MAX_FINGERPRINTS);
+        USAGE_FLUSH_INTERVAL, USAGE_MAX_FINGERPRINTS, USAGE_RETENTION);
     static final String URL_PREFIX = "jdbc:bellows:postgresql:";
     static final String APPLICATION_NAME = "ApplicationName";
 
@@ -104,7 +106,8 @@ final class BellowsConfig {
         try {
             config.usage = dev.bellows.usage.UsageSettings.parse(lookup(USAGE, explicit, systemProperties, environment),
                 lookup(USAGE_FLUSH_INTERVAL, explicit, systemProperties, environment),
-                lookup(USAGE_MAX_FINGERPRINTS, explicit, systemProperties, environment));
+                lookup(USAGE_MAX_FINGERPRINTS, explicit, systemProperties, environment),
+                lookup(USAGE_RETENTION, explicit, systemProperties, environment));
         } catch (IllegalArgumentException e) {
             throw Errors.config(e.getMessage(), e);
         }

@@ -94,6 +94,9 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
     /** The configuration's {@code bellows.appName}. */
     public String appName() { return appName; }
 
+    /** Cache lookups, misses and time spent on misses of this configuration's rewriters (all generations). */
+    public dev.bellows.rules.RewriteStats rewriteStats() { return options.stats(); }
+
     /**
      * An additional receiver of usage facts; {@link UsageSink#NONE} by default. Bellows' own recording
      * ({@code bellows.usage}, see {@link #usageRecorder()}) goes on regardless.

@@ -20,7 +20,8 @@ import java.util.Set;
  * Reads the {@link Catalog} a rule set needs with one query on {@code information_schema.columns}: every
  * managed table, plus every table or view that has a column named like some migration's {@code from} or
  * {@code to} (that is the Catalog contract: a table it does not list has no such column). The column
- * orders recorded in {@code bellows.column_order} before old columns were dropped come with it.
+ * orders recorded in {@code bellows.column_order} before old columns were dropped come with it, and every
+ * relation in any schema named like a listed one, so that a session's search path finds the right one.
  */
 final class CatalogLoader {
     /** Where the contract step of {@code bellows plan} records a table's columns just before the drop. */
@@ -42,6 +43,11 @@ final class CatalogLoader {
             + " UNION SELECT d.table_schema::text, d.table_name::text FROM information_schema.columns d"
             + " WHERE d.column_name::text = ANY (?::text[]))"
             + " ORDER BY c.table_schema, c.table_name, c.ordinal_position";
+
+    // every relation named like a listed one, in any schema: what a search path needs to find the first of them
+    private static final String RELATIONS_QUERY =
+        "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " WHERE c.relname = ANY (?::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')";
 
     private CatalogLoader() {
     }
@@ -106,6 +112,18 @@ final class CatalogLoader {
                 + e.getMessage(), e);
         }
         out.replaceAll((k, v) -> List.copyOf(v));
+        Set<String> relations = new java.util.HashSet<>();
+        Set<String> names = new LinkedHashSet<>(tables);
+        for (String k : out.keySet()) names.add(k.substring(k.indexOf('\u0000') + 1));
+        try (PreparedStatement ps = raw.prepareStatement(RELATIONS_QUERY)) {
+            ps.setArray(1, raw.createArrayOf("text", names.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) relations.add(LoadedCatalog.key(rs.getString(1), rs.getString(2)));
+            }
+        } catch (SQLException e) {
+            throw Errors.catalog("Bellows could not read the relations named like managed tables from pg_class: "
+                + e.getMessage(), e);
+        }
         Map<String, List<String>> recorded = new HashMap<>();
         try {
             boolean exists;
@@ -128,18 +146,21 @@ final class CatalogLoader {
             throw Errors.catalog("Bellows could not read the recorded column orders from " + ORDER_TABLE + ": "
                 + e.getMessage(), e);
         }
-        return new LoadedCatalog(Collections.unmodifiableMap(out), Collections.unmodifiableMap(recorded));
+        return new LoadedCatalog(Collections.unmodifiableMap(out), Collections.unmodifiableMap(recorded),
+            Collections.unmodifiableSet(relations));
     }
 
     /** A catalog read from the database; equal to another when it lists the same columns and orders. */
     static final class LoadedCatalog implements Catalog {
-        static final LoadedCatalog EMPTY = new LoadedCatalog(Map.of(), Map.of());
+        static final LoadedCatalog EMPTY = new LoadedCatalog(Map.of(), Map.of(), Set.of());
         private final Map<String, List<String>> tables;
         private final Map<String, List<String>> recorded;
+        private final Set<String> relations;
 
-        LoadedCatalog(Map<String, List<String>> tables, Map<String, List<String>> recorded) {
+        LoadedCatalog(Map<String, List<String>> tables, Map<String, List<String>> recorded, Set<String> relations) {
             this.tables = tables;
             this.recorded = recorded;
+            this.relations = relations;
         }
 
         /**
@@ -160,7 +181,7 @@ final class CatalogLoader {
                 if (rec == null) rec = new HashMap<>(recorded);
                 rec.put(k, before);
             }
-            return rec == null ? this : new LoadedCatalog(tables, Collections.unmodifiableMap(rec));
+            return rec == null ? this : new LoadedCatalog(tables, Collections.unmodifiableMap(rec), relations);
         }
 
         // A separator no identifier can contain, so schema "a.b" table "c" differs from schema "a" table "b.c".
@@ -170,10 +191,15 @@ final class CatalogLoader {
 
         @Override public List<String> columns(String schema, String table) { return tables.get(key(schema, table)); }
         @Override public List<String> recordedOrder(String schema, String table) { return recorded.get(key(schema, table)); }
-        @Override public boolean equals(Object o) {
-            return o instanceof LoadedCatalog && ((LoadedCatalog) o).tables.equals(tables) && ((LoadedCatalog) o).recorded.equals(recorded);
+        @Override public boolean hasRelation(String schema, String table) {
+            String k = key(schema, table);
+            return relations.contains(k) || tables.containsKey(k);
         }
-        @Override public int hashCode() { return tables.hashCode() * 31 + recorded.hashCode(); }
+        @Override public boolean equals(Object o) {
+            return o instanceof LoadedCatalog && ((LoadedCatalog) o).tables.equals(tables) && ((LoadedCatalog) o).recorded.equals(recorded)
+                && ((LoadedCatalog) o).relations.equals(relations);
+        }
+        @Override public int hashCode() { return (tables.hashCode() * 31 + recorded.hashCode()) * 31 + relations.hashCode(); }
         @Override public String toString() { return "Catalog" + tables.keySet().stream().map(k -> k.replace('\u0000', '.')).sorted().toList(); }
     }
 }

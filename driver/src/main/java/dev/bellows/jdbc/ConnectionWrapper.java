@@ -8,6 +8,9 @@ import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.List;
+import dev.bellows.rules.Rewrite;
+import dev.bellows.rules.Rewriter;
+import dev.bellows.rules.SearchPath;
 
 /**
  * A Bellows connection: every statement it makes rewrites SQL with its configuration's runtime, and it
@@ -25,6 +28,11 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
     private boolean ddlPending;
     private DatabaseMetaData rawMetaData;
     private DatabaseMetaDataWrapper metaData;
+    private final SessionPath path = new SessionPath();
+    // the last rewriter chosen for a path, so that an unchanged path costs two comparisons
+    private Rewriter lastBase;
+    private SearchPath lastPath;
+    private Rewriter lastRewriter;
 
     private ConnectionWrapper(BellowsRuntime runtime, Connection delegate) {
         super(delegate);
@@ -43,7 +51,41 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
             }
             throw e;
         }
-        return new ConnectionWrapper(runtime, raw);
+        ConnectionWrapper c = new ConnectionWrapper(runtime, raw);
+        if (!runtime.rules().isEmpty()) c.path.get(raw); // now, outside any transaction of the application's
+        return c;
+    }
+
+    /**
+     * The rewriter for {@code sql} on this connection: {@code state}'s, looking unqualified table names up along
+     * this session's search path when {@code sql} may name a managed column or table.
+     */
+    Rewriter rewriter(BellowsRuntime.State state, String sql) {
+        Rewriter r = state.rewriter;
+        if (sql == null || !r.mayMention(sql)) return r;
+        return pathRewriter(state);
+    }
+
+    /** {@code state}'s rewriter for this session's search path (its own when the path cannot be read). */
+    Rewriter pathRewriter(BellowsRuntime.State state) {
+        SearchPath p = path.get(delegate);
+        Rewriter base = state.rewriter;
+        if (base == lastBase && p == lastPath) return lastRewriter;
+        Rewriter r = base.withSearchPath(p);
+        lastBase = base;
+        lastPath = p;
+        lastRewriter = r;
+        return r;
+    }
+
+    /** A statement ran: DDL refreshes the catalog; anything that may change the search path has it read again. */
+    void executed(Rewrite r) throws SQLException {
+        executed(r.kind() == Rewrite.Kind.DDL, r.mayChangeSearchPath());
+    }
+
+    void executed(boolean ddl, boolean mayChangePath) throws SQLException {
+        path.executed(mayChangePath, delegate);
+        if (ddl) ddlExecuted();
     }
 
     @Override public BellowsRuntime runtime() {
@@ -127,17 +169,17 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
     }
 
     private PreparedStatement prepare(PrepareRequest<PreparedStatement> request) throws SQLException {
-        PrepareRequest.Prepared plan = request.plan(runtime.state());
+        PrepareRequest.Prepared plan = request.plan(runtime.state(), this);
         return track(new PreparedStatementWrapper(this, request.open(delegate, plan), request, plan));
     }
 
     private CallableStatement prepareCall(PrepareRequest<CallableStatement> request) throws SQLException {
-        PrepareRequest.Prepared plan = request.plan(runtime.state());
+        PrepareRequest.Prepared plan = request.plan(runtime.state(), this);
         return track(new CallableStatementWrapper(this, request.open(delegate, plan), request, plan));
     }
 
     @Override public String nativeSQL(String sql) throws SQLException {
-        return delegate.nativeSQL(BellowsRuntime.rewrite(runtime.state().rewriter, sql).sql());
+        return delegate.nativeSQL(BellowsRuntime.rewrite(rewriter(runtime.state(), sql), sql).sql());
     }
 
     @Override public DatabaseMetaData getMetaData() throws SQLException {
@@ -176,6 +218,7 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
 
     @Override public void commit() throws SQLException {
         delegate.commit();
+        path.transactionChanged(delegate);
         if (ddlPending) {
             ddlPending = false;
             refreshAfterDdl();
@@ -185,16 +228,19 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
     @Override public void rollback() throws SQLException {
         ddlPending = false;
         delegate.rollback();
+        path.transactionChanged(delegate);
     }
 
     @Override public void rollback(Savepoint savepoint) throws SQLException {
         // The DDL may have run before the savepoint; keep the refresh pending, a spare read is harmless.
         delegate.rollback(savepoint);
+        path.transactionChanged(delegate);
     }
 
     @Override public void setAutoCommit(boolean autoCommit) throws SQLException {
         boolean committing = autoCommit && !delegate.getAutoCommit();
         delegate.setAutoCommit(autoCommit);
+        if (committing) path.transactionChanged(delegate);
         if (committing && ddlPending) {
             ddlPending = false;
             refreshAfterDdl();

@@ -1,6 +1,7 @@
 package dev.bellows.jdbc;
 
 import dev.bellows.rules.Rewrite;
+import dev.bellows.rules.Rewriter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -31,13 +32,15 @@ final class PrepareRequest<S extends PreparedStatement> {
         this.preparer = preparer;
     }
 
-    /** The rewrite this request gets under {@code state}'s rewriter. */
-    Prepared plan(BellowsRuntime.State state) throws SQLException {
+    /** The rewrite this request gets under {@code state}'s rewriter, on {@code connection}'s search path. */
+    Prepared plan(BellowsRuntime.State state, ConnectionWrapper connection) throws SQLException {
+        boolean mentions = state.rewriter.mayMention(sql);
+        Rewriter rewriter = mentions ? connection.pathRewriter(state) : state.rewriter;
         if (keys != null) {
-            Rewrite k = GeneratedKeys.rewrite(state.rewriter, sql, keys);
-            if (k != null) return new Prepared(k, true, GeneratedKeys.askedNames(k, keys), state.version);
+            Rewrite k = GeneratedKeys.rewrite(rewriter, sql, keys);
+            if (k != null) return new Prepared(k, true, GeneratedKeys.askedNames(k, keys), state.version, rewriter, mentions);
         }
-        return new Prepared(BellowsRuntime.rewrite(state.rewriter, sql), false, Map.of(), state.version);
+        return new Prepared(BellowsRuntime.rewrite(rewriter, sql), false, Map.of(), state.version, rewriter, mentions);
     }
 
     /** Prepares {@code plan} on the physical connection. */
@@ -57,8 +60,15 @@ final class PrepareRequest<S extends PreparedStatement> {
         /** Lower-case server label → generated-key name the application asked for. */
         final Map<String, String> askedNames;
         final int version;
+        /** The rewriter it was made with: another one (the session's search path changed) means preparing again. */
+        final Rewriter rewriter;
+        /** Whether the SQL may name a managed column or table, so that the search path matters. */
+        final boolean mentions;
 
-        Prepared(Rewrite rewrite, boolean viaReturning, Map<String, String> askedNames, int version) {
+        Prepared(Rewrite rewrite, boolean viaReturning, Map<String, String> askedNames, int version, Rewriter rewriter,
+                 boolean mentions) {
+            this.rewriter = rewriter;
+            this.mentions = mentions;
             this.rewrite = rewrite;
             this.viaReturning = viaReturning;
             this.askedNames = askedNames;

@@ -4,24 +4,32 @@ import dev.bellows.rules.Migration;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import dev.bellows.redact.Redact;
+import java.sql.ResultSet;
+import java.sql.Types;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
- * Writes batches to the {@code bellows} schema of the application's database, on a connection opened for each
+ * Writes batches to the {@code bellows} schema (the statements' totals, their hourly rollup and the heartbeat) of the application's database, on a connection opened for each
  * flush (an application may have many configurations; none keeps a connection busy between flushes). One
  * transaction per batch: the heartbeat goes first and only when the stored sequence number is lower, so a batch
  * retried after an unknown outcome is counted once (a concurrent retry waits on the instance row's lock).
  */
 final class DbStore implements UsageStore {
+    // Every time is the database's clock (application hosts' clocks may be skewed): the flush reads it and places
+    // the batch's host times by their age, so only host durations are trusted.
     static final String UPSERT_INSTANCE =
         "INSERT INTO bellows.instances AS i (instance_id, app_name, host, pid, started_at, last_seen, stopped_at,"
-            + " flush_interval_ms, phases, rules_hash, rules_source, overflowed, last_seq)"
-            + " VALUES (?, ?, ?, ?, ?, now(), CASE WHEN ? THEN now() END, ?, ?::jsonb, ?, ?, ?, ?)"
-            + " ON CONFLICT (instance_id) DO UPDATE SET last_seen = now(), stopped_at = excluded.stopped_at,"
+            + " flush_interval_ms, phases, rules_hash, rules_source, overflowed, last_seq, retention_ms)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)"
+            + " ON CONFLICT (instance_id) DO UPDATE SET last_seen = excluded.last_seen, stopped_at = excluded.stopped_at,"
             + " flush_interval_ms = excluded.flush_interval_ms, phases = excluded.phases, rules_hash = excluded.rules_hash,"
-            + " rules_source = excluded.rules_source, overflowed = excluded.overflowed, last_seq = excluded.last_seq"
+            + " rules_source = excluded.rules_source, overflowed = excluded.overflowed, last_seq = excluded.last_seq,"
+            + " retention_ms = excluded.retention_ms"
             + " WHERE i.last_seq < excluded.last_seq";
     static final String UPSERT_USAGE =
         "INSERT INTO bellows.usage AS u (migration_id, column_name, kind, treatment, fingerprint_hash, app_name,"
@@ -33,7 +41,7 @@ final class DbStore implements UsageStore {
     // instance never overwrites what correct instances reported (and the gate and status then judge).
     static final String UPSERT_MIGRATION =
         "INSERT INTO bellows.migrations AS m (migration_id, schema_name, table_name, from_column, to_column, up_expr,"
-            + " down_expr, rules_hash, reported_by, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now())"
+            + " down_expr, rules_hash, reported_by, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             + " ON CONFLICT (migration_id) DO UPDATE SET schema_name = excluded.schema_name,"
             + " table_name = excluded.table_name, from_column = excluded.from_column, to_column = excluded.to_column,"
             + " up_expr = excluded.up_expr, down_expr = excluded.down_expr, rules_hash = excluded.rules_hash,"
@@ -48,12 +56,34 @@ final class DbStore implements UsageStore {
             + " AND attname = " + column + " AND attnum > 0 AND NOT attisdropped)";
     }
 
+    private static final System.Logger LOG = System.getLogger("dev.bellows.usage");
+
     private final UsageRecorder.ConnectionSource source;
+    private final Duration retention;
+    private final LongSupplier clockOffsetMillis;
+    private final LongSupplier hostClock;
     private boolean schemaReady;
     private String migrationsWritten;
+    private Instant compactedHour;
 
     DbStore(UsageRecorder.ConnectionSource source) {
+        this(source, UsageSettings.DEFAULT_RETENTION, () -> 0);
+    }
+
+    /**
+     * A store keeping usage for {@code retention}. {@code clockOffsetMillis} shifts the database's clock: zero in
+     * production, a simulated date in tests and the fleet simulation.
+     */
+    DbStore(UsageRecorder.ConnectionSource source, Duration retention, LongSupplier clockOffsetMillis) {
+        this(source, retention, clockOffsetMillis, System::currentTimeMillis);
+    }
+
+    /** As above; {@code hostClock} is the clock the batches' times were taken with (tests skew it). */
+    DbStore(UsageRecorder.ConnectionSource source, Duration retention, LongSupplier clockOffsetMillis, LongSupplier hostClock) {
         this.source = source;
+        this.retention = retention;
+        this.clockOffsetMillis = clockOffsetMillis;
+        this.hostClock = hostClock;
     }
 
     @Override public void write(Batch b) throws SQLException {
@@ -66,14 +96,20 @@ final class DbStore implements UsageStore {
                     schemaReady = true;
                 }
                 c.setAutoCommit(false);
+                Instant dbNow;
                 try {
-                    if (upsertInstance(c, b) == 0) {
+                    dbNow = dbNow(c);
+                    Clock clock = new Clock(dbNow, hostClock.getAsLong());
+                    if (upsertInstance(c, b, clock) == 0) {
                         c.rollback(); // this sequence number is stored already: an earlier attempt committed
                         return;
                     }
-                    upsertUsage(c, b);
+                    List<Instant[]> seen = new ArrayList<>(b.rows().size());
+                    for (Batch.Row r : b.rows()) seen.add(new Instant[] {clock.at(r.firstSeen()), clock.at(r.lastSeen())});
+                    upsertUsage(c, b, seen);
+                    Rollups.addHourly(c, b.heartbeat().instanceId(), dbNow, b.rows(), seen);
                     boolean migrations = !b.heartbeat().rulesHash().equals(migrationsWritten);
-                    if (migrations) upsertMigrations(c, b.heartbeat());
+                    if (migrations) upsertMigrations(c, b.heartbeat(), dbNow);
                     c.commit();
                     if (migrations) migrationsWritten = b.heartbeat().rulesHash();
                 } catch (SQLException e) {
@@ -90,6 +126,7 @@ final class DbStore implements UsageStore {
                         // closing anyway
                     }
                 }
+                compactIfDue(c, dbNow);
             } catch (SQLException e) {
                 if (UsageSchema.missing(e)) {
                     schemaReady = false;
@@ -100,31 +137,67 @@ final class DbStore implements UsageStore {
         }
     }
 
-    private static int upsertInstance(Connection c, Batch b) throws SQLException {
+    /** The database's clock now and the host's at the same moment: host times are placed by their age. */
+    private record Clock(Instant dbNow, long hostNow) {
+        Instant at(long hostMillis) {
+            return dbNow.minusMillis(Math.max(0, hostNow - hostMillis));
+        }
+    }
+
+    private Instant dbNow(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT now() + ? * interval '1 millisecond'")) {
+            ps.setLong(1, clockOffsetMillis.getAsLong());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return Fleet.instant(rs, 1);
+            }
+        }
+    }
+
+    /**
+     * About once an hour of the database's clock, folds and expires rollups. The batch is committed already: a
+     * failure here is logged and tried again the next hour, never reported as a failed write.
+     */
+    private void compactIfDue(Connection c, Instant dbNow) {
+        Instant hour = Rollups.hour(dbNow);
+        if (hour.equals(compactedHour)) return;
+        compactedHour = hour;
+        try {
+            Rollups.compact(c, dbNow, retention);
+        } catch (SQLException e) {
+            LOG.log(System.Logger.Level.WARNING, "Bellows could not compact the usage rollups (SQLState " + e.getSQLState()
+                + "): " + Redact.message(e) + "; it will try again within the hour");
+        }
+    }
+
+    private int upsertInstance(Connection c, Batch b, Clock clock) throws SQLException {
         Batch.Heartbeat h = b.heartbeat();
         try (PreparedStatement ps = c.prepareStatement(UPSERT_INSTANCE)) {
             ps.setString(1, h.instanceId());
             ps.setString(2, h.appName());
             ps.setString(3, h.host());
             ps.setLong(4, h.pid());
-            ps.setObject(5, time(h.startedAt()));
-            ps.setBoolean(6, h.stopped());
-            ps.setLong(7, h.flushIntervalMillis());
+            ps.setObject(5, Rollups.time(clock.at(h.startedAt())));
+            ps.setObject(6, Rollups.time(clock.dbNow()));
+            ps.setObject(7, h.stopped() ? Rollups.time(clock.dbNow()) : null, Types.TIMESTAMP_WITH_TIMEZONE);
+            ps.setLong(8, h.flushIntervalMillis());
             Json phases = Json.compact().beginObject();
             h.phases().forEach(phases::member);
-            ps.setString(8, phases.endObject().toString());
-            ps.setString(9, h.rulesHash());
-            ps.setString(10, h.rulesSource());
-            ps.setLong(11, h.overflowed());
-            ps.setLong(12, b.seq());
+            ps.setString(9, phases.endObject().toString());
+            ps.setString(10, h.rulesHash());
+            ps.setString(11, h.rulesSource());
+            ps.setLong(12, h.overflowed());
+            ps.setLong(13, b.seq());
+            ps.setLong(14, retention.toMillis());
             return ps.executeUpdate();
         }
     }
 
-    private static void upsertUsage(Connection c, Batch b) throws SQLException {
+    private static void upsertUsage(Connection c, Batch b, List<Instant[]> seen) throws SQLException {
         if (b.rows().isEmpty()) return;
         try (PreparedStatement ps = c.prepareStatement(UPSERT_USAGE)) {
-            for (Batch.Row r : b.rows()) {
+            for (int i = 0; i < b.rows().size(); i++) {
+                Batch.Row r = b.rows().get(i);
                 ps.setString(1, r.migrationId());
                 ps.setString(2, r.column());
                 ps.setString(3, r.kind());
@@ -133,8 +206,8 @@ final class DbStore implements UsageStore {
                 ps.setString(6, r.app());
                 ps.setString(7, r.fingerprint());
                 ps.setLong(8, r.count());
-                ps.setObject(9, time(r.firstSeen()));
-                ps.setObject(10, time(r.lastSeen()));
+                ps.setObject(9, Rollups.time(seen.get(i)[0]));
+                ps.setObject(10, Rollups.time(seen.get(i)[1]));
                 ps.setString(11, r.callSite());
                 ps.addBatch();
             }
@@ -142,7 +215,7 @@ final class DbStore implements UsageStore {
         }
     }
 
-    private static void upsertMigrations(Connection c, Batch.Heartbeat h) throws SQLException {
+    private static void upsertMigrations(Connection c, Batch.Heartbeat h, Instant dbNow) throws SQLException {
         if (h.migrations().isEmpty()) return;
         try (PreparedStatement ps = c.prepareStatement(UPSERT_MIGRATION)) {
             for (Migration m : h.migrations()) {
@@ -155,14 +228,11 @@ final class DbStore implements UsageStore {
                 ps.setString(7, m.down());
                 ps.setString(8, h.rulesHash());
                 ps.setString(9, h.instanceId());
+                ps.setObject(10, Rollups.time(dbNow));
                 ps.addBatch();
             }
             ps.executeBatch();
         }
-    }
-
-    static OffsetDateTime time(long millis) {
-        return OffsetDateTime.ofInstant(Instant.ofEpochMilli(millis), ZoneOffset.UTC);
     }
 
     @Override public String describe() {

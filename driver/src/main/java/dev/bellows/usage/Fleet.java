@@ -125,27 +125,13 @@ public final class Fleet {
         return out;
     }
 
-    /** The usage rows, optionally of one migration and last seen at or after {@code since}. */
+    /**
+     * Usage per statement and application, optionally of one migration, last used at or after {@code since}
+     * (null: everything kept), counted from the rollups (see {@link Rollups}).
+     */
     public static List<Usage> usage(Connection c, String migrationId, Instant since) throws SQLException {
         if (!UsageSchema.exists(c)) return List.of();
-        StringBuilder q = new StringBuilder("SELECT migration_id, column_name, kind, treatment, fingerprint, app_name, count,"
-            + " first_seen, last_seen, call_site FROM bellows.usage WHERE true");
-        if (migrationId != null) q.append(" AND migration_id = ?");
-        if (since != null) q.append(" AND last_seen >= ?");
-        q.append(" ORDER BY migration_id, count DESC, last_seen DESC, fingerprint_hash, app_name");
-        List<Usage> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(q.toString())) {
-            int i = 1;
-            if (migrationId != null) ps.setString(i++, migrationId);
-            if (since != null) ps.setObject(i, OffsetDateTime.ofInstant(since, java.time.ZoneOffset.UTC));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Usage(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        rs.getString(6), rs.getLong(7), instant(rs, 8), instant(rs, 9), rs.getString(10)));
-                }
-            }
-        }
-        return out;
+        return Rollups.read(c, migrationId, since);
     }
 
     /** The fingerprints Bellows sent to the server as written (passed through or unanalysed), any migration, any time. */

@@ -257,6 +257,13 @@ public final class Gate {
         for (Fleet.Usage u : Fleet.usage(c, m.id(), from)) {
             if (!u.treatment().equals("rewritten")) ev.add(describe(u));
         }
+        Duration kept = fleet.hasSchema() ? Rollups.shortestRetention(c) : null;
+        if (kept != null && o.window().compareTo(kept) > 0) {
+            // uses older than the retention were deleted: their absence proves nothing
+            ev.add("the window (" + Durations.format(o.window()) + ") is longer than the usage retention ("
+                + Durations.format(kept) + ", bellows.usage.retention of the instances): uses before " + now.minus(kept)
+                + " have been deleted");
+        }
         if (ev.isEmpty()) {
             ev.add("every recorded use of " + m.from() + " during the window was rewritten by Bellows");
             return new Condition("usage", title, Status.MET, ev);

@@ -17,8 +17,8 @@ import java.util.Set;
  * {@code bellows report --format html}: one self-contained page (XHTML-compatible, inline SVG and CSS, no script,
  * nothing fetched) with each deprecated column's residual use per application and its first and last use as a
  * timeline, the statements and call sites behind it, the gate's conditions per migration, and the instances.
- * {@code bellows.usage} keeps totals with first and last use per statement and application, not counts per day,
- * so the page charts exactly that and says so.
+ * Uses per day come from the daily and hourly rollups ({@link Rollups}), stacked by treatment, with the
+ * applications of each day in its tooltip.
  */
 public final class HtmlReport {
     static final List<String> TREATMENTS = List.of("rewritten", "passed_through", "unanalysed");
@@ -29,11 +29,14 @@ public final class HtmlReport {
     private final Fleet fleet;
     private final List<Fleet.Usage> rows;
     private final Map<String, Object> gates; // migration id -> Gate.Result or error text
+    private final Map<String, List<Rollups.Day>> days; // migration id -> uses per day
     private final Duration gateWindow;
     private final StringBuilder sb = new StringBuilder(16_384);
 
-    private HtmlReport(Report r, Fleet fleet, List<Fleet.Usage> rows, Map<String, Object> gates, Duration gateWindow) {
+    private HtmlReport(Report r, Fleet fleet, List<Fleet.Usage> rows, Map<String, Object> gates, Map<String, List<Rollups.Day>> days,
+                       Duration gateWindow) {
         this.r = r;
+        this.days = days;
         this.fleet = fleet;
         this.rows = rows;
         this.gates = gates;
@@ -56,14 +59,17 @@ public final class HtmlReport {
             if (columns.contains(u.migrationId() + "\u0000" + u.column())) rows.add(u);
         }
         Map<String, Object> gates = new LinkedHashMap<>();
+        Map<String, List<Rollups.Day>> days = new LinkedHashMap<>();
+        boolean schema = UsageSchema.exists(c);
         for (String id : migrations) {
+            days.put(id, schema ? Rollups.perDay(c, id, r.since()) : List.of());
             try {
                 gates.put(id, Gate.evaluate(c, id, new Gate.Options(gateWindow, false, null, null)));
             } catch (Gate.GateException e) {
                 gates.put(id, e.getMessage());
             }
         }
-        return new HtmlReport(r, Fleet.load(c), rows, gates, gateWindow).page();
+        return new HtmlReport(r, Fleet.load(c), rows, gates, days, gateWindow).page();
     }
 
     private String page() {
@@ -72,10 +78,9 @@ public final class HtmlReport {
             .append("<title>Bellows: residual usage of deprecated columns</title>\n<style>\n").append(CSS).append("</style>\n</head>\n<body>\n")
             .append("<h1>Residual usage of deprecated columns</h1>\n<p id=\"period\">")
             .append(esc(r.since() == null ? "All time" : "Since " + r.since())).append(", as of ").append(esc(r.generatedAt()))
-            .append(" (database time).</p>\n<p class=\"note\" id=\"what-is-charted\">Counts are totals since each statement was first"
-                + " seen, per application; the timeline shows each statement's first and last use per application."
-                + " Bellows stores no counts per day yet: a chart per day needs daily rollups of <code>bellows.usage</code>"
-                + " (issue 16, section 2).</p>\n");
+            .append(" (database time).</p>\n<p class=\"note\" id=\"what-is-charted\">Counts are uses in the period, per"
+                + " application; uses per day are by UTC day of the flush that wrote them (a day whose last use is in the period"
+                + " counts whole); the timeline shows each statement's first and last use per application.</p>\n");
         if (r.columns().isEmpty()) sb.append("<p id=\"no-usage\">No migration and no usage recorded.</p>\n");
         for (Report.ColumnUsage u : r.columns()) column(u);
         instances();
@@ -92,6 +97,7 @@ public final class HtmlReport {
         else sb.append("<span class=\"total\">").append(u.total()).append("</span> uses, last ").append(esc(u.lastSeen())).append(".</p>\n");
         if (!mine.isEmpty()) {
             byApp(mine);
+            perDay(days.getOrDefault(u.migrationId(), List.of()).stream().filter(d -> d.column().equals(u.column())).toList());
             timeline(mine);
         }
         statements(u);
@@ -100,6 +106,56 @@ public final class HtmlReport {
     }
 
     // ------------------------------------------------------------------ charts
+
+    /** Vertical bars, one per UTC day with use, stacked by treatment; each day's applications in its tooltip. */
+    private void perDay(List<Rollups.Day> mine) {
+        if (mine.isEmpty()) return;
+        Map<java.time.Instant, long[]> byDay = new java.util.TreeMap<>();
+        Map<java.time.Instant, Map<String, Long>> apps = new java.util.TreeMap<>();
+        for (Rollups.Day d : mine) {
+            byDay.computeIfAbsent(d.day(), k -> new long[TREATMENTS.size()])[TREATMENTS.indexOf(d.treatment())] += d.count();
+            apps.computeIfAbsent(d.day(), k -> new java.util.TreeMap<>()).merge(d.app(), d.count(), Long::sum);
+        }
+        long max = byDay.values().stream().mapToLong(HtmlReport::sum).max().orElse(1);
+        int barW = Math.max(4, Math.min(24, 720 / byDay.size()));
+        int left = 50;
+        int chartH = 160;
+        int w = left + byDay.size() * (barW + 2) + 20;
+        int h = chartH + 60;
+        sb.append("<h3>Uses per day (UTC)</h3>\n<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart per-day\" role=\"img\" width=\"")
+            .append(w).append("\" height=\"").append(h).append("\" viewBox=\"0 0 ").append(w).append(' ').append(h)
+            .append("\">\n<title>Uses per day, by treatment</title>\n")
+            .append("<line class=\"axis\" x1=\"").append(left).append("\" y1=\"").append(chartH + 4).append("\" x2=\"").append(w - 10)
+            .append("\" y2=\"").append(chartH + 4).append("\"/>").append("<text x=\"").append(left - 4).append("\" y=\"12\" text-anchor=\"end\">")
+            .append(max).append("</text>\n");
+        int x = left;
+        for (Map.Entry<java.time.Instant, long[]> e : byDay.entrySet()) {
+            String day = e.getKey().toString().substring(0, 10);
+            long total = sum(e.getValue());
+            StringBuilder tip = new StringBuilder(day + ": " + total + " uses");
+            apps.get(e.getKey()).forEach((a, n) -> tip.append("; ").append(a).append(' ').append(n));
+            sb.append("<g class=\"day\" data-day=\"").append(day).append("\" data-count=\"").append(total).append("\"><title>")
+                .append(esc(tip)).append("</title>");
+            double y = chartH + 4;
+            for (int t = 0; t < TREATMENTS.size(); t++) {
+                long n = e.getValue()[t];
+                if (n == 0) continue;
+                double bh = Math.max(1, (double) n * chartH / max);
+                y -= bh;
+                sb.append("<rect class=\"seg ").append(TREATMENTS.get(t)).append("\" data-treatment=\"").append(TREATMENTS.get(t))
+                    .append("\" data-count=\"").append(n).append("\" x=\"").append(x).append("\" y=\"").append(num(y))
+                    .append("\" width=\"").append(barW).append("\" height=\"").append(num(bh)).append("\"/>");
+            }
+            sb.append("</g>\n");
+            x += barW + 2;
+        }
+        String first = byDay.keySet().iterator().next().toString().substring(0, 10);
+        String last = ((java.util.TreeMap<java.time.Instant, long[]>) byDay).lastKey().toString().substring(0, 10);
+        sb.append("<text x=\"").append(left).append("\" y=\"").append(chartH + 20).append("\">").append(first).append("</text>")
+            .append("<text x=\"").append(w - 10).append("\" y=\"").append(chartH + 20).append("\" text-anchor=\"end\">").append(last).append("</text>\n");
+        legend(left, chartH + 30);
+        sb.append("</svg>\n");
+    }
 
     /** Horizontal bars, one per application, split by treatment. */
     private void byApp(List<Fleet.Usage> mine) {

@@ -13,9 +13,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code bellows report}: residual usage per deprecated column, from {@code bellows.usage}: counts by kind and
+ * {@code bellows report}: residual usage per deprecated column, from the {@code bellows} schema: counts by kind and
  * treatment, last use, and the top statements (fingerprints) with their applications and call sites. Counts are
- * totals since each statement was first seen; {@code since} keeps the statements used at or after it.
+ * uses counted in the rollups ({@link Rollups}); {@code since} keeps the statements used at or after it and counts
+ * the hours and days whose last use is at or after it.
  */
 public final class Report {
     /** Counts of one kind and treatment. */

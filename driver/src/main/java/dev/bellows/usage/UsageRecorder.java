@@ -17,8 +17,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -47,10 +45,6 @@ import java.util.function.Supplier;
  */
 public final class UsageRecorder implements UsageSink, AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.bellows.usage");
-    /** A fingerprint's call site is sampled at most this often. */
-    static final long SAMPLE_INTERVAL_MILLIS = 60_000;
-    /** Total fingerprint text kept in memory, in characters. */
-    static final long MAX_FINGERPRINT_CHARS = 8L << 20;
     /** How long a final flush (close, JVM exit) may take. */
     static final long FINAL_FLUSH_MILLIS = 5_000;
 
@@ -72,15 +66,9 @@ public final class UsageRecorder implements UsageSink, AutoCloseable {
     private final long startedAt = System.currentTimeMillis();
 
     // ---- hot-path state
-    private final ConcurrentHashMap<String, AppTable> apps = new ConcurrentHashMap<>();
-    private volatile AppTable lastApp;
-    private final AtomicInteger keys = new AtomicInteger();
-    private final AtomicLong fingerprintChars = new AtomicLong();
-    private final LongAdder overflowed = new LongAdder();
+    private final UsageCounters counters;
     private final LongAdder internalErrors = new LongAdder();
     private volatile boolean running;
-    /** A coarse clock for call-site sampling, advanced by every flush cycle (and on admitting a new key). */
-    private volatile long coarseNow = System.currentTimeMillis();
 
     // ---- flusher state: guarded by flushLock
     private final ReentrantLock flushLock = new ReentrantLock();
@@ -94,53 +82,6 @@ public final class UsageRecorder implements UsageSink, AutoCloseable {
     // tests: no flusher thread, flushes only on flush()/close()
     private volatile boolean manual;
 
-    /** Counts of one application's uses. */
-    private static final class AppTable {
-        final String app;
-        final ConcurrentHashMap<UsageFact, Counter> counters = new ConcurrentHashMap<>();
-        final ConcurrentHashMap<String, Sample> samples = new ConcurrentHashMap<>();
-        /** Uses whose fingerprint did not fit under the cap: keyed by fact with an empty fingerprint. */
-        final ConcurrentHashMap<UsageFact, Counter> overflow = new ConcurrentHashMap<>();
-
-        AppTable(String app) {
-            this.app = app;
-        }
-    }
-
-    /**
-     * One key's count since the last flush. Its first use is the time it was admitted; its last use is stamped
-     * when a flush finds it used (so it is never earlier than the real last use, and at most one flush interval
-     * later): the hot path reads no clock.
-     */
-    static final class Counter {
-        final UsageFact fact;
-        final LongAdder count = new LongAdder();
-        final long firstSeen;
-        final Sample sample;
-        String stored; // the stored form of the fingerprint; flusher only
-        String hash;   // hash of the full fingerprint; flusher only
-
-        Counter(UsageFact fact, long now, Sample sample) {
-            this.fact = fact;
-            this.firstSeen = now;
-            this.sample = sample;
-        }
-    }
-
-    /** The sampled call site of one fingerprint. */
-    static final class Sample {
-        final AtomicLong nextAt = new AtomicLong();
-        volatile String site;
-
-        void maybeCapture(long now) {
-            long next = nextAt.get();
-            if (now >= next && nextAt.compareAndSet(next, now + SAMPLE_INTERVAL_MILLIS)) {
-                String s = CallSites.capture();
-                if (s != null) site = s;
-            }
-        }
-    }
-
     private record RowKey(UsageFact fact, String app) {
     }
 
@@ -149,6 +90,7 @@ public final class UsageRecorder implements UsageSink, AutoCloseable {
         this.settings = settings;
         this.rules = rules;
         this.store = store;
+        this.counters = new UsageCounters(settings.maxFingerprints());
     }
 
     /**
@@ -158,7 +100,7 @@ public final class UsageRecorder implements UsageSink, AutoCloseable {
     public static UsageRecorder create(String appName, UsageSettings settings, Supplier<RuleSet> rules, ConnectionSource source) {
         UsageStore store = switch (settings.mode()) {
             case OFF -> null;
-            case DB -> new DbStore(source);
+            case DB -> new DbStore(source, settings.retention(), () -> 0);
             case FILE -> new FileStore(settings.file());
             case LOG -> new LogStore();
         };
@@ -173,21 +115,7 @@ public final class UsageRecorder implements UsageSink, AutoCloseable {
     @Override public void record(String appName, List<UsageFact> facts) {
         try {
             if (!running) ensureRunning();
-            AppTable t = lastApp;
-            if (t == null || !t.app.equals(appName)) t = table(appName);
-            Sample sampled = null;
-            for (int i = 0, n = facts.size(); i < n; i++) {
-                UsageFact f = facts.get(i);
-                Counter c = t.counters.get(f);
-                if (c == null) c = admit(t, f);
-                c.count.increment();
-                Sample s = c.sample;
-                if (s != null && s != sampled) {
-                    sampled = s;
-                    long now = coarseNow;
-                    if (now >= s.nextAt.get()) s.maybeCapture(now);
-                }
-            }
+            counters.count(appName, facts);
         } catch (Throwable e) {
             internalErrors.increment();
             if (internalErrors.sum() == 1) {
@@ -195,46 +123,6 @@ public final class UsageRecorder implements UsageSink, AutoCloseable {
                     + e.getClass().getName() + ": " + Redact.message(e));
             }
         }
-    }
-
-    private AppTable table(String app) {
-        AppTable t = apps.computeIfAbsent(app == null ? "unknown" : app, AppTable::new);
-        lastApp = t;
-        return t;
-    }
-
-    private Counter admit(AppTable t, UsageFact f) {
-        int max = settings.maxFingerprints();
-        // once full, stay cheap: no contended increment and decrement per overflowing use
-        if (keys.get() >= max) return overflow(t, f);
-        if (keys.incrementAndGet() > max) {
-            keys.decrementAndGet();
-            return overflow(t, f);
-        }
-        int len = f.fingerprint().length();
-        if (fingerprintChars.addAndGet(len) > MAX_FINGERPRINT_CHARS) {
-            fingerprintChars.addAndGet(-len);
-            keys.decrementAndGet();
-            return overflow(t, f);
-        }
-        long now = System.currentTimeMillis(); // once per key, off the hot path
-        coarseNow = now;
-        Sample s = t.samples.computeIfAbsent(f.fingerprint(), k -> new Sample());
-        Counter c = new Counter(f, now, s);
-        Counter prev = t.counters.putIfAbsent(f, c);
-        if (prev != null) {
-            keys.decrementAndGet();
-            fingerprintChars.addAndGet(-len);
-            return prev;
-        }
-        return c;
-    }
-
-    private Counter overflow(AppTable t, UsageFact f) {
-        overflowed.increment();
-        UsageFact k = new UsageFact(f.migrationId(), f.column(), f.kind(), f.treatment(), "");
-        Counter c = t.overflow.get(k);
-        return c != null ? c : t.overflow.computeIfAbsent(k, x -> new Counter(x, System.currentTimeMillis(), null));
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -389,7 +277,7 @@ public final class UsageRecorder implements UsageSink, AutoCloseable {
     // ------------------------------------------------------------------ flushing (flushLock held)
 
     private boolean cycle(boolean stopping) {
-        coarseNow = System.currentTimeMillis();
+        counters.tick();
         drain();
         if (inflight != null) {
             if (!attempt(inflight)) return false;
@@ -409,13 +297,10 @@ public final class UsageRecorder implements UsageSink, AutoCloseable {
 
     private void drain() {
         long now = System.currentTimeMillis();
-        for (AppTable t : apps.values()) {
-            for (Counter c : t.counters.values()) take(t.app, c, now);
-            for (Counter c : t.overflow.values()) take(t.app, c, now);
-        }
+        counters.forEach((app, c) -> take(app, c, now));
     }
 
-    private void take(String app, Counter c, long now) {
+    private void take(String app, UsageCounters.Counter c, long now) {
         long n = c.count.sumThenReset();
         if (n == 0) return;
         if (c.stored == null) {
@@ -466,7 +351,7 @@ public final class UsageRecorder implements UsageSink, AutoCloseable {
         Map<String, String> phases = new LinkedHashMap<>();
         for (Migration m : r.migrations()) phases.put(m.id(), m.phase().label());
         return new Batch.Heartbeat(instanceId, appName, host(), ProcessHandle.current().pid(), startedAt,
-            settings.flushIntervalMillis(), phases, r.contentHash(), r.source(), r.migrations(), overflowed.sum(), stopping);
+            settings.flushIntervalMillis(), phases, r.contentHash(), r.source(), r.migrations(), counters.overflowed(), stopping);
     }
 
     // ------------------------------------------------------------------ introspection
@@ -479,18 +364,15 @@ public final class UsageRecorder implements UsageSink, AutoCloseable {
     public UsageSettings settings() { return settings; }
 
     /** Uses counted without their fingerprint because the cap was reached, since start. */
-    public long overflowed() { return overflowed.sum(); }
+    public long overflowed() { return counters.overflowed(); }
 
     /** Distinct keys held (at most {@code maxFingerprints}). */
-    public int keys() { return keys.get(); }
+    public int keys() { return counters.keys(); }
 
     /** Uses recorded but not yet written (counted in memory, pending or in a batch being retried). */
     public long pendingUses() {
         long n = 0;
-        for (AppTable t : apps.values()) {
-            for (Counter c : t.counters.values()) n += c.count.sum();
-            for (Counter c : t.overflow.values()) n += c.count.sum();
-        }
+        n += counters.uncounted();
         flushLock.lock();
         try {
             for (Batch.Row r : pending.values()) n += r.count();

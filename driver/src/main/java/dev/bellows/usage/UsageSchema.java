@@ -19,6 +19,9 @@ import java.util.List;
  *       {@code started_at} to {@code last_seen} (or {@code stopped_at}) is when it was tracking usage.</li>
  *   <li>{@code bellows.migrations}: each migration's definition as last reported, so the CLI can work without
  *       the rules file.</li>
+ *   <li>{@code bellows.usage_hourly} and {@code bellows.usage_daily}: the counts over time, per instance and hour
+ *       for the current and previous day (UTC), then per day; what {@code report} and {@code gate} count. See
+ *       {@link Rollups}. {@code bellows.usage} above is the statements' dictionary (text, call site, totals).</li>
  * </ul>
  */
 public final class UsageSchema {
@@ -26,6 +29,13 @@ public final class UsageSchema {
     public static final String SCHEMA = "bellows";
     // pg_advisory_xact_lock key serialising concurrent first-use DDL ("bellows" in ASCII)
     private static final long DDL_LOCK = 0x62656c6c6f7773L;
+
+    private static final String KEY_COLUMNS = " migration_id text NOT NULL,"
+        + " column_name text NOT NULL,"
+        + " kind text NOT NULL,"
+        + " treatment text NOT NULL,"
+        + " fingerprint_hash text NOT NULL,"
+        + " app_name text NOT NULL,";
 
     static final List<String> DDL = List.of(
         "CREATE SCHEMA IF NOT EXISTS bellows",
@@ -69,7 +79,31 @@ public final class UsageSchema {
             + " down_expr text,"
             + " rules_hash text NOT NULL,"
             + " reported_by text NOT NULL,"
-            + " reported_at timestamptz NOT NULL)");
+            + " reported_at timestamptz NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS usage_by_last_seen ON bellows.usage (last_seen)",
+        "ALTER TABLE bellows.instances ADD COLUMN IF NOT EXISTS retention_ms bigint",
+        "CREATE TABLE IF NOT EXISTS bellows.usage_hourly ("
+            + " bucket timestamptz NOT NULL,"
+            + " instance_id text NOT NULL,"
+            + KEY_COLUMNS
+            + " count bigint NOT NULL,"
+            + " first_seen timestamptz NOT NULL,"
+            + " last_seen timestamptz NOT NULL,"
+            + " PRIMARY KEY (bucket, instance_id, migration_id, column_name, kind, treatment, fingerprint_hash, app_name))",
+        "CREATE TABLE IF NOT EXISTS bellows.usage_daily ("
+            + " bucket timestamptz NOT NULL,"
+            + KEY_COLUMNS
+            + " count bigint NOT NULL,"
+            + " first_seen timestamptz NOT NULL,"
+            + " last_seen timestamptz NOT NULL,"
+            + " PRIMARY KEY (bucket, migration_id, column_name, kind, treatment, fingerprint_hash, app_name))",
+        "CREATE INDEX IF NOT EXISTS usage_daily_by_migration ON bellows.usage_daily (migration_id, last_seen)",
+        "CREATE INDEX IF NOT EXISTS usage_hourly_by_migration ON bellows.usage_hourly (migration_id, last_seen)");
+    // Usage recorded before the rollups existed: counted on the day of its last use (the gate errs towards red).
+    private static final String SEED_DAILY = "INSERT INTO bellows.usage_daily (bucket, migration_id, column_name, kind,"
+        + " treatment, fingerprint_hash, app_name, count, first_seen, last_seen)"
+        + " SELECT date_trunc('day', last_seen AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', migration_id, column_name, kind,"
+        + " treatment, fingerprint_hash, app_name, count, first_seen, last_seen FROM bellows.usage ON CONFLICT DO NOTHING";
 
     private UsageSchema() {
     }
@@ -78,7 +112,8 @@ public final class UsageSchema {
     public static boolean exists(Connection c) throws SQLException {
         try (Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT to_regclass('bellows.usage') IS NOT NULL"
-                 + " AND to_regclass('bellows.instances') IS NOT NULL AND to_regclass('bellows.migrations') IS NOT NULL")) {
+                 + " AND to_regclass('bellows.instances') IS NOT NULL AND to_regclass('bellows.migrations') IS NOT NULL"
+                 + " AND to_regclass('bellows.usage_daily') IS NOT NULL AND to_regclass('bellows.usage_hourly') IS NOT NULL")) {
             rs.next();
             return rs.getBoolean(1);
         }
@@ -94,7 +129,19 @@ public final class UsageSchema {
         c.setAutoCommit(false);
         try (Statement s = c.createStatement()) {
             s.execute("SELECT pg_advisory_xact_lock(" + DDL_LOCK + ")");
+            // another instance may have created everything while this one waited: running the DDL again would take
+            // table locks (ALTER TABLE, CREATE INDEX) against that instance's flushes and can deadlock with them
+            if (exists(c)) {
+                c.commit();
+                return;
+            }
+            boolean seed;
+            try (ResultSet rs = s.executeQuery("SELECT to_regclass('bellows.usage') IS NOT NULL AND to_regclass('bellows.usage_daily') IS NULL")) {
+                rs.next();
+                seed = rs.getBoolean(1);
+            }
             for (String ddl : DDL) s.execute(ddl);
+            if (seed) s.execute(SEED_DAILY);
             c.commit();
         } catch (SQLException e) {
             try {

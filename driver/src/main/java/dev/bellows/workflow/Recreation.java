@@ -54,8 +54,9 @@ final class Recreation {
         }
         if (to.notNull()) steps.add(notNull(m, qt, f, lock));
         List<String> warnings = new ArrayList<>();
-        warnings.add(f + " comes back as the table's last column: statements that name their columns work through it;"
-            + " a positional INSERT (no column list) or SELECT * sees the columns in the new order");
+        warnings.add(f + " comes back as the table's last column: through Bellows, a positional INSERT (no column list) or"
+            + " SELECT * keeps the order recorded in bellows.column_order before the drop, as long as the migration stays in"
+            + " the rules file; clients without Bellows see the new order");
         return new Plan(m, steps, warnings);
     }
 

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -125,7 +126,41 @@ class HtmlReportTest {
                 assertEquals(Fleet.instant(rs, 4).toString(), top.getAttribute("data-last"));
             }
         }
-        assertTrue(all(d, "//p[@id='what-is-charted']").get(0).getTextContent().contains("no counts per day"));
+        assertTrue(all(d, "//p[@id='what-is-charted']").get(0).getTextContent().contains("uses per day are by UTC day"));
+    }
+
+    @Test
+    void perDayChartIsTheDailyRollup() throws Exception {
+        Document d = page();
+        List<Element> days = all(d, "//section[@data-migration='leads-email']//svg[contains(@class,'per-day')]/g[@class='day']");
+        Map<String, Map<String, String>> shown = new HashMap<>();
+        for (Element g : days) {
+            Map<String, String> seg = new HashMap<>();
+            long sum = 0;
+            for (Element r : all(d, "//svg[contains(@class,'per-day')]/g[@data-day='" + g.getAttribute("data-day") + "']/rect")) {
+                seg.put(r.getAttribute("data-treatment"), r.getAttribute("data-count"));
+                sum += Long.parseLong(r.getAttribute("data-count"));
+            }
+            assertEquals(g.getAttribute("data-count"), Long.toString(sum));
+            shown.put(g.getAttribute("data-day"), seg);
+        }
+        // what the rollups hold, per UTC day and treatment, straight from SQL
+        Map<String, Map<String, String>> stored = new HashMap<>();
+        try (Connection c = db.raw(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD'), treatment, sum(count) FROM"
+                 + " (SELECT bucket, treatment, count FROM bellows.usage_hourly UNION ALL SELECT bucket, treatment, count FROM"
+                 + " bellows.usage_daily) x GROUP BY 1, 2")) {
+            while (rs.next()) stored.computeIfAbsent(rs.getString(1), k -> new HashMap<>()).put(rs.getString(2), rs.getString(3));
+        }
+        assertFalse(stored.isEmpty());
+        assertEquals(stored, shown);
+        // every use of the period is on some day: the days add up to the column's total
+        long total = 0;
+        for (Map<String, String> seg : shown.values()) for (String n : seg.values()) total += Long.parseLong(n);
+        assertEquals(all(d, "//section[@data-migration='leads-email']//span[@class='total']").get(0).getTextContent(),
+            Long.toString(total));
+        // each day's applications, in its tooltip
+        assertTrue(days.get(days.size() - 1).getTextContent().contains("billing 7"), days.get(days.size() - 1).getTextContent());
     }
 
     @Test

@@ -240,9 +240,11 @@ class UsageRecorderTest {
         PostgresFixture fx = PostgresFixture.get();
         String url = fx.createDatabase("usage_seq");
         DbStore store = new DbStore(() -> fx.connect(url));
+        // host times: the store places them on the database's clock by their age, so they must be recent ones
+        long t = System.currentTimeMillis();
         Batch.Row row = new Batch.Row("leads-email", "public.leads.user_email", "read", "passed_through", "SELECT 1",
-            Fingerprints.hash("SELECT 1"), "app", 7, 1_000, 2_000, null);
-        Batch.Heartbeat hb = new Batch.Heartbeat("i1", "app", "host", 1, 1_000, 1_000, Map.of("leads-email", "expand"),
+            Fingerprints.hash("SELECT 1"), "app", 7, t - 2_000, t - 1_000, null);
+        Batch.Heartbeat hb = new Batch.Heartbeat("i1", "app", "host", 1, t - 2_000, 1_000, Map.of("leads-email", "expand"),
             RULES.contentHash(), "<code>", RULES.migrations(), 0, false);
         Batch b = new Batch(1, List.of(row), hb);
         store.write(b);

@@ -50,7 +50,7 @@ class CheckTest {
         SELECT count(*) FROM leads WHERE user_email LIKE '%@example.com';
         SELECT l.* FROM leads l WHERE l.id = ?;
         SELECT user_email FROM leads JOIN users USING (user_email) JOIN users u2 USING (user_email);
-        MERGE INTO leads l USING users u ON u.id = l.id WHEN MATCHED THEN UPDATE SET user_email = u.email;
+        MERGE INTO leads l USING users u ON u.id = l.id WHEN MATCHED THEN DO NOTHING WHEN NOT MATCHED THEN INSERT (id, user_email) VALUES (u.id, u.email);
         ALTER TABLE leads ALTER COLUMN user_email SET DEFAULT 'x';
         SELECT user_email FROM leads WHERE no_such_column = 1;
         """;
@@ -71,7 +71,7 @@ class CheckTest {
                 "AS_IS REWRITTEN REWRITTEN | SELECT count(*) FROM leads WHERE user_email LIKE '%@example.com'",
                 "REWRITTEN REWRITTEN REWRITTEN | SELECT l.* FROM leads l WHERE l.id = ?", // expand too: the old view's * has no new column
                 "UNANALYSED UNANALYSED UNANALYSED | SELECT user_email FROM leads JOIN users USING (user_email) JOIN users u2 USING (user_email)",
-                "UNANALYSED UNANALYSED UNANALYSED | MERGE INTO leads l USING users u ON u.id = l.id WHEN MATCHED THEN UPDATE SET user_email = u.email",
+                "UNANALYSED UNANALYSED UNANALYSED | MERGE INTO leads l USING users u ON u.id = l.id WHEN MATCHED THEN DO NOTHING WHEN NOT MATCHED THEN INSERT (id, user_email) VALUES (u.id, u.email)",
                 "UNCHECKED UNCHECKED UNCHECKED | SELECT user_email FROM leads WHERE no_such_column = 1"),
             statuses(r));
         assertEquals(2, r.notCarried().size());
@@ -88,7 +88,7 @@ class CheckTest {
         assertEquals(1, run.exit(), run.toString());
         assertTrue(run.out().contains("Statements Bellows cannot carry (2):"), run.toString());
         assertTrue(run.out().contains("switch: not analysed: JOIN USING on managed table leads"), run.toString());
-        assertTrue(run.out().contains("expand: not analysed: MERGE"), run.toString());
+        assertTrue(run.out().contains("expand: not analysed: not parsed"), run.toString()); // DO NOTHING: JSqlParser 5.3
         assertTrue(run.out().contains("Summary: 8 statements use public.leads.user_email: 6 carried in every phase"
             + " (1 not checked by PostgreSQL), 2 cannot be carried."), run.toString());
     }

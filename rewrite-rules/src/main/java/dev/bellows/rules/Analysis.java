@@ -17,7 +17,7 @@ import net.sf.jsqlparser.statement.Statement;
  * literals and comments back.
  */
 final class Analysis {
-    private static final Set<String> DML = Set.of("select", "with", "insert", "update", "delete", "values", "table");
+    private static final Set<String> DML = Set.of("select", "with", "insert", "update", "delete", "merge", "values", "table");
     /** Statements that are the migration's business or cannot name a column: passed through without facts. */
     private static final Set<String> SILENT = Set.of("create", "alter", "drop", "comment", "grant", "revoke",
         "truncate", "vacuum", "analyze", "analyse", "reindex", "cluster", "set", "show", "reset", "begin", "start",
@@ -68,7 +68,7 @@ final class Analysis {
     }
 
     /** Analyses every statement of a template. */
-    static Analysis run(Template tpl, Managed managed, Catalog catalog, Rewriter.Options options) {
+    static Analysis run(Template tpl, Managed managed, Catalog catalog, SearchPath path, Rewriter.Options options) {
         SqlLexer.Tokens tok = SqlLexer.lex(tpl.text, Integer.MAX_VALUE);
         Set<UsageFact> facts = new LinkedHashSet<>();
         Map<String, String> labels = new HashMap<>();
@@ -86,7 +86,7 @@ final class Analysis {
                 if (!(k == SqlLexer.SEMI && depth <= 0)) continue;
             }
             int to = i;
-            String r = statement(tpl, tok, from, to, managed, catalog, options, facts, labels, edits, rejections);
+            String r = statement(tpl, tok, from, to, managed, catalog, path, options, facts, labels, edits, rejections);
             if (r != null) {
                 reasons.add(r);
                 if (r.startsWith(PARSE)) unparsable = true;
@@ -104,7 +104,7 @@ final class Analysis {
 
     /** Analyses tokens [from, to) as one statement; returns why it was not analysed, or null. */
     private static String statement(Template tpl, SqlLexer.Tokens tok, int from, int to, Managed managed,
-                                    Catalog catalog, Rewriter.Options options, Set<UsageFact> facts,
+                                    Catalog catalog, SearchPath path, Rewriter.Options options, Set<UsageFact> facts,
                                     Map<String, String> labels, Edits edits, List<String> rejections) {
         int first = from;
         while (first < to && tok.kind[first] == SqlLexer.COMMENT) first++;
@@ -126,7 +126,7 @@ final class Analysis {
         String kw = tok.kind[first] == SqlLexer.LPAREN ? "select" : tok.text(first).toLowerCase(Locale.ROOT);
         Wrapped.Inner inner = DML.contains(kw) ? null : Wrapped.of(tok, first, to);
         if (inner != null && mentionsOutside(tok, first, to, inner, managed) == 0) {
-            return statement(tpl, tok, inner.first(), inner.to(), managed, catalog, options, facts, labels, edits, rejections);
+            return statement(tpl, tok, inner.first(), inner.to(), managed, catalog, path, options, facts, labels, edits, rejections);
         }
         if (SILENT.contains(kw) && inner == null) return null;
         String reason;
@@ -136,7 +136,7 @@ final class Analysis {
         } else if (kw.equals("copy")) {
             Set<UsageFact> local = new LinkedHashSet<>();
             Edits localEdits = new Edits();
-            Analyzer an = new Analyzer(tpl, tok, managed, catalog, localEdits, tok.start[first], local, new HashMap<>());
+            Analyzer an = new Analyzer(tpl, tok, managed, catalog, path, localEdits, tok.start[first], local, new HashMap<>());
             an.pieceEndToken = to;
             try {
                 new Copies(an).copy(first, to);
@@ -170,7 +170,7 @@ final class Analysis {
             Set<UsageFact> local = new LinkedHashSet<>();
             Map<String, String> localLabels = new HashMap<>();
             Edits localEdits = new Edits();
-            Analyzer an = new Analyzer(tpl, tok, managed, catalog, localEdits, start, local, localLabels);
+            Analyzer an = new Analyzer(tpl, tok, managed, catalog, path, localEdits, start, local, localLabels);
             an.pieceEndToken = to;
             an.newView = options.newView;
             try {

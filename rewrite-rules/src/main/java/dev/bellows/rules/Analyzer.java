@@ -56,6 +56,7 @@ final class Analyzer {
     final Set<UsageFact> facts;
     final Map<String, String> labels;
     int accounted;                   // managed-name tokens explained by the analysis
+    final SearchPath path;
     private final Writes writes;
 
     // the select item whose bare column gives the item its label, and where that item ends
@@ -63,8 +64,9 @@ final class Analyzer {
     private final IndexedPredicates indexed = new IndexedPredicates(this);
     private int labelEnd;
 
-    Analyzer(Template tpl, SqlLexer.Tokens tok, Managed managed, Catalog catalog, Edits edits, int base,
+    Analyzer(Template tpl, SqlLexer.Tokens tok, Managed managed, Catalog catalog, SearchPath path, Edits edits, int base,
              Set<UsageFact> facts, Map<String, String> labels) {
+        this.path = path;
         this.tpl = tpl;
         this.tok = tok;
         this.managed = managed;
@@ -85,6 +87,8 @@ final class Analyzer {
             writes.update((Update) st, null, Map.of());
         } else if (st instanceof Delete) {
             writes.delete((Delete) st, null, Map.of());
+        } else if (st instanceof net.sf.jsqlparser.statement.merge.Merge) {
+            new MergeWrites(this, writes).merge((net.sf.jsqlparser.statement.merge.Merge) st);
         } else {
             throw new Refusal(st.getClass().getSimpleName() + " statements are not analysed");
         }
@@ -297,7 +301,7 @@ final class Analyzer {
         if (schema == null && sc.ctes.containsKey(tn)) {
             return derived(a == null ? null : a, sc.ctes.get(tn), tn);
         }
-        if (schema == null) schema = "public";
+        if (schema == null) schema = path.resolve(tn, catalog);
         List<Managed.M> migs = managed.table(schema, tn);
         List<String> cols = catalog.columns(schema, tn);
         String qual = a != null ? quote(aliasName(a))
@@ -391,6 +395,7 @@ final class Analyzer {
                 if (!exists && !(newView && p != Phase.OFF)) fact(m, UsageFact.Kind.READ, p);
                 if (p == Phase.SWITCH || p == Phase.CONTRACT) rewrite = true;
             }
+            if (reordered(r)) rewrite = true;
             // from expand on, * shows the view's table even where no read moves: an explicit list
             // (not a bare * over a USING/NATURAL join left as written: its merged columns keep PostgreSQL's shape)
             if (r.cols != null && !r.migs.isEmpty() && !r.merged && !(t == null && sc.merged != null)
@@ -483,21 +488,32 @@ final class Analyzer {
 
     /**
      * The base table's columns in the order of the table before any of its old columns was dropped: the
-     * current columns while every old one exists, else the catalog's recorded order (keeping only columns
-     * that still exist or are dropped old ones, then any added since). Null when an old column is gone and
-     * its place was not recorded.
+     * catalog's recorded order when there is one that places an old column (keeping only columns that still
+     * exist or are dropped old ones, then any added since), which is also the order once a dropped column was
+     * re-created at the end of the table; else the current columns while every old one exists. Null when an
+     * old column is gone and its place was not recorded.
      */
     List<String> legacyOrder(Scope.Rel r) {
         if (r.cols == null) return null;
         List<String> dropped = new ArrayList<>();
         for (Managed.M m : r.migs) if (!r.cols.contains(m.mig.from())) dropped.add(m.mig.from());
-        if (dropped.isEmpty()) return r.cols;
-        List<String> rec = catalog.recordedOrder(r.schema, r.table);
+        List<String> rec = r.migs.isEmpty() ? null : catalog.recordedOrder(r.schema, r.table);
+        if (dropped.isEmpty() && (rec == null || !placesOldColumn(rec, r))) return r.cols;
         if (rec == null || !rec.containsAll(dropped)) return null;
         List<String> out = new ArrayList<>();
         for (String c : rec) if ((r.cols.contains(c) || dropped.contains(c)) && !out.contains(c)) out.add(c);
         for (String c : r.cols) if (!out.contains(c)) out.add(c);
         return out;
+    }
+
+    private static boolean placesOldColumn(List<String> rec, Scope.Rel r) {
+        for (Managed.M m : r.migs) if (rec.contains(m.mig.from())) return true;
+        return false;
+    }
+
+    /** Whether legacy code's {@code *} over {@code r} differs from the table's own: an old column dropped or re-created last. */
+    boolean reordered(Scope.Rel r) {
+        return r.cols != null && !r.migs.isEmpty() && !starOrder(r).equals(r.cols);
     }
 
     // ---------------------------------------------------------------- expressions

@@ -24,6 +24,14 @@ public interface Catalog {
         return null;
     }
 
+    /**
+     * Whether a relation {@code schema.table} exists. Known for every relation named like one the catalog lists
+     * (so a same-named table earlier on the search path is seen); by default, whether it is listed.
+     */
+    default boolean hasRelation(String schema, String table) {
+        return columns(schema, table) != null;
+    }
+
     /** A catalog from a map keyed by {@code schema.table} (or bare {@code table} for public). */
     static Catalog of(Map<String, List<String>> tables) {
         return of(tables, Map.of());

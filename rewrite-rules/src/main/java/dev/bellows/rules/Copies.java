@@ -35,7 +35,7 @@ final class Copies {
         }
         int tableEnd = tk.end[i - 1];
         if (table == null) throw new Refusal("COPY table name");
-        String sch = schema == null ? "public" : schema;
+        String sch = schema == null ? an.path.resolve(table, an.catalog) : schema;
         List<Managed.M> migs = an.managed.table(sch, table);
         List<String> names = null;
         List<Integer> nameTokens = new ArrayList<>();
@@ -71,7 +71,7 @@ final class Copies {
         boolean live = false; // some migration has its new column: the table no longer has the legacy shape
         for (Managed.M m : migs) if (Analyzer.phase(m, rel) != Phase.OFF) live = true;
         if (positional) {
-            if (!live) return;
+            if (!live && (cols == null || !an.reordered(rel))) return;
             if (cols == null) throw new Refusal("COPY of a managed table with unknown columns");
             List<String> order = an.legacyOrder(rel);
             if (order == null) {

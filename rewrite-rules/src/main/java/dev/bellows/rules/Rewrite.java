@@ -14,6 +14,7 @@ public final class Rewrite {
     private final String rejection;
     // Computed on first use and then kept; a racy but idempotent cache of an immutable value.
     private Kind kind;
+    private byte pathChange; // 0 not computed, 1 no, 2 yes
 
     Rewrite(String original, String sql, ParamPlan params, Map<String, String> labels,
             List<UsageFact> facts, String unanalysedReason) {
@@ -83,6 +84,25 @@ public final class Rewrite {
         Kind k = kind;
         if (k == null) kind = k = Kind.of(original);
         return k;
+    }
+
+    /**
+     * Whether running this string may change which schema an unqualified table name means for the session: it
+     * names {@code search_path} (SET, RESET, set_config), sets or resets the role or session authorization
+     * ({@code $user}), resets or discards all settings, or is DDL (a temporary schema may appear). Lexical, and
+     * errs towards yes: words inside literals and comments count.
+     */
+    public boolean mayChangeSearchPath() {
+        byte p = pathChange;
+        if (p == 0) pathChange = p = computePathChange(original) ? (byte) 2 : (byte) 1;
+        return p == 2;
+    }
+
+    private static boolean computePathChange(String sql) {
+        if (sql == null) return false;
+        if (Kind.of(sql) == Kind.DDL || Kind.containsWord(sql, "search_path") || Kind.containsWord(sql, "discard")) return true;
+        boolean set = Kind.containsWord(sql, "set") || Kind.containsWord(sql, "reset");
+        return set && (Kind.containsWord(sql, "role") || Kind.containsWord(sql, "authorization") || Kind.containsWord(sql, "all"));
     }
 
     /** A statement's kind, as far as a driver needs it: whether it returns rows, writes, or changes the schema. */

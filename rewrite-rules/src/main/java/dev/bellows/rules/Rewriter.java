@@ -17,18 +17,30 @@ public final class Rewriter {
     static final int MAX_CACHED_PASS_THROUGH = 4096;
     /** Characters of cached text that weigh as one statement. */
     static final int WEIGHT_CHARS = 8192;
+    /** Distinct search paths kept with one rewriter. */
+    static final int MAX_PATHS = 64;
     private final RuleSet rules;
     private final Catalog catalog;
     private final Options options;
     private final Managed managed;
     private final Cache<String, Rewrite> exact;
     private final Cache<String, Analysis> templates;
+    private final SearchPath path;
+    // one rewriter per search path seen with these rules and this catalog; the first one holds them all
+    private final java.util.concurrent.ConcurrentMap<SearchPath, Rewriter> byPath;
 
     private Rewriter(RuleSet rules, Catalog catalog, Options options) {
+        this(rules, catalog, options, new Managed(rules), SearchPath.PUBLIC, new java.util.concurrent.ConcurrentHashMap<>());
+    }
+
+    private Rewriter(RuleSet rules, Catalog catalog, Options options, Managed managed, SearchPath path,
+                     java.util.concurrent.ConcurrentMap<SearchPath, Rewriter> byPath) {
         this.rules = rules;
         this.catalog = catalog;
         this.options = options;
-        this.managed = new Managed(rules);
+        this.managed = managed;
+        this.path = path;
+        this.byPath = byPath;
         // Weighed so that statements of ordinary length count one each (cacheSize is a number of statements) and a
         // long one counts once per WEIGHT_CHARS of text it pins, which bounds the text held at ~cacheSize * WEIGHT_CHARS.
         this.exact = Caffeine.newBuilder().maximumWeight(options.cacheSize)
@@ -43,8 +55,25 @@ public final class Rewriter {
     }
 
     public static Rewriter create(RuleSet rules, Catalog catalog, Options options) {
-        return new Rewriter(rules, catalog, options);
+        Rewriter r = new Rewriter(rules, catalog, options);
+        r.byPath.put(SearchPath.PUBLIC, r);
+        return r;
     }
+
+    /**
+     * The rewriter for the same rules and catalog that looks unqualified table names up along {@code path}
+     * (a session's {@code search_path}). The same instance for an equal path; its caches are its own.
+     */
+    public Rewriter withSearchPath(SearchPath p) {
+        if (p == null || p.equals(path)) return this;
+        Rewriter r = byPath.get(p);
+        if (r != null) return r;
+        if (byPath.size() >= MAX_PATHS) byPath.clear(); // sessions with ever-new paths: start over rather than grow
+        return byPath.computeIfAbsent(p, k -> new Rewriter(rules, catalog, options, managed, k, byPath));
+    }
+
+    /** The search path unqualified table names are resolved with. */
+    public SearchPath searchPath() { return path; }
 
     public RuleSet rules() { return rules; }
     public Catalog catalog() { return catalog; }
@@ -61,15 +90,15 @@ public final class Rewriter {
      */
     public Rewrite rewrite(String sql) {
         if (sql == null) return Rewrite.unchanged(null);
+        options.stats.lookup();
         Rewrite r = exact.getIfPresent(sql);
         if (r == null) {
-            if (mayMention(sql)) {
-                r = compute(sql);
-            } else {
-                r = Rewrite.unchanged(sql);
-                // long one-off statements (bulk VALUES lists) would pin their text in the cache; rescanning them is cheap by comparison
-                if (sql.length() > MAX_CACHED_PASS_THROUGH) return r;
-            }
+            long start = System.nanoTime();
+            boolean mentions = mayMention(sql);
+            r = mentions ? compute(sql) : Rewrite.unchanged(sql);
+            options.stats.miss(System.nanoTime() - start);
+            // long one-off statements (bulk VALUES lists) would pin their text in the cache; rescanning them is cheap by comparison
+            if (!mentions && sql.length() > MAX_CACHED_PASS_THROUGH) return r;
             exact.put(sql, r);
         }
         return r;
@@ -96,11 +125,11 @@ public final class Rewriter {
             if (tpl.unterminated) return Analysis.scanOnly(sql, managed, catalog, "unterminated quote or comment");
             Analysis a = templates.getIfPresent(tpl.key);
             if (a == null) {
-                a = Analysis.run(tpl, managed, catalog, options);
+                a = Analysis.run(tpl, managed, catalog, path, options);
                 if (a.templateUnparsable && tpl.slotPos.length > 0) {
                     // typed literals (DATE '...', INTERVAL '...') do not parse as '?': analyse the text itself
                     Template verbatim = Template.of(sql, managed.mentionable, options.maxTokens, false);
-                    Analysis v = Analysis.run(verbatim, managed, catalog, options);
+                    Analysis v = Analysis.run(verbatim, managed, catalog, path, options);
                     if (v.parts != null || !v.templateUnparsable) return v.instantiate(sql, verbatim);
                     // neither parses: every literal variant will be passed through the same way, so remember that
                     a = v;
@@ -121,15 +150,18 @@ public final class Rewriter {
         final int maxDepth;
         final long parseBudgetMillis;
         final int maxParseTokens;
+        final RewriteStats stats;
 
         final boolean newView;
 
-        private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis) {
-            this(cacheSize, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, false);
+        private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis, RewriteStats stats) {
+            this(cacheSize, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, stats, false);
         }
 
-        private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis, boolean newView) {
+        private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis, RewriteStats stats,
+                        boolean newView) {
             this.maxParseTokens = 2_000;
+            this.stats = stats;
             this.cacheSize = cacheSize;
             this.maxSqlLength = maxSqlLength;
             this.maxTokens = maxTokens;
@@ -143,14 +175,16 @@ public final class Rewriter {
          * are those nested deeper than 32 parentheses or with more than 2,000 tokens left once long value
          * lists are set aside; a parse gets 250 ms.
          */
-        public static Options defaults() { return new Options(10_000, 256 * 1024, 20_000, 32, 250); }
+        public static Options defaults() { return new Options(10_000, 256 * 1024, 20_000, 32, 250, new RewriteStats()); }
 
-        public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, newView); }
-        public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth, parseBudgetMillis, newView); }
-        public Options maxTokens(int n) { return new Options(cacheSize, maxSqlLength, n, maxDepth, parseBudgetMillis, newView); }
-        public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n, parseBudgetMillis, newView); }
-        public Options parseBudgetMillis(long ms) { return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, ms, newView); }
+        public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, stats, newView); }
+        public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth, parseBudgetMillis, stats, newView); }
+        public Options maxTokens(int n) { return new Options(cacheSize, maxSqlLength, n, maxDepth, parseBudgetMillis, stats, newView); }
+        public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n, parseBudgetMillis, stats, newView); }
+        public Options parseBudgetMillis(long ms) { return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, ms, stats, newView); }
         public int cacheSize() { return cacheSize; }
+        /** The counters every rewriter built with these options (and options derived from them) adds to. */
+        public RewriteStats stats() { return stats; }
 
         /**
          * Which table {@code *} (and {@code RETURNING *}) presents from expand on: false (the default) the legacy
@@ -158,7 +192,7 @@ public final class Rewriter {
          * {@code to} and not {@code from}, in the table's own order. Phase off changes nothing in either.
          */
         public Options newView(boolean b) {
-            return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, b);
+            return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, stats, b);
         }
 
         public boolean newView() { return newView; }

@@ -161,9 +161,8 @@ final class Writes {
             }
 
             // the columns meant differ from the ones the server would fill: the list is needed even when nothing else changes
-            boolean reordered = positional && rel.cols != null
-                && (names.size() > rel.cols.size() || !names.equals(rel.cols.subList(0, names.size())));
-            if (positional && (!addCols.isEmpty() || !colText.equals(quoted(names)) || selChanged || reordered)) {
+            boolean shifted = positional && !names.equals(rel.cols.subList(0, Math.min(names.size(), rel.cols.size())));
+            if (positional && (!addCols.isEmpty() || !colText.equals(quoted(names)) || selChanged || shifted)) {
                 List<String> all = new ArrayList<>(colText);
                 all.addAll(addCols);
                 an.edits.insert(tableEnd(t), " (" + String.join(", ", all) + ")");
@@ -301,7 +300,7 @@ final class Writes {
     }
 
     /** SET lists of UPDATE and ON CONFLICT DO UPDATE: reads mapped, writes duplicated. */
-    private void assignments(List<UpdateSet> sets, Scope sc, Scope.Rel rel) {
+    void assignments(List<UpdateSet> sets, Scope sc, Scope.Rel rel) {
         for (UpdateSet us : sets) {
             for (Column c : us.getColumns()) {
                 String n = Analyzer.name(c.getColumnName());
@@ -427,7 +426,7 @@ final class Writes {
     }
 
     /** Splits tokens [from, to) at top-level commas into value spans. */
-    private void splitList(int from, int to, List<int[]> out) {
+    void splitList(int from, int to, List<int[]> out) {
         SqlLexer.Tokens tk = an.tok;
         int depth = 0;
         int s = from;
@@ -453,6 +452,7 @@ final class Writes {
         SqlLexer.Tokens tk = an.tok;
         int end = pieceEnd();
         int depth = 0;
+        int cases = 0; // open CASE ... END: their WHEN is part of the value, a MERGE's next WHEN is not
         int last = i;
         for (; i < end; i++) {
             byte k = tk.kind[i];
@@ -460,8 +460,13 @@ final class Writes {
             else if (k == SqlLexer.RPAREN || k == SqlLexer.RBRACKET) {
                 if (--depth < 0) break;
             } else if (depth == 0 && (k == SqlLexer.COMMA || k == SqlLexer.SEMI
-                || tk.isWord(i, "from") || tk.isWord(i, "where") || tk.isWord(i, "returning"))) {
+                || tk.isWord(i, "from") || tk.isWord(i, "where") || tk.isWord(i, "returning")
+                || cases == 0 && tk.isWord(i, "when"))) {
                 break;
+            } else if (depth == 0 && tk.isWord(i, "case")) {
+                cases++;
+            } else if (depth == 0 && tk.isWord(i, "end") && cases > 0) {
+                cases--;
             }
             if (k != SqlLexer.COMMENT) last = i;
         }
@@ -469,7 +474,7 @@ final class Writes {
         return last + 1;
     }
 
-    private int matching(int open) {
+    int matching(int open) {
         SqlLexer.Tokens tk = an.tok;
         int depth = 0;
         for (int i = open; i < tk.count; i++) {
@@ -514,7 +519,7 @@ final class Writes {
      * are each kept where the other is NULL at run time, and a run where both are non-NULL and differ fails
      * with a Bellows error instead of storing two truths. Both NULL/DEFAULT: as written.
      */
-    private void both(Managed.M m, int[] vf, int[] vt) {
+    void both(Managed.M m, int[] vf, int[] vt) {
         boolean nf = isNullOrDefault(vf);
         boolean nt = isNullOrDefault(vt);
         if (nf && nt) return;
@@ -545,7 +550,7 @@ final class Writes {
     }
 
     /** Whether the old column still exists (after the drop a statement naming it fails in the database). */
-    private static boolean fromExists(Scope.Rel rel, Managed.M m) {
+    static boolean fromExists(Scope.Rel rel, Managed.M m) {
         return rel.cols == null || rel.cols.contains(m.mig.from());
     }
 
@@ -554,17 +559,17 @@ final class Writes {
         return i >= 0 && (an.tok.isWord(i, "default") || an.tok.isWord(i, "null"));
     }
 
-    private boolean isDefault(int[] v) {
+    boolean isDefault(int[] v) {
         int i = an.tok.tokenExactly(v[0], v[1]);
         return i >= 0 && an.tok.isWord(i, "default");
     }
 
-    private void wrap(int s, int e, Transform tr) {
+    void wrap(int s, int e, Transform tr) {
         an.edits.absorb(s, e, tr.apply(an.edits.span(s, e)));
     }
 
     /** A value written into two columns is evaluated twice: refuse anything that could differ between the two. */
-    private void duplicable(int s, int e) {
+    void duplicable(int s, int e) {
         SqlLexer.Tokens tk = an.tok;
         for (int i = tk.indexAt(s); i < tk.count && tk.start[i] < e; i++) {
             if (tk.kind[i] == SqlLexer.IDENT && i + 1 < tk.count && tk.kind[i + 1] == SqlLexer.LPAREN

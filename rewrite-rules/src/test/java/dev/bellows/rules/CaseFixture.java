@@ -28,16 +28,31 @@ final class CaseFixture {
         t.put("public.tickets", List.of("id", "title", "priority", "priority_level"));
         t.put("sales.accounts", List.of("id", "owner", "region", "owner_email"));
         t.put("public.leads_view", List.of("id", "user_email"));
+        t.put("archive.leads", List.of("id", "user_email")); // not managed: found first when the path starts with archive
         return t;
     }
 
     /**
      * The catalog in a given state: "both" (default), "dropped" (old columns gone), "recorded" (old columns
-     * gone, the order before the drop recorded), "before" (new ones not added).
+     * gone, the order before the drop recorded), "recreated" (old columns re-created last after the drop, the
+     * order recorded), "before" (new ones not added).
      */
     static Catalog catalog(String state) {
         Map<String, List<String>> t = tables();
         if (state == null || state.equals("both")) return Catalog.of(t);
+        if (state.equals("recreated")) {
+            // after the drop, the way back re-created each old column: it came back last
+            Map<String, List<String>> now = new LinkedHashMap<>(t);
+            for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS)) {
+                List<String> cols = new ArrayList<>(t.get(m.qualifiedTable()));
+                cols.remove(m.from());
+                cols.add(m.from());
+                now.put(m.qualifiedTable(), cols);
+            }
+            Map<String, List<String>> rec = new LinkedHashMap<>();
+            for (Migration m : List.of(LEADS, ORDERS, ACCOUNTS)) rec.put(m.qualifiedTable(), t.get(m.qualifiedTable()));
+            return Catalog.of(now, rec);
+        }
         if (state.equals("recorded")) {
             Map<String, List<String>> rec = new LinkedHashMap<>();
             for (Migration m : List.of(LEADS, ORDERS, TICKETS, ACCOUNTS)) rec.put(m.qualifiedTable(), t.get(m.qualifiedTable()));

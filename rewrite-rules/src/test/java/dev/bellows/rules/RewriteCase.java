@@ -19,7 +19,8 @@ import org.yaml.snakeyaml.Yaml;
  * - name: a plain read is mapped, keeping its label
  *   phase: switch                 # off | expand | switch | contract (all migrations)
  *   catalog: both                 # both (default) | dropped (old columns gone) | recorded (dropped, with the
- *                                 #   order before the drop recorded) | before (new not added)
+ *                                 #   order before the drop recorded) | recreated (dropped, then re-created last
+ *                                 #   by the way back; order recorded) | before (new not added)
  *   view: new                     # optional: old (default) | new, the bellows.schema of the connection
  *   sql: SELECT user_email FROM leads
  *   expect: SELECT contact_email AS user_email FROM leads   # or: unchanged | unanalysed | rejected
@@ -28,6 +29,7 @@ import org.yaml.snakeyaml.Yaml;
  *   labels: "{user_email=contact_email}"                   # optional
  *   fingerprint: "SELECT user_email FROM leads WHERE id = ?" # optional: of the first fact
  *   reason: cannot tell          # optional: some statement was not analysed, for this reason
+ *   search_path: [sales, public]  # optional: the session's search path (default: public)
  * </pre>
  * An entry may list several phases ({@code phases: [off, expand]}) when the expectation is the same.
  */
@@ -45,6 +47,8 @@ final class RewriteCase {
     final String labels;
     final String fingerprint;
     final String reason;
+    /** The session's search path, or null for the default ({@code public}). */
+    final List<String> searchPath;
 
     private RewriteCase(String file, int index, Map<String, Object> m, Phase phase) {
         this.file = file;
@@ -61,6 +65,15 @@ final class RewriteCase {
         this.labels = str(m.get("labels"));
         this.fingerprint = str(m.get("fingerprint"));
         this.reason = str(m.get("reason"));
+        @SuppressWarnings("unchecked") List<Object> sp = (List<Object>) m.get("search_path");
+        this.searchPath = sp == null ? null : sp.stream().map(String::valueOf).toList();
+    }
+
+    /** The rewriter this case runs with. */
+    Rewriter rewriter() {
+        Rewriter rw = Rewriter.create(CaseFixture.rules(phase), CaseFixture.catalog(catalog),
+            Rewriter.Options.defaults().newView(newView));
+        return searchPath == null ? rw : rw.withSearchPath(SearchPath.of(searchPath));
     }
 
     private static String str(Object o) {

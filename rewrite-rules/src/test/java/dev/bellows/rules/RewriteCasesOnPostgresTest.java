@@ -29,12 +29,15 @@ class RewriteCasesOnPostgresTest {
             Connection c = pg.connect(pg.createDatabase("cases_" + state));
             try (Statement st = c.createStatement()) {
                 st.execute("CREATE SCHEMA sales");
+                st.execute("CREATE SCHEMA archive");
+                st.execute("CREATE TABLE archive.leads (id int, user_email text)");
                 st.execute("CREATE TABLE leads (id serial PRIMARY KEY, name text, user_email text UNIQUE, created_at timestamptz DEFAULT now(), data jsonb)");
                 st.execute("CREATE TABLE orders (id serial PRIMARY KEY, lead_id int, status text, amount numeric)");
                 st.execute("CREATE TABLE users (id serial PRIMARY KEY, user_email text, name text, banned boolean)");
                 st.execute("CREATE TABLE tickets (id serial PRIMARY KEY, title text, priority text)");
                 st.execute("CREATE TABLE sales.accounts (id serial PRIMARY KEY, owner text, region text)");
                 st.execute("CREATE TABLE imports (id int, n text, e text, ok boolean)");
+                st.execute("CREATE TABLE imports_orders (id int, s text, ok boolean)");
                 st.execute("CREATE TABLE orders_archive (id int, lead_id int)");
                 st.execute("CREATE TABLE bans (e text)");
                 st.execute("CREATE TABLE audit (id serial, note text)");
@@ -61,6 +64,17 @@ class RewriteCasesOnPostgresTest {
         }
     }
 
+    private static final Map<Connection, List<String>> PATHS = new HashMap<>();
+
+    /** The case's search path on {@code db} (the server default when it has none). */
+    private static void usePath(Connection db, List<String> path) throws SQLException {
+        if (java.util.Objects.equals(PATHS.get(db), path)) return;
+        try (Statement st = db.createStatement()) {
+            st.execute(path == null ? "RESET search_path" : "SET search_path TO " + String.join(", ", path));
+        }
+        PATHS.put(db, path);
+    }
+
     @AfterAll
     static void close() throws SQLException {
         for (Connection c : DBS.values()) c.close();
@@ -73,9 +87,11 @@ class RewriteCasesOnPostgresTest {
         for (RewriteCase c : RewriteCase.all()) {
             if (c.expect == null || c.expect.equals("unchanged") || c.expect.equals("unanalysed") || c.expect.equals("rejected")
                 || c.reason != null) continue;
-            Rewrite r = Rewriter.create(CaseFixture.rules(c.phase), CaseFixture.catalog(c.catalog),
-                Rewriter.Options.defaults().newView(c.newView)).rewrite(c.sql);
-            Connection db = DBS.get(c.catalog == null ? "both" : c.catalog.equals("recorded") ? "dropped" : c.catalog);
+            Rewrite r = c.rewriter().rewrite(c.sql);
+            Connection db = DBS.get(c.catalog == null ? "both" : c.catalog.equals("recorded") ? "dropped"
+                // the same columns in another order: what PREPARE checks is the same
+                : c.catalog.equals("recreated") ? "both" : c.catalog);
+            usePath(db, c.searchPath);
             // pgjdbc binds typed values: take the types PostgreSQL infers for the application's own statement
             // (new-view code is written for the new table, not the old schema these types come from: the server infers them)
             List<String> clientTypes = split(c.sql).size() == 1 && !c.newView ? originalTypes(c.sql) : null;

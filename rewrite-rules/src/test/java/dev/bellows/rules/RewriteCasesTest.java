@@ -41,8 +41,7 @@ class RewriteCasesTest {
     }
 
     static void check(RewriteCase c) throws Exception {
-        Rewriter rw = Rewriter.create(CaseFixture.rules(c.phase), CaseFixture.catalog(c.catalog),
-            Rewriter.Options.defaults().newView(c.newView));
+        Rewriter rw = c.rewriter();
         Rewrite r = rw.rewrite(c.sql);
         String where = c.id() + "\n  sql:    " + c.sql + "\n  got:    " + r;
         if (c.expect == null) fail("case has no expect: " + where);
@@ -115,9 +114,10 @@ class RewriteCasesTest {
             int first = from;
             while (first < i && t.kind[first] == SqlLexer.COMMENT) first++;
             if (first < i) {
-                String piece = sql.substring(t.start[first], t.end[i - 1]);
+                // as the engine feeds the parser: with what ParseText sets aside (syntax holding no column reference)
+                String piece = ParseText.of(sql, t, first, i, new int[1]).substring(t.start[first], t.end[i - 1]);
                 Wrapped.Inner w = Wrapped.of(t, first, i); // JSqlParser reads the carried statement, not its carrier
-                if (w != null) piece = sql.substring(t.start[w.first()], t.end[w.to() - 1]);
+                if (w != null) piece = ParseText.of(sql, t, w.first(), w.to(), new int[1]).substring(t.start[w.first()], t.end[w.to() - 1]);
                 else if (t.isWord(first, "copy")) piece = null; // COPY of a table is read from tokens, never parsed
                 if (piece == null) {
                     from = i + 1;

@@ -25,6 +25,26 @@ class RewriterCacheTest {
     }
 
     @Test
+    void statsCountLookupsAndMissesAcrossRewritersSharingOptions() {
+        Rewriter.Options options = Rewriter.Options.defaults();
+        Rewriter a = Rewriter.create(CaseFixture.rules(Phase.EXPAND), CaseFixture.catalog("both"), options);
+        a.rewrite("SELECT user_email FROM leads");
+        a.rewrite("SELECT user_email FROM leads");
+        a.rewrite("SELECT 1");
+        a.rewrite(null);
+        RewriteStats s = options.stats();
+        assertEquals(3, s.lookups());
+        assertEquals(2, s.misses());
+        assertEquals(1, s.hits());
+        assertTrue(s.missNanos() > 0);
+        // a new generation (a phase change) built from the same options keeps counting in the same place
+        Rewriter b = Rewriter.create(CaseFixture.rules(Phase.SWITCH), CaseFixture.catalog("both"), options.cacheSize(100));
+        b.rewrite("SELECT user_email FROM leads");
+        assertEquals(4, s.lookups());
+        assertEquals(3, s.misses());
+    }
+
+    @Test
     void literalsAndParametersInTheSamePlacesDoNotShareAnAnalysis() {
         Rewrite lit = rw.rewrite("UPDATE leads SET user_email = 'lit@x' WHERE id = 1");
         assertEquals("UPDATE leads SET user_email = 'lit@x', contact_email = 'lit@x' WHERE id = 1", lit.sql());

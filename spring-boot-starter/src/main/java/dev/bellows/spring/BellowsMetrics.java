@@ -4,6 +4,8 @@ import dev.bellows.jdbc.BellowsRuntime;
 import dev.bellows.rules.Migration;
 import dev.bellows.rules.UsageFact;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -14,7 +16,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Micrometer meters of each Bellows runtime: {@code bellows.statements} (counter; tags app, migration, kind
  * read/write, treatment rewritten/passed_through/unanalysed: one per use of a deprecated column in an executed
- * statement) and {@code bellows.phase} (gauge per migration: 0 off, 1 expand, 2 switch, 3 contract). The counter
+ * statement; passed_through and unanalysed are the residual uses), {@code bellows.phase} (gauge per migration: 0 off,
+ * 1 expand, 2 switch, 3 contract), {@code bellows.rewrite.cache} (function counter; tag result hit/miss: statements
+ * answered from the rewrite cache or analysed) and {@code bellows.rewrite.miss} (function timer: time spent on
+ * misses, where all the rewriting cost is; a hit is a cache lookup). The counter
  * is fed through the runtime's usage sink, which this replaces ({@link BellowsRuntime#setUsageSink}); Bellows' own
  * usage recording ({@code bellows.usage}) is independent of it.
  */
@@ -29,6 +34,17 @@ final class BellowsMetrics implements MeterBinder {
         for (BellowsRuntime r : runtimes.runtimes()) {
             Map<String, Counter> counters = new ConcurrentHashMap<>();
             r.setUsageSink((app, facts) -> count(registry, counters, app, facts));
+            dev.bellows.rules.RewriteStats stats = r.rewriteStats();
+            FunctionCounter.builder("bellows.rewrite.cache", stats, dev.bellows.rules.RewriteStats::hits)
+                .description("Statements answered from Bellows' rewrite cache (hit) or analysed (miss)")
+                .tag("app", r.appName()).tag("result", "hit").register(registry);
+            FunctionCounter.builder("bellows.rewrite.cache", stats, dev.bellows.rules.RewriteStats::misses)
+                .description("Statements answered from Bellows' rewrite cache (hit) or analysed (miss)")
+                .tag("app", r.appName()).tag("result", "miss").register(registry);
+            FunctionTimer.builder("bellows.rewrite.miss", stats, dev.bellows.rules.RewriteStats::misses,
+                    dev.bellows.rules.RewriteStats::missNanos, java.util.concurrent.TimeUnit.NANOSECONDS)
+                .description("Time Bellows spent rewriting statements not in its cache")
+                .tag("app", r.appName()).register(registry);
             for (Migration m : r.rules().migrations()) {
                 String id = m.id();
                 Gauge.builder("bellows.phase", r, rt -> phase(rt, id))

@@ -88,6 +88,13 @@ class StarterTest {
         assertEquals(1.0, meters.get("bellows.phase").tag("migration", "leads-contact-email").gauge().value());
         assertTrue(meters.get("bellows.statements").tag("migration", "leads-contact-email").tag("kind", "write")
             .tag("treatment", "rewritten").counter().count() >= 2);
+        leads.count();
+        leads.count(); // the same statement again: answered from the rewrite cache
+        double hits = meters.get("bellows.rewrite.cache").tag("result", "hit").functionCounter().count();
+        double misses = meters.get("bellows.rewrite.cache").tag("result", "miss").functionCounter().count();
+        assertTrue(hits >= 1 && misses >= 1, "hits " + hits + ", misses " + misses);
+        assertEquals(rt.rewriteStats().misses(), meters.get("bellows.rewrite.miss").functionTimer().count());
+        assertTrue(meters.get("bellows.rewrite.miss").functionTimer().totalTime(java.util.concurrent.TimeUnit.NANOSECONDS) > 0);
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> described = (List<Map<String, Object>>) endpoint.bellows().get("dataSources");
         assertEquals("starter-test", described.get(0).get("appName"));

@@ -2,7 +2,7 @@ package dev.bellows.bench.stub;
 
 /**
  * Rows fixed in advance: the catalog query gets {@link StubCatalog}'s columns so Bellows sees the managed
- * tables; every other query gets one row whose string columns all read {@code "x"}.
+ * tables, the search-path query a default path; every other query gets one row whose string columns all read {@code "x"}.
  */
 @SuppressWarnings({"unchecked", "rawtypes"})
 public final class StubResultSet implements java.sql.ResultSet {
@@ -15,7 +15,11 @@ public final class StubResultSet implements java.sql.ResultSet {
         this.rows = rows;
     }
 
+    // the session's search path as a default server reports it: "$user", public, no temporary schema
+    private static final String[][] PATH_ROW = {{"\"$user\", public", "bench", null}};
+
     static StubResultSet forSql(String sql) {
+        if (sql != null && sql.contains("current_setting('search_path')")) return new StubResultSet(PATH_ROW);
         return new StubResultSet(sql != null && sql.contains("information_schema.columns") ? StubCatalog.ROWS : ONE_ROW);
     }
 
