@@ -172,6 +172,7 @@ final class Analysis {
             Edits localEdits = new Edits();
             Analyzer an = new Analyzer(tpl, tok, managed, catalog, path, localEdits, start, local, localLabels);
             an.pieceEndToken = to;
+            an.newView = options.newView;
             try {
                 an.statement(st);
                 if (an.accounted != mentions) {

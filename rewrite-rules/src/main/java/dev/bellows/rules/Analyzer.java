@@ -52,6 +52,7 @@ final class Analyzer {
     final Edits edits;
     final int base;                  // offset of this statement in the template
     int pieceEndToken;               // index just past this statement's last token
+    boolean newView;                 // * presents the new table (Rewriter.Options#newView), else the legacy one
     final Set<UsageFact> facts;
     final Map<String, String> labels;
     int accounted;                   // managed-name tokens explained by the analysis
@@ -459,16 +460,21 @@ final class Analyzer {
         for (Scope.Rel r : under) {
             for (Managed.M m : r.migs) {
                 Phase p = phase(m, r);
-                if (!exists) fact(m, UsageFact.Kind.READ, p);
+                // the new view's * leaves the old column out from expand on: no use of it to record
+                if (!exists && !(newView && p != Phase.OFF)) fact(m, UsageFact.Kind.READ, p);
                 if (p == Phase.SWITCH || p == Phase.CONTRACT) rewrite = true;
             }
             if (reordered(r)) rewrite = true;
+            // from expand on, * shows the view's table even where no read moves: an explicit list
+            // (not a bare * over a USING/NATURAL join left as written: its merged columns keep PostgreSQL's shape)
+            if (r.cols != null && !r.migs.isEmpty() && !r.merged && !(t == null && sc.merged != null)
+                && !viewOrder(r).equals(r.cols)) rewrite = true;
         }
         List<String> out = new ArrayList<>();
         boolean known = true;
         for (Scope.Rel r : under) {
             if (r.cols == null) known = false;
-            else out.addAll(starOrder(r));
+            else out.addAll(viewOrder(r));
         }
         if (!rewrite || exists) return known ? out : null;
         Parts p = new Parts();
@@ -518,7 +524,7 @@ final class Analyzer {
 
     /** Appends {@code r}'s star columns except {@code skip}; returns {@code first} still true when none was. */
     boolean expandTable(Scope.Rel r, Parts p, java.util.Set<String> skip, boolean first) {
-        for (String c : starOrder(r)) {
+        for (String c : viewOrder(r)) {
             if (skip.contains(c)) continue;
             Managed.M m = null;
             for (Managed.M x : r.migs) if (x.mig.from().equals(c)) m = x;
@@ -536,7 +542,28 @@ final class Analyzer {
     }
 
     /**
-     * The columns {@code *} gives legacy code: the table as it stood before any old column was dropped (the
+     * The columns {@code *} gives this connection's code. The legacy table for the old view: {@link #starOrder}
+     * without the new column of each migration at least in expand. For the new view the table as it stands
+     * once the migration is over: its current columns without the old column of each migration whose new
+     * column exists. A column that is also another migration's old column (a chain) is never left out.
+     */
+    List<String> viewOrder(Scope.Rel r) {
+        List<String> order = newView ? r.cols : starOrder(r);
+        if (order == null || r.migs.isEmpty()) return order;
+        java.util.Set<String> hide = new java.util.HashSet<>();
+        for (Managed.M m : r.migs) {
+            if (phase(m, r) == Phase.OFF) continue;
+            hide.add(newView ? m.mig.from() : m.mig.to());
+        }
+        if (hide.isEmpty()) return order;
+        for (Managed.M m : r.migs) hide.remove(newView ? m.mig.to() : m.mig.from());
+        List<String> out = new ArrayList<>(order.size());
+        for (String c : order) if (!hide.contains(c)) out.add(c);
+        return out;
+    }
+
+    /**
+     * The columns {@code *} gives legacy code, both columns included: the table as it stood before any old column was dropped (the
      * recorded order), else the current columns with each dropped old column appended.
      */
     List<String> starOrder(Scope.Rel r) {

@@ -189,7 +189,14 @@ public final class Rewriter {
         final int maxParseTokens;
         final RewriteStats stats;
 
+        final boolean newView;
+
         private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis, RewriteStats stats) {
+            this(cacheSize, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, stats, false);
+        }
+
+        private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis, RewriteStats stats,
+                        boolean newView) {
             this.maxParseTokens = 2_000;
             this.stats = stats;
             this.cacheSize = cacheSize;
@@ -197,6 +204,7 @@ public final class Rewriter {
             this.maxTokens = maxTokens;
             this.maxDepth = maxDepth;
             this.parseBudgetMillis = parseBudgetMillis;
+            this.newView = newView;
         }
 
         /**
@@ -206,13 +214,24 @@ public final class Rewriter {
          */
         public static Options defaults() { return new Options(10_000, 256 * 1024, 20_000, 32, 250, new RewriteStats()); }
 
-        public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, stats); }
-        public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth, parseBudgetMillis, stats); }
-        public Options maxTokens(int n) { return new Options(cacheSize, maxSqlLength, n, maxDepth, parseBudgetMillis, stats); }
-        public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n, parseBudgetMillis, stats); }
-        public Options parseBudgetMillis(long ms) { return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, ms, stats); }
+        public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, stats, newView); }
+        public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth, parseBudgetMillis, stats, newView); }
+        public Options maxTokens(int n) { return new Options(cacheSize, maxSqlLength, n, maxDepth, parseBudgetMillis, stats, newView); }
+        public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n, parseBudgetMillis, stats, newView); }
+        public Options parseBudgetMillis(long ms) { return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, ms, stats, newView); }
         public int cacheSize() { return cacheSize; }
         /** The counters every rewriter built with these options (and options derived from them) adds to. */
         public RewriteStats stats() { return stats; }
+
+        /**
+         * Which table {@code *} (and {@code RETURNING *}) presents from expand on: false (the default) the legacy
+         * table, {@code from} and not {@code to}, in the legacy order; true the table once the migration is over,
+         * {@code to} and not {@code from}, in the table's own order. Phase off changes nothing in either.
+         */
+        public Options newView(boolean b) {
+            return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, stats, b);
+        }
+
+        public boolean newView() { return newView; }
     }
 }

@@ -160,6 +160,7 @@ final class Writes {
                 }
             }
 
+            // the columns meant differ from the ones the server would fill: the list is needed even when nothing else changes
             boolean shifted = positional && !names.equals(rel.cols.subList(0, Math.min(names.size(), rel.cols.size())));
             if (positional && (!addCols.isEmpty() || !colText.equals(quoted(names)) || selChanged || shifted)) {
                 List<String> all = new ArrayList<>(colText);
@@ -212,6 +213,7 @@ final class Writes {
      */
     private List<String> legacyColumns(Scope.Rel rel, int width) {
         if (rel.cols == null) throw new Refusal("positional INSERT into a managed table with unknown columns");
+        if (an.newView) return within(an.viewOrder(rel), width); // new code means the new table, as its * shows it
         List<String> order = an.legacyOrder(rel);
         if (order == null) {
             throw Refusal.failClosed("positional INSERT into " + rel.table + " after an old column was dropped, and the"
@@ -219,9 +221,13 @@ final class Writes {
         }
         List<String> legacy = new ArrayList<>(order);
         for (Managed.M m : rel.migs) legacy.remove(m.mig.to());
+        return within(legacy, width);
+    }
+
+    private static List<String> within(List<String> columns, int width) {
         if (width < 0) throw new Refusal("positional INSERT of a query whose width is unknown");
-        if (width > legacy.size()) throw new Refusal("positional INSERT wider than the table");
-        return new ArrayList<>(legacy.subList(0, width));
+        if (width > columns.size()) throw new Refusal("positional INSERT wider than the table");
+        return new ArrayList<>(columns.subList(0, width));
     }
 
     /** {@code INSERT ... SELECT}: the query becomes a derived table whose columns feed the extra ones. */

@@ -100,7 +100,8 @@ class RewriteCasesOnPostgresTest {
                 : c.catalog.equals("recreated") ? "both" : c.catalog);
             usePath(db, c.searchPath);
             // pgjdbc binds typed values: take the types PostgreSQL infers for the application's own statement
-            List<String> clientTypes = split(c.sql).size() == 1 ? originalTypes(c.sql) : null;
+            // (new-view code is written for the new table, not the old schema these types come from: the server infers them)
+            List<String> clientTypes = split(c.sql).size() == 1 && !c.newView ? originalTypes(c.sql) : null;
             for (String stmt : split(r.sql())) {
                 if (stmt.isBlank()) continue;
                 SqlLexer.Tokens tk = SqlLexer.lex(stmt, Integer.MAX_VALUE);
