@@ -71,6 +71,8 @@ public final class TpcbBenchmark {
     BELLOWS_NONE("bellows-none", "Bellows, no rules", null),
     BELLOWS_EXPAND("bellows-expand", "Bellows, rename in expand", "classpath:bench-rules-expand.yaml"),
     BELLOWS_SWITCH("bellows-switch", "Bellows, rename in switch", "classpath:bench-rules-switch.yaml"),
+    /** pgbench_tellers renamed in switch: Bellows sends pgbench_tellers_renamed, a real table, as after the switch step. */
+    BELLOWS_TABLE("bellows-table", "Bellows, table rename in switch", "classpath:bench-rules-table.yaml"),
     P6SPY("p6spy", "p6spy, logging off", null);
 
     final String id;
@@ -94,7 +96,7 @@ public final class TpcbBenchmark {
     }
 
     boolean bellows() {
-      return this == BELLOWS_NONE || this == BELLOWS_EXPAND || this == BELLOWS_SWITCH;
+      return this == BELLOWS_NONE || this == BELLOWS_EXPAND || this == BELLOWS_SWITCH || this == BELLOWS_TABLE;
     }
 
     /** This variant's URL for a plain {@code jdbc:postgresql:} URL. */
@@ -389,10 +391,14 @@ public final class TpcbBenchmark {
           "ALTER TABLE pgbench_accounts ADD COLUMN abalance_new int",
           "UPDATE pgbench_accounts SET abalance_new = abalance",
           "VACUUM FULL pgbench_accounts",
+          // The table rename's state after its switch step: the renamed table (a copy, so the other variants keep theirs).
+          "CREATE TABLE pgbench_tellers_renamed (LIKE pgbench_tellers) WITH (fillfactor = 100)",
+          "INSERT INTO pgbench_tellers_renamed SELECT * FROM pgbench_tellers",
+          "ALTER TABLE pgbench_tellers_renamed ADD PRIMARY KEY (tid)",
           "ALTER TABLE pgbench_branches ADD PRIMARY KEY (bid)",
           "ALTER TABLE pgbench_tellers ADD PRIMARY KEY (tid)",
           "ALTER TABLE pgbench_accounts ADD PRIMARY KEY (aid)",
-          "VACUUM ANALYZE pgbench_branches, pgbench_tellers, pgbench_accounts, pgbench_history",
+          "VACUUM ANALYZE pgbench_branches, pgbench_tellers, pgbench_tellers_renamed, pgbench_accounts, pgbench_history",
           "CHECKPOINT")) {
         s.execute(sql);
       }
@@ -633,7 +639,7 @@ public final class TpcbBenchmark {
     try (Statement s = c.createStatement();
          ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM pgbench_history),"
              + " (SELECT coalesce(sum(delta), 0) FROM pgbench_history),"
-             + " (SELECT sum(tbalance) FROM pgbench_tellers), (SELECT sum(bbalance) FROM pgbench_branches)")) {
+             + " (SELECT sum(tbalance) FROM (SELECT tbalance FROM pgbench_tellers UNION ALL SELECT tbalance FROM pgbench_tellers_renamed) t), (SELECT sum(bbalance) FROM pgbench_branches)")) {
       rs.next();
       long rows = rs.getLong(1);
       long deltas = rs.getLong(2);

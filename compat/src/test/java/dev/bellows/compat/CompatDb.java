@@ -36,6 +36,29 @@ final class CompatDb {
         }
     }
 
+    /**
+     * A DataSource of another application (its own runtime, so its own catalog read now) with the migration in
+     * {@code phase}: a process started after the others, e.g. after the drop.
+     */
+    BellowsDataSource freshDataSource(String schema, String appName, Phase phase) throws SQLException {
+        BellowsDataSource ds = dataSource(schema);
+        ds.setAppName(appName);
+        ds.runtime().setRules(RuleSet.of(Migration.rename(ID, "leads", "user_email", "contact_email", phase)));
+        return ds;
+    }
+
+    /** What the contract step of {@code bellows plan} runs just before its DROP COLUMN: the legacy column order. */
+    void recordColumnOrder() throws SQLException {
+        exec("CREATE SCHEMA IF NOT EXISTS bellows");
+        exec("CREATE TABLE IF NOT EXISTS bellows.column_order (schema_name text NOT NULL, table_name text NOT NULL,"
+            + " migration_id text NOT NULL, columns text[] NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+            + " PRIMARY KEY (schema_name, table_name, migration_id))");
+        exec("INSERT INTO bellows.column_order (schema_name, table_name, migration_id, columns)"
+            + " SELECT 'public', 'leads', '" + ID + "', array_agg(attname::text ORDER BY attnum) FROM pg_attribute"
+            + " WHERE attrelid = 'public.leads'::regclass AND attnum > 0 AND NOT attisdropped"
+            + " HAVING bool_or(attname = 'user_email') ON CONFLICT DO NOTHING");
+    }
+
     private BellowsDataSource dataSource(String schema) {
         BellowsDataSource ds = new BellowsDataSource();
         ds.setUrl("jdbc:bellows:" + url.substring("jdbc:".length()));
@@ -79,14 +102,22 @@ final class CompatDb {
         }
     }
 
+    private Connection plain;
+
+    /** One plain pgjdbc connection (autocommit) for every check: connecting per check would dominate run time. */
+    private Connection plain() throws SQLException {
+        if (plain == null || plain.isClosed()) plain = pg.connect(url);
+        return plain;
+    }
+
     void exec(String sql) throws SQLException {
-        try (Connection c = pg.connect(url); Statement s = c.createStatement()) {
+        try (Statement s = plain().createStatement()) {
             s.execute(sql);
         }
     }
 
     String query(String sql) throws SQLException {
-        try (Connection c = pg.connect(url); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+        try (Statement s = plain().createStatement(); ResultSet rs = s.executeQuery(sql)) {
             return rs.next() ? rs.getString(1) : null;
         }
     }
@@ -101,7 +132,7 @@ final class CompatDb {
             + " AND column_name = 'contact_email'").equals("1");
         String sql = "SELECT " + (hasOld ? "user_email" : "NULL") + ", " + (hasNew ? "contact_email" : "NULL") + ", name"
             + " FROM leads WHERE id = " + id;
-        try (Connection c = pg.connect(url); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+        try (Statement s = plain().createStatement(); ResultSet rs = s.executeQuery(sql)) {
             if (!rs.next()) throw new AssertionError(what + " in " + p.label() + ": row " + id + " not stored");
             String label = what + " in " + p.label() + (hasOld ? "" : " after the drop");
             // contract writes the new column only: user_email, about to be dropped, is no longer kept up to date
@@ -109,6 +140,29 @@ final class CompatDb {
             if (hasNew && p != Phase.OFF) assertEquals(email, rs.getString(2), label + ": contact_email");
             assertEquals(name, rs.getString(3), label + ": name");
         }
+    }
+
+    /** Writes and checks of one code version in one phase. */
+    interface Step {
+        void run(Phase p) throws Exception;
+    }
+
+    /**
+     * The migration as a fleet lives it: old code alone in off; the expand DDL; old and new code side by side in
+     * expand, switch (after the backfill) and contract; both again after the drop (phase contract).
+     */
+    void everyPhase(Step oldCode, Step newCode) throws Exception {
+        oldCode.run(Phase.OFF);
+        addColumn();
+        for (Phase p : List.of(Phase.EXPAND, Phase.SWITCH, Phase.CONTRACT)) {
+            if (p == Phase.SWITCH) backfill();
+            phase(p);
+            oldCode.run(p);
+            newCode.run(p);
+        }
+        dropOldColumn();
+        oldCode.run(Phase.CONTRACT);
+        newCode.run(Phase.CONTRACT);
     }
 
     BellowsRuntime runtime() {

@@ -13,10 +13,11 @@ final class GateOutput {
 
     static String text(Gate.Result r) {
         StringBuilder sb = new StringBuilder();
-        String col = r.migration().qualifiedTable() + "." + r.migration().from();
-        sb.append("bellows gate ").append(r.migration().id()).append(": may ").append(col)
-            .append(r.migration().isNotNull() ? " be made NOT NULL?\n" : " be dropped ("
-                + (r.migration().isRemoval() ? "a column removal: nothing replaces it" : "replaced by " + r.migration().to()) + ")?\n")
+        dev.bellows.rules.Migration m = r.migration();
+        String col = Gate.subject(m);
+        sb.append("bellows gate ").append(m.id()).append(": may ").append(col)
+            .append(m.isNotNull() ? " be made NOT NULL?\n" : " be dropped ("
+                + (m.isRemoval() ? "a column removal: nothing replaces it" : "replaced by " + Gate.replacement(m)) + ")?\n")
             .append("window: ").append(Durations.format(r.window())).append(", from ").append(r.windowStart()).append(" to ")
             .append(r.now()).append(r.strict() ? ", strict" : "").append("\n\n");
         for (Gate.Condition c : r.conditions()) {
@@ -47,8 +48,9 @@ final class GateOutput {
     static String json(Gate.Result r) {
         Json j = Json.pretty().beginObject()
             .member("migration", r.migration().id())
-            .member("column", r.migration().qualifiedTable() + "." + r.migration().from())
-            .member("replacement", r.migration().to())
+            .member("column", r.migration().isTableRename() ? r.migration().qualifiedTable()
+                : r.migration().qualifiedTable() + "." + r.migration().from())
+            .member("replacement", Gate.replacement(r.migration()))
             .member("safe", r.safe())
             .member("strict", r.strict())
             .member("window", Durations.format(r.window()))

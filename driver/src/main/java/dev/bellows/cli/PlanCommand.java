@@ -74,6 +74,7 @@ public final class PlanCommand implements Callable<Integer> {
             return BellowsCli.ERROR;
         }
         List<PlanWriter.Written> files = PlanWriter.write(plan, dir, version);
+        if (m.isTableRename()) return printTableRename(o, m, dir, files, plan);
         o.println("Plan for " + m.id() + " (" + m.qualifiedTable() + "." + m.from() + " -> "
             + (m.isNotNull() ? "NOT NULL, default " + m.defaultValue() : m.isRemoval() ? "(removed), column removal" : m.to() + (m.isTypeChange() ? ", type change" : ", rename"))
             + ") written to " + dir + ":");
@@ -117,6 +118,33 @@ public final class PlanCommand implements Callable<Integer> {
         if (!plan.warnings().isEmpty()) {
             o.println();
             o.println("Warnings:");
+            for (String w : plan.warnings()) o.println("  - " + w);
+        }
+        o.flush();
+        return 0;
+    }
+
+    /** A table rename's steps: expand view, flags, the switch's rename, the gate, the bridge view's drop. */
+    private static int printTableRename(PrintWriter o, Migration m, java.nio.file.Path dir, List<PlanWriter.Written> files, Plan plan) {
+        o.println("Plan for " + m.id() + " (table " + m.qualifiedTable() + " -> " + m.toTable() + ", table rename) written to "
+            + dir + ":");
+        int n = 0;
+        for (PlanWriter.Written w : files) {
+            Plan.Step s = w.step();
+            if (s.name().equals("switch")) {
+                o.println(String.format("  %d. bellows flags set %s expand, then switch --url … --rules …   (wait until bellows"
+                    + " status shows every instance in switch: Bellows then sends %s)", ++n, m.id(), m.toTable()));
+            }
+            if (s.name().equals("contract")) {
+                o.println(String.format("  %d. bellows flags set %s contract; once bellows gate %s passes:", ++n, m.id(), m.id()));
+            }
+            o.println(String.format("  %d. %s  (one transaction)", ++n, w.up().getFileName()));
+            o.println("       " + s.summary());
+            o.println("       down: " + w.down().getFileName());
+        }
+        if (!plan.warnings().isEmpty()) {
+            o.println();
+            o.println("Notes:");
             for (String w : plan.warnings()) o.println("  - " + w);
         }
         o.flush();

@@ -79,8 +79,13 @@ public final class FlagChange {
         if (flag != null && flag.phase() == to) {
             return new Result(Outcome.UNCHANGED, from, true, to, List.of(id + " is already " + to.label()), 0);
         }
-        boolean oldExists = columnExists(c, migration.schema(), migration.table(), migration.from());
-        boolean newExists = migration.to() == null || columnExists(c, migration.schema(), migration.table(), migration.to());
+        // a table rename: the old and the new name as relations (table or view); no column, nothing to copy back
+        boolean table = migration.isTableRename();
+        boolean oldExists = table ? relationExists(c, migration.schema(), migration.table())
+            : columnExists(c, migration.schema(), migration.table(), migration.from());
+        // a removal or a NOT NULL has no new column
+        boolean newExists = table ? relationExists(c, migration.schema(), migration.toTable())
+            : migration.to() == null || columnExists(c, migration.schema(), migration.table(), migration.to());
         List<String> problems = new ArrayList<>();
         // After a premature drop only contract works (it maps the old name onto the new column): that move may
         // skip phases and needs no gate, since nothing is left for the gate to protect.
@@ -91,12 +96,19 @@ public final class FlagChange {
                 + " back keeps the old column in line)");
         }
         if (to != Phase.OFF && !newExists) {
-            problems.add("the new column " + column(migration, migration.to()) + " does not exist; add it"
+            problems.add(table ? migration.qualifiedToTable() + " does not exist; apply the plan's expand step (bellows plan "
+                + id + ", the view " + migration.toTable() + ") before moving to " + to.label()
+                : "the new column " + column(migration, migration.to()) + " does not exist; add it"
                 + " (bellows plan " + id + ") before moving to " + to.label());
         }
-        problems.addAll(RollbackCheck.problems(c, migration, from, to, oldExists, newExists));
-        if (from != Phase.CONTRACT && newExists) problems.addAll(forwardProblems(c, migration, from, to, oldExists));
-        if (to == Phase.CONTRACT && from != Phase.CONTRACT && !force && problems.isEmpty() && !forwardAfterDrop) {
+        if (table && to.ordinal() < Phase.SWITCH.ordinal() && !oldExists && newExists) {
+            problems.add(migration.qualifiedTable() + " no longer exists (the bridge view was dropped): in " + to.label()
+                + " Bellows sends it as written. Re-create it first with the down file of the plan's contract step");
+        }
+        if (!table) problems.addAll(RollbackCheck.problems(c, migration, from, to, oldExists, newExists));
+        if (!table && from != Phase.CONTRACT && newExists) problems.addAll(forwardProblems(c, migration, from, to, oldExists));
+        // a table rename's contract rewrites as its switch does; the gate guards the contract step's DROP VIEW instead
+        if (!table && to == Phase.CONTRACT && from != Phase.CONTRACT && !force && problems.isEmpty() && !forwardAfterDrop) {
             int code = gate.check(id);
             if (code == Gate.UNAVAILABLE) {
                 problems.add("bellows gate is not available in this build, so nothing shows that the old column is"
@@ -114,8 +126,13 @@ public final class FlagChange {
             if (!force) return new Result(Outcome.REFUSED, from, flag != null, to, problems, 0);
             for (String p : problems) notes.add("forced: " + p);
         }
-        if (forwardAfterDrop && migration.isRemoval()) {
+        if (forwardAfterDrop && table) {
+            notes.add("the bridge view " + migration.qualifiedTable() + " is already gone; in contract Bellows sends "
+                + migration.toTable());
+        } else if (forwardAfterDrop && migration.isRemoval()) {
             notes.add("the removed column " + column(migration, migration.from()) + " is already gone: the gate was not run");
+        } else if (forwardAfterDrop && migration.isNotNull()) {
+            notes.add("the column " + column(migration, migration.from()) + " is already gone: the gate was not run");
         } else if (forwardAfterDrop) {
             notes.add("the old column " + column(migration, migration.from()) + " is already gone: the gate was not run (there"
                 + " is nothing left for it to protect); in contract Bellows maps " + migration.from() + " to "
@@ -124,7 +141,7 @@ public final class FlagChange {
             notes.add("forced: bellows gate " + id + " was not checked");
         }
 
-        boolean copyBack = from.ordinal() >= Phase.SWITCH.ordinal() && to.ordinal() < from.ordinal()
+        boolean copyBack = !table && from.ordinal() >= Phase.SWITCH.ordinal() && to.ordinal() < from.ordinal()
             && oldExists && newExists && migration.to() != null; // a removal never stops writing the column before the drop
         long copied = 0;
         c.setAutoCommit(false);
@@ -218,6 +235,17 @@ public final class FlagChange {
     }
 
     /** Whether {@code schema.table.column} exists (catalog names). */
+    static boolean relationExists(Connection c, String schema, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(format('%I.%I', ?::text, ?::text)) IS NOT NULL")) {
+            ps.setString(1, schema);
+            ps.setString(2, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
     public static boolean columnExists(Connection c, String schema, String table, String column) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM information_schema.columns"
             + " WHERE table_schema = ? AND table_name = ? AND column_name = ?")) {

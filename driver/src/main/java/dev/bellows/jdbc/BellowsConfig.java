@@ -27,6 +27,11 @@ final class BellowsConfig {
     static final String APP_NAME = "bellows.appName";
     /** How often the {@code bellows.flags} table is read besides notifications ({@code 5s}; {@code off}: no database flags). */
     static final String FLAGS_POLL = "bellows.flags.poll";
+    /**
+     * A plain {@code jdbc:postgresql:} URL straight to the server, for the flag watcher's one listening connection
+     * ({@code LISTEN} does not pass a transaction-mode pooler such as pgbouncer); absent: the application's own URL.
+     */
+    static final String FLAGS_URL = "bellows.flags.url";
     /** How often a rules file given as a path is checked for changes ({@code 2s}; {@code off}: not watched). */
     static final String RULES_POLL = "bellows.rules.poll";
     /** Where usage goes: {@code db} (default), {@code file:<path>}, {@code log} or {@code off}. See {@link dev.bellows.usage.UsageSettings}. */
@@ -39,7 +44,7 @@ final class BellowsConfig {
     static final String USAGE_RETENTION = "bellows.usage.retention";
     /** Which version of each managed table connections present: {@code old} (default) or {@code new}. See {@link SchemaView}. */
     static final String SCHEMA = "bellows.schema";
-    static final List<String> KEYS = List.of(RULES, CACHE_SIZE, APP_NAME, SCHEMA, FLAGS_POLL, RULES_POLL, USAGE,
+    static final List<String> KEYS = List.of(RULES, CACHE_SIZE, APP_NAME, SCHEMA, FLAGS_POLL, FLAGS_URL, RULES_POLL, USAGE,
         USAGE_FLUSH_INTERVAL, USAGE_MAX_FINGERPRINTS, USAGE_RETENTION);
     static final String URL_PREFIX = "jdbc:bellows:postgresql:";
     static final String APPLICATION_NAME = "ApplicationName";
@@ -50,6 +55,8 @@ final class BellowsConfig {
     /** Milliseconds; 0 is off. See {@link dev.bellows.flags.FlagWatcher}. */
     final long flagsPollMillis;
     final long rulesPollMillis;
+    /** {@link #FLAGS_URL}, or null for the application's own connections. */
+    String flagsUrl;
     final SchemaView schema;
     /** Usage recording ({@code bellows.usage*}); set by {@link #resolve}. */
     dev.bellows.usage.UsageSettings usage = dev.bellows.usage.UsageSettings.defaults();
@@ -103,6 +110,12 @@ final class BellowsConfig {
             throw Errors.config(e.getMessage(), e);
         }
         BellowsConfig config = new BellowsConfig(rules, cacheSize, app, flagsPoll, rulesPoll, schema);
+        config.flagsUrl = lookup(FLAGS_URL, explicit, systemProperties, environment);
+        if (config.flagsUrl != null && !config.flagsUrl.regionMatches(true, 0, "jdbc:postgresql:", 0, 16)) {
+            throw Errors.config("Bellows setting '" + FLAGS_URL + "' must be a plain jdbc:postgresql: URL straight to the"
+                + " PostgreSQL server (not through a transaction pooler, not a jdbc:bellows: URL), got "
+                + Redact.url(config.flagsUrl), null);
+        }
         try {
             config.usage = dev.bellows.usage.UsageSettings.parse(lookup(USAGE, explicit, systemProperties, environment),
                 lookup(USAGE_FLUSH_INTERVAL, explicit, systemProperties, environment),

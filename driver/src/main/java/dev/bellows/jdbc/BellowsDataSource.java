@@ -69,6 +69,8 @@ public class BellowsDataSource implements DataSource {
     public synchronized String getSchemaView() { return settings.get(BellowsConfig.SCHEMA); }
     /** {@code bellows.flags.poll}: e.g. {@code 5s}, {@code 500ms}, or {@code off} for no database flags. */
     public synchronized void setFlagsPoll(String interval) { settings.put(BellowsConfig.FLAGS_POLL, interval); }
+    /** {@code bellows.flags.url}: a plain {@code jdbc:postgresql:} URL straight to the server for the flag watcher (behind pgbouncer). */
+    public synchronized void setFlagsUrl(String url) { settings.put(BellowsConfig.FLAGS_URL, url); }
     /** {@code bellows.rules.poll}: e.g. {@code 2s}, or {@code off} to stop watching the rules file. */
     public synchronized void setRulesPoll(String interval) { settings.put(BellowsConfig.RULES_POLL, interval); }
 
@@ -127,24 +129,25 @@ public class BellowsDataSource implements DataSource {
 
     @Override public Connection getConnection() throws SQLException {
         DataSource target = target();
-        return ConnectionWrapper.open(runtime(null, target), target.getConnection());
+        return ConnectionWrapper.open(runtime(null, null, target), target.getConnection());
     }
 
     @Override public Connection getConnection(String username, String password) throws SQLException {
         DataSource target = target();
-        return ConnectionWrapper.open(runtime(username, target), target.getConnection(username, password));
+        return ConnectionWrapper.open(runtime(username, password, target), target.getConnection(username, password));
     }
 
     /** The runtime of this configuration (rules, phases, catalog), loading the rules file on first use. */
     public BellowsRuntime runtime() throws SQLException {
-        return runtime(null, target());
+        return runtime(null, null, target());
     }
 
-    private BellowsRuntime runtime(String username, DataSource target) throws SQLException {
+    private BellowsRuntime runtime(String username, String password, DataSource target) throws SQLException {
         Map<String, String> explicit = new LinkedHashMap<>();
         String appName;
         Object key;
         String user = username;
+        java.util.Properties credentials;
         synchronized (this) {
             explicit.putAll(urlSettings);
             settings.forEach((k, v) -> {
@@ -154,9 +157,11 @@ public class BellowsDataSource implements DataSource {
             // A PGSimpleDataSource is identified by its settings, any other data source by itself.
             key = delegate != null ? delegate : pg.getUrl();
             if (user == null && delegate == null) user = pg.getUser();
+            credentials = username != null ? FlagsConnection.credentials(username, password)
+                : FlagsConnection.credentials(target);
         }
         BellowsConfig config = BellowsConfig.resolve(explicit, appName);
-        return Runtimes.obtain(config, config.key(key, user), target::getConnection);
+        return Runtimes.obtain(config, config.key(key, user), target::getConnection, credentials);
     }
 
     @Override public PrintWriter getLogWriter() throws SQLException { return target().getLogWriter(); }

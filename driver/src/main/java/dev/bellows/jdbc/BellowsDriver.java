@@ -47,8 +47,9 @@ public final class BellowsDriver implements Driver {
         Target t = target(url, info);
         Driver pg = pgDriver(t.pgUrl);
         String user = t.split.pgParameters().getOrDefault("user", t.pgProperties.getProperty("user"));
+        String password = t.split.pgParameters().getOrDefault("password", t.pgProperties.getProperty("password"));
         BellowsRuntime runtime = Runtimes.obtain(t.config, t.config.key(t.pgUrl, user),
-            () -> pg.connect(t.pgUrl, t.pgProperties));
+            () -> pg.connect(t.pgUrl, t.pgProperties), FlagsConnection.credentials(user, password));
         Connection raw = pg.connect(t.pgUrl, t.pgProperties);
         if (raw == null) throw Errors.config("the PostgreSQL JDBC driver did not accept the URL " + Redact.url(t.pgUrl), null);
         return ConnectionWrapper.open(runtime, raw);

@@ -72,10 +72,11 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
     BellowsRuntime(RuleSet rules, String appName, SchemaView schemaView, Rewriter.Options options, ConnectionSource source) {
         this.appName = appName;
         this.schemaView = schemaView;
-        this.options = options;
+        // the view shapes * and RETURNING * in the rewritten SQL, as ViewedMetaData shapes getColumns
+        this.options = options.newView(schemaView == SchemaView.NEW);
         this.source = source;
         CatalogLoader.Needs loaded = rules.isEmpty() ? CatalogLoader.Needs.NONE : null;
-        this.state = new AtomicReference<>(new State(rules, CatalogLoader.LoadedCatalog.EMPTY, loaded, options, 1));
+        this.state = new AtomicReference<>(new State(rules, CatalogLoader.LoadedCatalog.EMPTY, loaded, this.options, 1));
     }
 
     /** The rules in force, with their current phases. */

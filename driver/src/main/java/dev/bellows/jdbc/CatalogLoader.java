@@ -62,6 +62,10 @@ final class CatalogLoader {
             Set<String> columns = new LinkedHashSet<>();
             for (Migration m : rules.migrations()) {
                 tables.add(List.of(m.schema(), m.table()));
+                if (m.isTableRename()) {
+                    tables.add(List.of(m.schema(), m.toTable()));
+                    continue;
+                }
                 columns.add(m.from());
                 if (m.to() != null) columns.add(m.to());
             }
@@ -173,6 +177,7 @@ final class CatalogLoader {
             LoadedCatalog prev = (LoadedCatalog) previous;
             Map<String, List<String>> rec = null;
             for (Migration m : rules.migrations()) {
+                if (m.isTableRename()) continue;
                 String k = key(m.schema(), m.table());
                 List<String> now = tables.get(k);
                 if (now == null || now.contains(m.from()) || recorded.containsKey(k) || (rec != null && rec.containsKey(k))) continue;

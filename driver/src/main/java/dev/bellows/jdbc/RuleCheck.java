@@ -17,6 +17,19 @@ final class RuleCheck {
         List<String> out = new ArrayList<>();
         for (Migration m : rules.migrations()) {
             String where = "Bellows rules " + rules.source() + (m.line() > 0 ? ":" + m.line() : "") + ": migration '" + m.id() + "' ";
+            if (m.isTableRename()) {
+                boolean oldThere = catalog.columns(m.schema(), m.table()) != null;
+                boolean newThere = catalog.columns(m.schema(), m.toTable()) != null;
+                if (!oldThere && !newThere) {
+                    out.add(where + "renames table " + m.qualifiedTable() + " to " + m.toTable() + ", but neither exists in"
+                        + " this database: Bellows manages nothing for it. Fix the table names in the rules file");
+                } else if (!newThere && m.phase() != Phase.OFF) {
+                    out.add(where + "is in phase " + m.phase().label() + " but " + m.qualifiedToTable() + " does not exist:"
+                        + " Bellows treats it as off until it does. Apply the expand migration (the view " + m.toTable()
+                        + "), or fix the name in the rules file");
+                }
+                continue;
+            }
             List<String> cols = catalog.columns(m.schema(), m.table());
             if (cols == null) {
                 out.add(where + "names table " + m.qualifiedTable() + ", which does not exist in this database: Bellows"

@@ -21,17 +21,18 @@ final class Runtimes {
 
     /**
      * The runtime for {@code key}, creating it (and loading its rules file) on first use. A rules file that
-     * fails to load is not remembered, so fixing the file and connecting again works.
+     * fails to load is not remembered, so fixing the file and connecting again works. {@code credentials} (user,
+     * password) are for the flag watcher's connection when {@code bellows.flags.url} is set.
      */
-    static BellowsRuntime obtain(BellowsConfig config, BellowsConfig.RuntimeKey key, BellowsRuntime.ConnectionSource source)
-        throws SQLException {
+    static BellowsRuntime obtain(BellowsConfig config, BellowsConfig.RuntimeKey key, BellowsRuntime.ConnectionSource source,
+                                 java.util.Properties credentials) throws SQLException {
         BellowsRuntime existing = RUNTIMES.get(key);
         if (existing != null) return existing;
         BellowsRuntime created = new BellowsRuntime(loadRules(config.rules), config.appName, config.schema, config.options(),
             source);
         // Flags and phase overrides apply before anyone can use the runtime; a runtime that loses the race is dropped.
         dev.bellows.flags.FlagWatcher watcher = dev.bellows.flags.FlagWatcher.start(created, config.rules,
-            config.flagsPollMillis, config.rulesPollMillis, source::open);
+            config.flagsPollMillis, config.rulesPollMillis, FlagsConnection.opener(config, source, credentials)::open);
         existing = RUNTIMES.putIfAbsent(key, created);
         if (existing != null && watcher != null) watcher.close();
         if (existing == null) created.startUsage(config.usage);

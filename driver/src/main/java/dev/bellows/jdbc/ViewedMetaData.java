@@ -28,7 +28,8 @@ final class ViewedMetaData {
         if (rules.isEmpty()) return List.of();
         List<Migration> out = new ArrayList<>(0);
         for (Migration m : rules.migrations()) {
-            if (m.phase() == Phase.OFF || m.to() == null) continue; // a removal shows the table as it is
+            // a removal or a NOT NULL shows the table as it is; a table rename has no column to show otherwise
+            if (m.phase() == Phase.OFF || m.isTableRename() || m.to() == null) continue;
             boolean match = exact ? (schemaPattern == null || schemaPattern.equals(m.schema())) && m.table().equals(tablePattern)
                 : Sql.like(schemaPattern, m.schema()) && Sql.like(tablePattern, m.table());
             if (match) out.add(m);
@@ -44,9 +45,57 @@ final class ViewedMetaData {
                 if (m.phase() == Phase.CONTRACT && !m.isTypeChange() && Sql.like(columnPattern, m.from())) legacy.add(m);
             }
             ResultSet rs = legacy.isEmpty() ? real : LegacyColumns.withLegacyRows(md, catalog, real, legacy);
-            return drop(rs, active, view, cat);
+            rs = drop(rs, active, view, cat);
+            return legacy.isEmpty() ? rs : legacyOrder(rs, legacy, cat);
         }
         return drop(real, active, view, cat);
+    }
+
+    /**
+     * After the drop, the old view's rows of each table with a recorded column order ({@code bellows.column_order},
+     * or the order this process saw before the drop) in that order, with the legacy ordinal positions: the
+     * table legacy code was written for, as {@code SELECT *} shows it. Without a record the legacy row stays
+     * after the new column's.
+     */
+    private static ResultSet legacyOrder(ResultSet rs, List<Migration> legacy, Catalog cat) throws SQLException {
+        int width = rs.getMetaData().getColumnCount();
+        int schemaCol = rs.findColumn("TABLE_SCHEM");
+        int tableCol = rs.findColumn("TABLE_NAME");
+        int nameCol = rs.findColumn("COLUMN_NAME");
+        int ordinalCol = rs.findColumn("ORDINAL_POSITION");
+        List<Object[]> rows = RowsResultSet.read(rs, width);
+        java.util.Map<String, List<String>> orders = new java.util.HashMap<>();
+        for (Migration m : legacy) {
+            List<String> order = legacyColumns(m, cat);
+            if (order == null) continue;
+            for (Migration o : legacy) if (o.schema().equals(m.schema()) && o.table().equals(m.table())) order.remove(o.to());
+            orders.putIfAbsent(m.schema() + "." + m.table(), order);
+        }
+        if (orders.isEmpty()) return new RowsResultSet(rs, rows);
+        for (Object[] r : rows) {
+            List<String> order = orders.get(r[schemaCol - 1] + "." + r[tableCol - 1]);
+            int i = order == null ? -1 : order.indexOf(String.valueOf(r[nameCol - 1]));
+            if (i >= 0) r[ordinalCol - 1] = i + 1;
+        }
+        rows.sort(java.util.Comparator.<Object[], String>comparing(r -> String.valueOf(r[schemaCol - 1]))
+            .thenComparing(r -> String.valueOf(r[tableCol - 1]))
+            .thenComparingLong(r -> ((Number) r[ordinalCol - 1]).longValue()));
+        return new RowsResultSet(rs, rows);
+    }
+
+    /**
+     * The legacy table's columns: the recorded order kept to the columns that exist or are dropped old ones,
+     * then any added since; null without a record or when
+     * a dropped old column is not in it.
+     */
+    private static List<String> legacyColumns(Migration m, Catalog cat) {
+        List<String> rec = cat.recordedOrder(m.schema(), m.table());
+        List<String> cols = cat.columns(m.schema(), m.table());
+        if (rec == null || cols == null || !rec.contains(m.from())) return null;
+        List<String> out = new ArrayList<>();
+        for (String c : rec) if ((cols.contains(c) || c.equals(m.from())) && !out.contains(c)) out.add(c);
+        for (String c : cols) if (!out.contains(c)) out.add(c);
+        return out;
     }
 
     /** {@code rs} without the rows of columns outside the view. */

@@ -114,7 +114,13 @@ public final class Gate {
         conditions.add(g.silence());
         conditions.add(g.usage());
         conditions.add(g.bypass());
-        if (g.dropped) {
+        if (m.isTableRename()) {
+            conditions.add(new Condition("backfill", "the backfill is complete", Status.MET,
+                List.of("a table rename moves no data: the renamed table holds every row")));
+            conditions.add(g.dropped ? g.moot("dependencies", "nothing depends on the bridge view " + g.column())
+                : g.bridgeDependencies());
+            if (g.dropped) g.notes.add("the bridge view " + g.column() + " has been dropped already: the gate judges the usage evidence only");
+        } else if (g.dropped) {
             // After the drop the question is whether anything still misses the old column: the usage conditions
             // answer that; there is nothing left to backfill and nothing can depend on a column that is gone.
             conditions.add(g.moot("backfill", "the backfill is complete"));
@@ -137,7 +143,22 @@ public final class Gate {
     }
 
     private String column() {
-        return m.qualifiedTable() + "." + m.from();
+        return m.isTableRename() ? m.qualifiedTable() : m.qualifiedTable() + "." + m.from();
+    }
+
+    /** The old name the usage evidence is about: the deprecated column, or a renamed table's old name. */
+    private String oldName() {
+        return m.isTableRename() ? m.table() : m.from();
+    }
+
+    /** What the contract step drops: the old column, or a table rename's bridge view. */
+    public static String subject(Migration m) {
+        return m.isTableRename() ? "the bridge view " + m.qualifiedTable() : m.qualifiedTable() + "." + m.from();
+    }
+
+    /** What replaces {@link #subject}: the new column, or the renamed table. */
+    public static String replacement(Migration m) {
+        return m.isTableRename() ? m.qualifiedToTable() : m.to();
     }
 
     private String table() {
@@ -156,6 +177,21 @@ public final class Gate {
     }
 
     private void requireColumn() throws GateException, SQLException {
+        if (m.isTableRename()) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL, to_regclass(?) IS NOT NULL")) {
+                ps.setString(1, table());
+                ps.setString(2, StatementForms.quote(m.schema()) + "." + StatementForms.quote(m.toTable()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    dropped = !rs.getBoolean(1);
+                    if (!rs.getBoolean(2)) {
+                        throw new GateException("table " + m.qualifiedToTable() + " of migration " + m.id()
+                            + " does not exist yet: run the expand step first (it creates the view " + m.toTable() + ")");
+                    }
+                }
+            }
+            return;
+        }
         try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL,"
             + " (SELECT attnum FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped AND attnum > 0)")) {
             ps.setString(1, table());
@@ -277,31 +313,31 @@ public final class Gate {
                 + " have been deleted");
         }
         if (ev.isEmpty()) {
-            ev.add("every recorded use of " + m.from() + " during the window was rewritten by Bellows");
+            ev.add("every recorded use of " + oldName() + " during the window was rewritten by Bellows");
             return new Condition("usage", title, Status.MET, ev);
         }
         return new Condition("usage", title, Status.UNMET, ev);
     }
 
     private Condition strict() throws SQLException {
-        String title = "no statement names " + m.from() + " any more, even where Bellows rewrote it (--strict)";
+        String title = "no statement names " + oldName() + " any more, even where Bellows rewrote it (--strict)";
         List<String> ev = new ArrayList<>();
         long starOnly = 0;
         for (Fleet.Usage u : Fleet.usage(c, m.id(), from)) {
             if (!u.treatment().equals("rewritten")) continue;
             // `*` reads every column without naming one: code that only selects * has nothing left to change
-            if (!u.overflow() && !names(u.fingerprint(), m.from())) {
+            if (!u.overflow() && !names(u.fingerprint(), oldName())) {
                 starOnly += u.count();
                 continue;
             }
             ev.add(describe(u));
         }
         if (starOnly > 0) {
-            notes.add(starOnly + " use(s) of " + m.from() + " came only through * (the statement does not name it);"
+            notes.add(starOnly + " use(s) of " + oldName() + " came only through * (the statement does not name it);"
                 + " --strict does not count them");
         }
         if (ev.isEmpty()) {
-            ev.add("no statement named " + m.from() + " during the window");
+            ev.add("no statement named " + oldName() + " during the window");
             return new Condition("strict", title, Status.MET, ev);
         }
         return new Condition("strict", title, Status.UNMET, ev);
@@ -343,7 +379,7 @@ public final class Gate {
             rs.next();
             hidden = rs.getLong(1);
             try (PreparedStatement ps = c.prepareStatement(q)) {
-                ps.setString(1, m.from().toLowerCase(Locale.ROOT));
+                ps.setString(1, oldName().toLowerCase(Locale.ROOT));
                 try (ResultSet r2 = ps.executeQuery()) {
                     while (r2.next()) {
                         String text = r2.getString(3);
@@ -370,11 +406,11 @@ public final class Gate {
                 + " pg_read_all_stats to have them checked too");
         }
         if (!ev.isEmpty()) {
-            ev.add("these statements name " + m.from() + " and are not Bellows' own; if they only ran before the window,"
+            ev.add("these statements name " + oldName() + " and are not Bellows' own; if they only ran before the window,"
                 + " reset them with SELECT pg_stat_statements_reset(0, 0, <queryid>) and check again");
             return new Condition("bypass", title, Status.UNMET, ev);
         }
-        ev.add("none of " + examined + " pg_stat_statements entries naming " + m.from() + " came from a client that"
+        ev.add("none of " + examined + " pg_stat_statements entries naming " + oldName() + " came from a client that"
             + " bypasses Bellows" + (bellows.isEmpty() ? "" : " (Bellows' own: " + String.join(", ", bellows) + ")"));
         return new Condition("bypass", title, Status.MET, ev);
     }
@@ -543,6 +579,37 @@ public final class Gate {
         return new Condition("dependencies", title, Status.UNMET, ev);
     }
 
+    /**
+     * A table rename's dependencies: views and rules built on the bridge view (DROP VIEW would fail or cascade), and
+     * function bodies naming the old table (they are not tracked by pg_depend and break once the bridge is gone).
+     */
+    private Condition bridgeDependencies() throws SQLException {
+        String title = "nothing depends on the bridge view " + column() + " and no function body names " + m.table();
+        List<String> ev = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT v.oid::regclass::text FROM pg_depend d"
+            + " JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class"
+            + " WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = to_regclass(?) AND v.oid <> to_regclass(?) ORDER BY 1")) {
+            ps.setString(1, table());
+            ps.setString(2, table());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) ev.add("view " + rs.getString(1) + " is built on " + column());
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT p.oid::regprocedure::text FROM pg_proc p"
+            + " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"
+            + " AND n.nspname NOT LIKE 'pg\\_%' AND p.prosrc ~* ? ORDER BY 1")) {
+            ps.setString(1, "(^|[^[:alnum:]_$])" + regexQuote(m.table()) + "($|[^[:alnum:]_$])");
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) ev.add("function " + rs.getString(1) + " mentions " + m.table() + " in its body");
+            }
+        }
+        if (ev.isEmpty()) {
+            ev.add("no view is built on " + column() + " and no function body names " + m.table());
+            return new Condition("dependencies", title, Status.MET, ev);
+        }
+        return new Condition("dependencies", title, Status.UNMET, ev);
+    }
+
     private String syncTriggerName() {
         try {
             return dev.bellows.workflow.Planner.triggerName(m);
@@ -591,9 +658,10 @@ public final class Gate {
                     + " before dropping the column");
             }
         } else if (!behind.isEmpty()) {
-            notes.add("live instances still dual-write " + m.from() + " until they run " + m.id() + " in contract: "
+            notes.add("live instances still " + (m.isTableRename() ? "name " + m.table() + " (through the bridge view)"
+                : "dual-write " + m.from()) + " until they run " + m.id() + " in contract: "
                 + String.join("; ", behind) + ". Move them to contract (bellows flags set " + m.id() + " contract) before"
-                + " dropping the column");
+                + (m.isTableRename() ? " dropping the bridge view" : " dropping the column"));
         }
         if (overflowed > 0) {
             notes.add(overflowed + " uses were counted without their statement because an instance's fingerprint cap was"

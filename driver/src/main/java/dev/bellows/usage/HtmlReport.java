@@ -281,8 +281,8 @@ public final class HtmlReport {
             return;
         }
         sb.append("<p class=\"verdict ").append(res.safe() ? "safe" : "unsafe").append("\">")
-            .append(res.safe() ? "Dropping " + esc(res.migration().from()) + " is safe on this evidence."
-                : "Not safe to drop " + esc(res.migration().from()) + ": " + res.unmet().size() + " condition(s) unmet.")
+            .append(res.safe() ? "Dropping " + esc(res.migration().isTableRename() ? Gate.subject(res.migration()) : res.migration().from()) + " is safe on this evidence."
+                : "Not safe to drop " + esc(res.migration().isTableRename() ? Gate.subject(res.migration()) : res.migration().from()) + ": " + res.unmet().size() + " condition(s) unmet.")
             .append(" Window from ").append(esc(res.windowStart())).append(" to ").append(esc(res.now())).append(".</p>\n")
             .append("<table class=\"gate\">\n<thead><tr><th>condition</th><th>state</th><th>evidence</th></tr></thead>\n<tbody>\n");
         for (Gate.Condition c : res.conditions()) {

@@ -16,8 +16,12 @@ final class OwnStatements {
     static final String CHECK_STATEMENT = "bellows_check";
 
     // pgjdbc: "\nRETURNING *" for RETURN_GENERATED_KEYS, "\nRETURNING \"a\", \"b\"" for column names (always quoted)
+    private static final String NAME = "(?:[A-Za-z_][A-Za-z0-9_$]*|\"(?:[^\"]|\"\")*\")";
+    private static final String COLUMN = NAME + "(?:\\." + NAME + ")*(?:\\s+AS\\s+" + NAME + ")?";
     private static final Pattern APPENDED_RETURNING = Pattern.compile(
-        "(?s)^(.*\\S)\\s+RETURNING\\s+(?:\\*|\"(?:[^\"]|\"\")*\"(?:\\s*,\\s*\"(?:[^\"]|\"\")*\")*)\\s*;?\\s*$",
+        "(?s)^(.*\\S)\\s+RETURNING\\s+(?:\\*|\"(?:[^\"]|\"\")*\"(?:\\s*,\\s*\"(?:[^\"]|\"\")*\")*"
+            // or RETURNING * as Bellows expands it for the connection's schema view: qualified columns, AS labels
+            + "|" + COLUMN + "(?:\\s*,\\s*" + COLUMN + ")*)\\s*;?\\s*$",
         Pattern.CASE_INSENSITIVE);
     private static final Pattern CHECK_PREPARE = Pattern.compile(
         "(?s)^\\s*PREPARE\\s+" + CHECK_STATEMENT + "\\s*(?:\\([^)]*\\))?\\s+AS\\s+(.*)$", Pattern.CASE_INSENSITIVE);

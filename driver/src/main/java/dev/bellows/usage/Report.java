@@ -65,7 +65,8 @@ public final class Report {
         Map<String, List<Fleet.Usage>> byColumn = new LinkedHashMap<>();
         for (Migration m : defs.values()) {
             if (migrationId == null || migrationId.equals(m.id())) {
-                byColumn.put(m.id() + "\u0000" + m.qualifiedTable() + "." + m.from(), new ArrayList<>());
+                // a table rename's uses are recorded against the old table itself
+                byColumn.put(m.id() + "\u0000" + m.qualifiedTable() + (m.isTableRename() ? "" : "." + m.from()), new ArrayList<>());
             }
         }
         for (Fleet.Usage u : rows) byColumn.computeIfAbsent(u.migrationId() + "\u0000" + u.column(), k -> new ArrayList<>()).add(u);
@@ -73,7 +74,7 @@ public final class Report {
         for (Map.Entry<String, List<Fleet.Usage>> e : byColumn.entrySet()) {
             String[] k = e.getKey().split("\u0000", 2);
             Migration def = defs.get(k[0]);
-            out.add(column(k[0], k[1], def == null ? null : def.to(), e.getValue(), top));
+            out.add(column(k[0], k[1], def == null ? null : def.isTableRename() ? def.qualifiedToTable() : def.to(), e.getValue(), top));
         }
         out.sort(Comparator.comparing(ColumnUsage::migrationId).thenComparing(ColumnUsage::column));
         return new Report(now, from, List.copyOf(out));

@@ -85,7 +85,7 @@ final class StatementForms {
         dualWriters.add(Rewriter.create(allIn(known, Phase.EXPAND), catalog));
         dualWriters.add(detect);
         for (String fp : sentAsWrittenFingerprints) sentAsWritten.add(normalize(fp));
-        this.upNormalized = stripParens(normalize(m.up() == null ? quote(m.from()) : m.up()));
+        this.upNormalized = m.isTableRename() ? "" : stripParens(normalize(m.up() == null ? quote(m.from()) : m.up()));
     }
 
     private static RuleSet allIn(RuleSet rules, Phase p) {
@@ -121,6 +121,7 @@ final class StatementForms {
         if (sentAsWritten.contains(norm)) return Kind.SENT_AS_WRITTEN;
         Statement st = parse(sql);
         if (st == null) return Kind.BYPASS;
+        if (m.isTableRename()) return Kind.BYPASS; // a table rename has no dual write or backfill of its own
         if (isBackfill(st)) return Kind.BACKFILL;
         for (String column : m.to() == null ? List.of(m.from()) : List.of(m.from(), m.to())) {
             String candidate = withoutTarget(parse(sql), column);
@@ -441,9 +442,14 @@ final class StatementForms {
         for (Migration x : rules.migrations()) {
             s.add(x.schema());
             t.add(x.table());
+            schemas.add(x.schema());
+            if (x.isTableRename()) {
+                s.add(x.schema());
+                t.add(x.toTable());
+                continue;
+            }
             cols.add(x.from());
             if (x.to() != null) cols.add(x.to());
-            schemas.add(x.schema());
         }
         Map<String, List<String>> out = new HashMap<>();
         String q = "SELECT c.table_schema, c.table_name, c.column_name FROM information_schema.columns c"

@@ -62,7 +62,8 @@ public final class Status {
             Migration m = def(id);
             List<String> ps = new ArrayList<>();
             phases(id).forEach((p, n) -> ps.add(p + " x" + n[0] + (n[1] > 0 ? " (+" + n[1] + " silent)" : "")));
-            rows.add(new String[] {id, m == null ? "?" : m.qualifiedTable() + "." + m.from(), m == null ? "?" : m.isNotNull() ? "(NOT NULL)" : m.isRemoval() ? "(removed)" : m.to(),
+            rows.add(new String[] {id, m == null ? "?" : m.isTableRename() ? m.qualifiedTable() : m.qualifiedTable() + "." + m.from(),
+                m == null ? "?" : m.isTableRename() ? m.qualifiedToTable() : m.isNotNull() ? "(NOT NULL)" : m.isRemoval() ? "(removed)" : m.to(),
                 ps.isEmpty() ? "no running instance" : String.join(", ", ps)});
         }
         if (rows.size() == 1) sb.append("  none reported\n");
@@ -103,8 +104,8 @@ public final class Status {
         for (String id : ids()) {
             Migration m = def(id);
             j.beginObject().member("id", id)
-                .member("column", m == null ? null : m.qualifiedTable() + "." + m.from())
-                .member("replacement", m == null ? null : m.to())
+                .member("column", m == null ? null : m.isTableRename() ? m.qualifiedTable() : m.qualifiedTable() + "." + m.from())
+                .member("replacement", m == null ? null : m.isTableRename() ? m.qualifiedToTable() : m.to())
                 .name("phases").beginArray();
             for (Map.Entry<String, int[]> e : phases(id).entrySet()) {
                 j.beginObject().member("phase", e.getKey()).member("live", e.getValue()[0]).member("silent", e.getValue()[1]).endObject();

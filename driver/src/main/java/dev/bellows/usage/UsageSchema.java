@@ -18,7 +18,8 @@ import java.util.List;
  *       heartbeat, phases and rules hash; {@code stopped_at} is set by an orderly shutdown. The span from
  *       {@code started_at} to {@code last_seen} (or {@code stopped_at}) is when it was tracking usage.</li>
  *   <li>{@code bellows.migrations}: each migration's definition as last reported, so the CLI can work without
- *       the rules file.</li>
+ *       the rules file. A table rename is stored with an empty {@code from_column} and its new table name in
+ *       {@code to_column}.</li>
  *   <li>{@code bellows.usage_hourly} and {@code bellows.usage_daily}: the counts over time, per instance and hour
  *       for the current and previous day (UTC), then per day; what {@code report} and {@code gate} count. See
  *       {@link Rollups}. {@code bellows.usage} above is the statements' dictionary (text, call site, totals).</li>

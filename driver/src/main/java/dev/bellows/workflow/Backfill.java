@@ -135,6 +135,10 @@ public final class Backfill {
 
     private Result run() throws SQLException, WorkflowException {
         if (o.batchSize() < 1) throw new WorkflowException("--batch must be at least 1");
+        if (m.isTableRename()) {
+            throw new WorkflowException("migration '" + m.id() + "' renames table " + m.qualifiedTable() + " to " + m.toTable()
+                + ": a table rename moves no data, there is nothing to backfill");
+        }
         c.setAutoCommit(true);
         TableInfo t = TableInfo.load(c, m.schema(), m.table());
         String qt = SqlText.qualified(m.schema(), m.table());

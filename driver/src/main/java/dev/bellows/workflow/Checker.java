@@ -98,9 +98,9 @@ public final class Checker {
         /** Writes the coverage table, the statements Bellows cannot carry and a summary. */
         public void print(PrintWriter out) {
             Migration m = migration;
-            String col = m.qualifiedTable() + "." + m.from();
+            String col = m.isTableRename() ? "table " + m.qualifiedTable() : m.qualifiedTable() + "." + m.from();
             for (String n : notes) out.println("note: " + n);
-            out.println("Coverage of " + col + " -> " + (m.isNotNull() ? "NOT NULL" : m.isRemoval() ? "(removed)" : m.to()) + " (migration " + m.id() + "): " + entries.size()
+            out.println("Coverage of " + col + " -> " + (m.isTableRename() ? m.toTable() : m.isNotNull() ? "NOT NULL" : m.isRemoval() ? "(removed)" : m.to()) + " (migration " + m.id() + "): " + entries.size()
                 + " statement" + (entries.size() == 1 ? "" : "s") + " use it" + (notNaming > 0 ? " (" + notNaming
                 + (notNaming == 1 ? " other statement does not)" : " other statements do not)") : ""));
             if (!entries.isEmpty()) {
@@ -192,10 +192,23 @@ public final class Checker {
     /** Classifies every input that uses {@code m}'s deprecated column. */
     public static Report run(Connection c, RuleSet rules, Migration m, List<Input> inputs) throws SQLException, WorkflowException {
         List<String> notes = new ArrayList<>();
-        TableInfo t = TableInfo.load(c, m.schema(), m.table());
         String qt = SqlText.qualified(m.schema(), m.table());
-        if (t == null) throw new WorkflowException("table " + qt + " does not exist");
-        boolean simulate = m.to() != null && t.column(m.to()) == null && t.column(m.from()) != null;
+        String bridge = null; // a table rename checked before its expand step: the view created for the check
+        if (m.isTableRename()) {
+            String qn = SqlText.qualified(m.schema(), m.toTable());
+            boolean oldThere = Db.scalar(c, "SELECT to_regclass(?)::text", qt) != null;
+            boolean newThere = Db.scalar(c, "SELECT to_regclass(?)::text", qn) != null;
+            if (!oldThere && !newThere) throw new WorkflowException("neither " + qt + " nor " + qn + " exists");
+            if (!newThere) {
+                bridge = "CREATE VIEW " + qn + " AS SELECT * FROM " + qt;
+                notes.add(qn + " does not exist yet: checking with the expand step's view, created in a transaction that"
+                    + " is rolled back");
+            }
+        }
+        TableInfo t = m.isTableRename() ? null : TableInfo.load(c, m.schema(), m.table());
+        if (t == null && !m.isTableRename()) throw new WorkflowException("table " + qt + " does not exist");
+        // a removal or a NOT NULL has no new column to simulate
+        boolean simulate = !m.isTableRename() && m.to() != null && t.column(m.to()) == null && t.column(m.from()) != null;
         String type = null;
         if (simulate) {
             type = m.type() != null ? m.type() : m.isTypeChange() ? null : t.column(m.from()).type();
@@ -210,11 +223,15 @@ public final class Checker {
         boolean untracked = auto && StatsOff.apply(c, notes);
         c.setAutoCommit(false);
         try {
+            if (bridge != null) {
+                Db.exec(c, "SET LOCAL lock_timeout = '2s'");
+                Db.exec(c, bridge);
+            }
             if (simulate) {
                 Db.exec(c, "SET LOCAL lock_timeout = '2s'");
                 Db.exec(c, "ALTER TABLE " + qt + " ADD COLUMN " + SqlText.ident(m.to()) + " " + type);
             }
-            List<String> problems = InverseCheck.verify(c, m, t, true);
+            List<String> problems = m.isTableRename() ? List.of() : InverseCheck.verify(c, m, t, true);
             Map<String, List<String>> cat = Db.catalog(c, rules, simulate ? Map.of(m.qualifiedTable(), m.to()) : null);
             Checker ch = new Checker(c, m, true);
             Map<Phase, Rewriter> rw = new EnumMap<>(Phase.class);
@@ -235,7 +252,7 @@ public final class Checker {
                 notes.add(utility + " utility statement" + (utility == 1 ? "" : "s") + " (DDL, SET, transaction control…)"
                     + " skipped: Bellows does not rewrite them");
             }
-            List<String> warnings = LostIndexes.find(c, rules, m, t, entries, cat);
+            List<String> warnings = m.isTableRename() ? List.of() : LostIndexes.find(c, rules, m, t, entries, cat);
             return new Report(m, entries, notNaming, notes, problems, warnings);
         } finally {
             c.rollback();
@@ -295,7 +312,8 @@ public final class Checker {
             Rewrite r = rewrites.get(p);
             if (r.isUnanalysed()) {
                 out.put(p, new PhaseResult(p, Status.UNANALYSED, r.sql(), "not analysed: " + r.unanalysedReason()
-                    + " (it would be sent as written" + (p == Phase.EXPAND ? ", so writes to " + m.from() + " are not duplicated"
+                    + " (it would be sent as written" + (m.isTableRename() ? ", so it keeps naming " + m.table()
+                    : p == Phase.EXPAND ? ", so writes to " + m.from() + " are not duplicated"
                     : ", so it keeps using " + m.from()) + ")"));
                 continue;
             }

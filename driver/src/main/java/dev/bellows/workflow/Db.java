@@ -119,6 +119,11 @@ public final class Db {
             schemas.add(m.schema());
             s.add(m.schema());
             t.add(m.table());
+            if (m.isTableRename()) {
+                s.add(m.schema());
+                t.add(m.toTable());
+                continue;
+            }
             names.add(m.from());
             if (m.to() != null) names.add(m.to());
         }

@@ -73,7 +73,9 @@ public final class PlanWriter {
     private static String header(Plan plan, Plan.Step s, int index, int count, boolean down, String other) {
         Migration m = plan.migration();
         StringBuilder h = new StringBuilder();
-        h.append("-- Bellows plan for migration ").append(m.id()).append(": ").append(m.qualifiedTable()).append('.')
+        if (m.isTableRename()) h.append("-- Bellows plan for migration ").append(m.id()).append(": table ").append(m.qualifiedTable())
+            .append(" -> ").append(m.toTable()).append(" (table rename)\n");
+        else h.append("-- Bellows plan for migration ").append(m.id()).append(": ").append(m.qualifiedTable()).append('.')
             .append(m.from()).append(" -> ").append(m.isNotNull() ? "NOT NULL" : m.isRemoval() ? "(removed)" : m.to())
             .append(m.isNotNull() ? " (default_value = " + oneLine(m.defaultValue()) + ")" : m.isRemoval() ? " (column removal" + (m.removedValue() == null ? "" : ", removed_value = " + oneLine(m.removedValue())) + ")"
                 : m.isTypeChange() ? " (type change: up = " + oneLine(m.up()) + ", down = " + oneLine(m.down()) + ")" : " (rename)")

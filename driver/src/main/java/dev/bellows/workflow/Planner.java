@@ -54,12 +54,15 @@ public final class Planner {
 
     /** The plan for {@code m} on the database behind {@code c} (read only: the catalog is only queried). */
     public static Plan plan(Connection c, Migration m, Options o) throws SQLException, WorkflowException {
+        if (m.isTableRename() && !TIMEOUT.matcher(o.lockTimeout().strip()).matches()) {
+            throw new WorkflowException("--lock-timeout must look like 3s, 500ms or 1min, got '" + o.lockTimeout() + "'");
+        }
         // with an empty search path the catalog's deparsed definitions name every object with its schema, so the
         // scripts mean the same whatever search path they later run with
         String original = Db.scalar(c, "SELECT current_setting('search_path')");
         Db.scalar(c, "SELECT set_config('search_path', 'pg_catalog', false)");
         try {
-            return new Planner(c, m, o).build();
+            return m.isTableRename() ? TableRenamePlanner.plan(c, m, o) : new Planner(c, m, o).build();
         } finally {
             try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT set_config('search_path', ?, false)")) {
                 ps.setString(1, original);

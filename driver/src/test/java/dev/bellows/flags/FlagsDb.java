@@ -84,6 +84,11 @@ final class FlagsDb implements AutoCloseable {
         return ds;
     }
 
+    /** An instance configured elsewhere (e.g. through pgbouncer), whose watcher {@link #close} stops too. */
+    void track(BellowsDataSource ds) {
+        sources.add(ds);
+    }
+
     Connection raw() throws SQLException {
         return fixture.connect(pgUrl);
     }

@@ -157,7 +157,7 @@ class ConcurrencyTest {
 
         @Override public void run() {
             String op = "connect";
-            try (Connection conn = dataSource.getConnection()) {
+            try (Connection conn = (legacy ? dataSource : newDataSource).getConnection()) {
                 c = conn;
                 op = "prepare";
                 prepare();
@@ -404,6 +404,14 @@ class ConcurrencyTest {
     }
 
     private HikariDataSource dataSource;
+    /** New code's pool: bellows.schema=new, so its SELECT * has contact_email and status_code (a runtime of its own). */
+    private HikariDataSource newDataSource;
+    private volatile BellowsRuntime newRuntime;
+
+    private void setPhase(String id, Phase p) {
+        runtime.setPhase(id, p);
+        newRuntime.setPhase(id, p);
+    }
 
     @Test
     void legacyAndNewCodeRunThroughExpandSwitchContract() throws Exception {
@@ -419,16 +427,23 @@ class ConcurrencyTest {
         config.setMaximumPoolSize(LEGACY_THREADS + NEW_THREADS + 1);
         config.setConnectionTimeout(10_000);
         dataSource = new HikariDataSource(config);
+        HikariConfig newConfig = new HikariConfig();
+        config.copyStateTo(newConfig);
+        newConfig.setPoolName("bellows-concurrency-new");
+        newConfig.setJdbcUrl(config.getJdbcUrl() + "&bellows.schema=new");
+        newDataSource = new HikariDataSource(newConfig);
         List<Worker> workers = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(LEGACY_THREADS + NEW_THREADS);
         long contractBegan;
         Map<Integer, String[]> leadSnapshot = new HashMap<>();
         Map<Integer, String[]> orderSnapshot = new HashMap<>();
         AtomicLong checks = new AtomicLong();
-        try (Connection control = dataSource.getConnection(); Connection raw = db.raw()) {
+        try (Connection control = dataSource.getConnection(); Connection newControl = newDataSource.getConnection();
+             Connection raw = db.raw()) {
             runtime = control.unwrap(BellowsConnection.class).runtime();
-            runtime.setPhase(DifferentialTest.LEADS_ID, Phase.EXPAND);
-            runtime.setPhase(DifferentialTest.ORDERS_ID, Phase.EXPAND);
+            newRuntime = newControl.unwrap(BellowsConnection.class).runtime();
+            setPhase(DifferentialTest.LEADS_ID, Phase.EXPAND);
+            setPhase(DifferentialTest.ORDERS_ID, Phase.EXPAND);
             assertEquals(List.of(), DifferentialTest.divergedRows(raw));
 
             List<Future<?>> futures = new ArrayList<>();
@@ -441,12 +456,12 @@ class ConcurrencyTest {
             long start = System.nanoTime();
 
             checkAgreementUntil(raw, start + durationNanos / 4, checks);
-            runtime.setPhase(DifferentialTest.LEADS_ID, Phase.SWITCH);
-            runtime.setPhase(DifferentialTest.ORDERS_ID, Phase.SWITCH);
+            setPhase(DifferentialTest.LEADS_ID, Phase.SWITCH);
+            setPhase(DifferentialTest.ORDERS_ID, Phase.SWITCH);
             checkAgreementUntil(raw, start + durationNanos / 2, checks);
             contractBegan = System.nanoTime();
-            runtime.setPhase(DifferentialTest.LEADS_ID, Phase.CONTRACT);
-            runtime.setPhase(DifferentialTest.ORDERS_ID, Phase.CONTRACT);
+            setPhase(DifferentialTest.LEADS_ID, Phase.CONTRACT);
+            setPhase(DifferentialTest.ORDERS_ID, Phase.CONTRACT);
             sleepUntil(start + durationNanos * 3 / 4);
 
             // Just before the drop: what the old columns hold for rows last written before contract began.
@@ -471,6 +486,7 @@ class ConcurrencyTest {
             verify(db, workers, contractBegan, leadSnapshot, orderSnapshot, checks.get());
         } finally {
             dataSource.close();
+            newDataSource.close();
         }
     }
 

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -773,7 +774,12 @@ class DifferentialTest {
 
     /** A database brought to the state a real migration would be in at {@code phase}. */
     static TestDb migratedDatabase(String prefix, Phase phase) throws SQLException {
-        TestDb db = TestDb.create(prefix);
+        return migratedDatabase(prefix, phase, UnaryOperator.identity());
+    }
+
+    /** The same, reached through {@code via} (e.g. {@link TestDb#behind} a pgbouncer). */
+    static TestDb migratedDatabase(String prefix, Phase phase, UnaryOperator<TestDb> via) throws SQLException {
+        TestDb db = via.apply(TestDb.create(prefix));
         db.exec(SCHEMA);
         db.exec(SEED);
         if (phase != null) db.exec(EXPAND_DDL);
@@ -821,12 +827,20 @@ class DifferentialTest {
 
     @Test
     void legacyWorkloadHasTheSameOutcomesInEveryPhase() throws SQLException {
+        assertSameOutcomesInEveryPhase("DifferentialTest", UnaryOperator.identity());
+    }
+
+    /**
+     * The whole comparison, with every database reached through {@code via}: the baseline's plain pgjdbc
+     * connection, the Bellows one and every check (TransactionPoolingTest runs it through pgbouncer).
+     */
+    static void assertSameOutcomesInEveryPhase(String label, UnaryOperator<TestDb> via) throws SQLException {
         long started = System.nanoTime();
         List<Step> workload = workload();
         assertTrue(workload.size() >= 80, "workload too small: " + workload.size());
 
         // (a) the old schema, plain pgjdbc
-        TestDb baseDb = migratedDatabase("diff_base", null);
+        TestDb baseDb = migratedDatabase("diff_base", null, via);
         List<Outcome> baseline = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         try (Connection c = baseDb.raw()) {
@@ -851,7 +865,7 @@ class DifferentialTest {
         Map<Phase, Map<String, Integer>> factCounts = new LinkedHashMap<>();
         for (Phase phase : List.of(Phase.EXPAND, Phase.SWITCH, Phase.CONTRACT)) {
             long t0 = System.nanoTime();
-            TestDb db = migratedDatabase("diff_" + phase.name().toLowerCase(Locale.ROOT), phase);
+            TestDb db = migratedDatabase("diff_" + phase.name().toLowerCase(Locale.ROOT), phase, via);
             List<UsageFact> facts = new CopyOnWriteArrayList<>();
             try (Connection c = db.connect("bellows.rules", RULES); Connection raw = db.raw()) {
                 BellowsRuntime runtime = c.unwrap(BellowsConnection.class).runtime();
@@ -927,7 +941,7 @@ class DifferentialTest {
         }
 
         long total = (System.nanoTime() - started) / 1_000_000;
-        System.out.printf("DifferentialTest: %d statements (%d distinct) x 4 runs (plain pgjdbc on the old schema; Bellows in "
+        System.out.printf(label + ": %d statements (%d distinct) x 4 runs (plain pgjdbc on the old schema; Bellows in "
                 + "expand, switch, contract+drop): %d Bellows outcomes compared with the baseline, %d differences; %s ms per "
                 + "Bellows run, %d ms in all; usage facts %s%n",
             workload.size(), reads().size() + writes().size() + finalReads().size(), compared, failures.size(), millis, total,

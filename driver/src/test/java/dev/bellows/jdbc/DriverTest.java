@@ -137,6 +137,21 @@ class DriverTest {
         SQLException cache = assertThrows(SQLException.class, () -> db.connect("bellows.cacheSize", "lots"));
         assertEquals(Errors.CONFIG, cache.getSQLState());
         assertNotPoolEvicting(cache);
+        // the flag watcher's direct URL must be a plain pgjdbc one; the message names the key, never the password
+        SQLException flagsUrl = assertThrows(SQLException.class,
+            () -> db.connect("bellows.flags.url", "jdbc:bellows:postgresql://db:5432/app?password=hunter2"));
+        assertEquals(Errors.CONFIG, flagsUrl.getSQLState());
+        assertTrue(flagsUrl.getMessage().contains("bellows.flags.url") && !flagsUrl.getMessage().contains("hunter2"),
+            flagsUrl.getMessage());
+    }
+
+    @Test
+    void theFlagsUrlComesFromSettingsOrTheEnvironment() throws SQLException {
+        assertNull(BellowsConfig.resolve(Map.of(), null, k -> null, k -> null).flagsUrl);
+        Map<String, String> env = Map.of("BELLOWS_FLAGS_URL", "jdbc:postgresql://db-direct:5432/app");
+        assertEquals("jdbc:postgresql://db-direct:5432/app", BellowsConfig.resolve(Map.of(), null, k -> null, env::get).flagsUrl);
+        assertEquals("jdbc:postgresql://other/app", BellowsConfig.resolve(Map.of("bellows.flags.url", "jdbc:postgresql://other/app"),
+            null, k -> null, env::get).flagsUrl);
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,18 +39,23 @@ class GeneratedDifferentialTest {
 
     @Test
     void generatedLegacyStatementsHaveTheSameOutcomesInEveryPhase() throws Exception {
-        int count = Integer.getInteger("bellows.gen.count", 1500);
+        assertSameOutcomesInEveryPhase("GeneratedDifferentialTest", Integer.getInteger("bellows.gen.count", 1500),
+            UnaryOperator.identity());
+    }
+
+    /** {@code count} generated statements per phase, every database reached through {@code via}. */
+    static void assertSameOutcomesInEveryPhase(String label, int count, UnaryOperator<TestDb> via) throws Exception {
         String seedText = System.getProperty("bellows.gen.seed", "20261207");
         long seed = seedText.equals("random") ? new Random().nextLong() : Long.parseLong(seedText);
         List<String> failures = new ArrayList<>();
         Map<String, String> summary = new LinkedHashMap<>();
         long started = System.nanoTime();
         for (Phase phase : List.of(Phase.EXPAND, Phase.SWITCH, Phase.CONTRACT)) {
-            Run run = new Run(phase, phase, seed, count);
+            Run run = new Run(phase, phase, seed, count, via);
             run.execute(failures, 40);
             summary.put(phase.label(), run.stats());
         }
-        System.out.printf("GeneratedDifferentialTest: seed %d, %d statements per phase, %d ms; %s%n",
+        System.out.printf(label + ": seed %d, %d statements per phase, %d ms; %s%n",
             seed, count, (System.nanoTime() - started) / 1_000_000, summary);
         assertTrue(failures.isEmpty(), failures.size() + " differences (seed " + seed + "):\n" + String.join("\n", failures));
     }
@@ -67,7 +73,7 @@ class GeneratedDifferentialTest {
         List<String> failures = new ArrayList<>();
         Map<String, String> summary = new LinkedHashMap<>();
         for (Phase phase : List.of(Phase.SWITCH, Phase.CONTRACT)) {
-            Run run = new Run(phase, phase, seed, count);
+            Run run = new Run(phase, phase, seed, count, UnaryOperator.identity());
             run.rules = "classpath:differential/rules-inverse.yaml";
             run.execute(failures, 40);
             summary.put(phase.label(), run.stats());
@@ -80,7 +86,7 @@ class GeneratedDifferentialTest {
     @Test
     void aWrongPhaseIsCaughtAndShrunk() throws Exception {
         List<String> failures = new ArrayList<>();
-        new Run(Phase.CONTRACT, Phase.EXPAND, 7, 40).execute(failures, 1);
+        new Run(Phase.CONTRACT, Phase.EXPAND, 7, 40, UnaryOperator.identity()).execute(failures, 1);
         assertTrue(!failures.isEmpty(), "no difference found");
         assertTrue(failures.get(0).contains("minimal: "), failures.get(0));
         String minimal = failures.get(0).substring(failures.get(0).indexOf("minimal: ") + 9);
@@ -94,12 +100,14 @@ class GeneratedDifferentialTest {
         final Phase bellowsPhase;
         final long seed;
         final int count;
+        final UnaryOperator<TestDb> via;
         int baselineErrors, rejected, compared, writes, unanalysed;
         final List<UsageFact> facts = new java.util.concurrent.CopyOnWriteArrayList<>();
         String rules = DifferentialTest.RULES;
 
         /** {@code phase}: the migrated database's state; {@code bellowsPhase}: the phase Bellows is told (the same, but for the harness's own test). */
-        Run(Phase phase, Phase bellowsPhase, long seed, int count) {
+        Run(Phase phase, Phase bellowsPhase, long seed, int count, UnaryOperator<TestDb> via) {
+            this.via = via;
             this.phase = phase;
             this.bellowsPhase = bellowsPhase;
             this.seed = seed;
@@ -113,8 +121,8 @@ class GeneratedDifferentialTest {
 
         void execute(List<String> failures, int maxFailures) throws Exception {
             String name = phase.label();
-            TestDb baseDb = DifferentialTest.migratedDatabase("gen_base_" + name, null);
-            TestDb migDb = DifferentialTest.migratedDatabase("gen_" + name, phase);
+            TestDb baseDb = DifferentialTest.migratedDatabase("gen_base_" + name, null, via);
+            TestDb migDb = DifferentialTest.migratedDatabase("gen_" + name, phase, via);
             try (Connection base = baseDb.raw(); Connection bellows = migDb.connect("bellows.rules", rules)) {
                 BellowsRuntime runtime = bellows.unwrap(BellowsConnection.class).runtime();
                 runtime.setPhase(DifferentialTest.LEADS_ID, bellowsPhase);

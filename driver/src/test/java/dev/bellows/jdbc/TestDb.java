@@ -25,6 +25,11 @@ final class TestDb {
         return new TestDb(PostgresFixture.get().createDatabase(prefix));
     }
 
+    /** The same database reached through {@code bouncer}: every connection, plain and Bellows, goes through it. */
+    TestDb behind(dev.bellows.testing.Pgbouncer bouncer) {
+        return new TestDb(bouncer.behind(pgUrl));
+    }
+
     Properties credentials() {
         Properties p = new Properties();
         if (fixture.user() != null) p.setProperty("user", fixture.user());

@@ -118,7 +118,7 @@ final class Analysis {
             else if (k == SqlLexer.RPAREN) d--;
             else if (k == SqlLexer.IDENT || k == SqlLexer.QIDENT) {
                 String n = SqlLexer.identName(tok, i);
-                if (n != null && managed.names.contains(n)) mentions++;
+                if (n != null && managed.counts(n)) mentions++;
                 else if (n != null && managed.mentionable.contains(n)) table = true;
             }
         }
@@ -172,6 +172,7 @@ final class Analysis {
             Edits localEdits = new Edits();
             Analyzer an = new Analyzer(tpl, tok, managed, catalog, path, localEdits, start, local, localLabels);
             an.pieceEndToken = to;
+            an.newView = options.newView;
             try {
                 an.statement(st);
                 if (an.accounted != mentions) {
@@ -197,7 +198,7 @@ final class Analysis {
             if (i >= in.first() && i < in.to() || i >= in.namesFrom() && i < in.namesTo()) continue;
             if (tok.kind[i] == SqlLexer.IDENT || tok.kind[i] == SqlLexer.QIDENT) {
                 String name = SqlLexer.identName(tok, i);
-                if (name != null && managed.names.contains(name)) n++;
+                if (name != null && managed.counts(name)) n++;
             }
         }
         return n;
@@ -235,6 +236,11 @@ final class Analysis {
                 }
             }
         }
+        for (Migration r : managed.renames.values()) {
+            if (idents.contains(r.table())) {
+                facts.add(new UsageFact(r.id(), r.qualifiedTable(), kind, UsageFact.Treatment.UNANALYSED, tpl.fingerprint));
+            }
+        }
         if (failClosed || dropped != null) {
             rejections.add("Bellows refuses to send this statement"
                 + (dropped == null ? "" : " (" + dropped + " was dropped)") + ": " + reason);
@@ -266,6 +272,13 @@ final class Analysis {
                         ? UsageFact.Kind.WRITE : UsageFact.Kind.READ;
                     facts.add(new UsageFact(m.mig.id(), m.column, kind, UsageFact.Treatment.UNANALYSED, fp));
                 }
+            }
+        }
+        for (Migration r : managed.renames.values()) {
+            if (lower.contains(r.table().toLowerCase(Locale.ROOT))) {
+                UsageFact.Kind kind = lower.stripLeading().startsWith("insert") || lower.stripLeading().startsWith("update")
+                    || lower.stripLeading().startsWith("delete") ? UsageFact.Kind.WRITE : UsageFact.Kind.READ;
+                facts.add(new UsageFact(r.id(), r.qualifiedTable(), kind, UsageFact.Treatment.UNANALYSED, fp));
             }
         }
         return new Rewrite(sql, sql, null, Map.of(), List.copyOf(facts), reason,

@@ -52,6 +52,7 @@ final class Analyzer {
     final Edits edits;
     final int base;                  // offset of this statement in the template
     int pieceEndToken;               // index just past this statement's last token
+    boolean newView;                 // * presents the new table (Rewriter.Options#newView), else the legacy one
     final Set<UsageFact> facts;
     final Map<String, String> labels;
     int accounted;                   // managed-name tokens explained by the analysis
@@ -152,10 +153,10 @@ final class Analyzer {
                 for (SelectItem<?> si : w.getWithItemList()) {
                     String c = name(String.valueOf(si.getExpression()));
                     declared.add(c);
-                    if (managed.names.contains(c)) accounted++;
+                    if (managed.counts(c)) accounted++;
                 }
             }
-            if (managed.names.contains(n)) accounted++;
+            if (managed.counts(n)) accounted++;
             if (w.isRecursive()) m.put(n, declared);
             List<String> out;
             Object body = w.getParenthesedStatement();
@@ -290,11 +291,17 @@ final class Analyzer {
 
     /** A table reference: a CTE when an unqualified name matches one, else a base table. */
     Scope.Rel tableRel(Table t, Scope sc) {
+        return tableRel(t, sc, UsageFact.Kind.READ);
+    }
+
+    /** A table reference read or written ({@code kind}, for a renamed table's usage fact). */
+    Scope.Rel tableRel(Table t, Scope sc, UsageFact.Kind kind) {
         String tn = name(t.getName());
         String schema = t.getSchemaName() == null ? null : name(t.getSchemaName());
         if (t.getDatabaseName() != null && !t.getDatabaseName().isEmpty()) throw new Refusal("three-part table name");
+        if (managed.oldTables.contains(tn)) accounted++;
         Alias a = t.getAlias();
-        if (a != null && managed.names.contains(name(a.getName()))) accounted++;
+        if (a != null && managed.counts(name(a.getName()))) accounted++;
         if (a != null && a.getAliasColumns() != null && !a.getAliasColumns().isEmpty()) {
             throw new Refusal("table alias with column list");
         }
@@ -304,9 +311,71 @@ final class Analyzer {
         if (schema == null) schema = path.resolve(tn, catalog);
         List<Managed.M> migs = managed.table(schema, tn);
         List<String> cols = catalog.columns(schema, tn);
+        Migration ren = managed.renames.get(schema + "." + tn);
+        String newName = tn;
+        if (ren != null) {
+            Phase p = renamePhase(ren);
+            fact(ren, kind, p);
+            if (isRead(p)) {
+                newName = ren.toTable();
+                cols = catalog.columns(schema, newName);
+                int[] span = tableNameToken(t, tn);
+                edits.replace(span[0], span[1], quote(newName));
+            }
+        }
         String qual = a != null ? quote(aliasName(a))
-            : (t.getSchemaName() != null ? quote(schema) + "." + quote(tn) : quote(tn));
-        return new Scope.Rel(a != null ? aliasName(a) : tn, schema, tn, a != null, migs, cols, qual);
+            : (t.getSchemaName() != null ? quote(schema) + "." + quote(newName) : quote(newName));
+        Scope.Rel rel = new Scope.Rel(a != null ? aliasName(a) : tn, schema, tn, a != null, migs, cols, qual);
+        rel.renamedTo = newName == tn ? null : newName;
+        return rel;
+    }
+
+    /** The phase a table rename is in: off while the catalog does not list the new name yet. */
+    Phase renamePhase(Migration ren) {
+        return catalog.columns(ren.schema(), ren.toTable()) == null ? Phase.OFF : ren.phase();
+    }
+
+    /** A renamed table's use, with the same treatment rules as a column's. */
+    void fact(Migration ren, UsageFact.Kind kind, Phase p) {
+        UsageFact.Treatment t = isRead(p) ? UsageFact.Treatment.REWRITTEN : UsageFact.Treatment.PASSED_THROUGH;
+        facts.add(new UsageFact(ren.id(), ren.qualifiedTable(), kind, t, tpl.fingerprint));
+    }
+
+    /** Template span {start, end} of the name token of a table reference, checked against the lexer. */
+    private int[] tableNameToken(Table t, String tn) {
+        int first = tok.indexAt(start(t));
+        int i = t.getSchemaName() != null ? first + 2 : first;
+        if (first >= tok.count || tok.start[first] != start(t) || i >= tok.count || !tn.equals(SqlLexer.identName(tok, i))
+                || t.getSchemaName() != null && tok.kind[first + 1] != SqlLexer.DOT) {
+            throw new Refusal("table position mismatch");
+        }
+        return new int[] {tok.start[i], tok.end[i]};
+    }
+
+    /**
+     * A column qualified by a renamed table's old name ({@code customers.id}): the qualifier follows the table
+     * when the FROM entry it names was renamed; an alias or CTE of that name is left alone.
+     */
+    private void renamedQualifier(Column c, Table t, Scope sc) {
+        String q = name(t.getName());
+        String qs = t.getSchemaName() == null ? null : name(t.getSchemaName());
+        if (t.getDatabaseName() != null && !t.getDatabaseName().isEmpty()) throw new Refusal("four-part column name");
+        int[] p = position(c);
+        int first = tok.indexAt(p[0]);
+        int i = qs != null ? first + 2 : first;
+        if (first >= tok.count || tok.start[first] != p[0] || i >= tok.count || !q.equals(SqlLexer.identName(tok, i))) {
+            throw new Refusal("qualifier position mismatch");
+        }
+        accounted++;
+        for (Scope s = sc; s != null; s = s.parent) {
+            for (Scope.Rel r : s.rels) {
+                if (r.matches(qs, q)) {
+                    if (r.renamedTo != null && !r.aliased) edits.replace(tok.start[i], tok.end[i], quote(r.renamedTo));
+                    return;
+                }
+            }
+        }
+        throw new Refusal("unknown qualifier " + q + "." + c.getColumnName());
     }
 
     private Scope.Rel derived(Alias a, List<String> out) {
@@ -315,7 +384,7 @@ final class Analyzer {
 
     private Scope.Rel derived(Alias a, List<String> out, String defaultName) {
         String n = a != null ? aliasName(a) : defaultName;
-        if (a != null && managed.names.contains(n)) accounted++;
+        if (a != null && managed.counts(n)) accounted++;
         if (a != null && a.getAliasColumns() != null && !a.getAliasColumns().isEmpty()) out = aliasColumns(a);
         return new Scope.Rel(n, null, null, a != null, null, out, n == null ? null : quote(n));
     }
@@ -324,7 +393,7 @@ final class Analyzer {
         List<String> cols = new ArrayList<>();
         for (Alias.AliasColumn c : a.getAliasColumns()) {
             String n = name(c.name);
-            if (managed.names.contains(n)) accounted++;
+            if (managed.counts(n)) accounted++;
             cols.add(n);
         }
         return cols;
@@ -340,7 +409,7 @@ final class Analyzer {
         for (SelectItem<?> si : items) {
             Expression e = si.getExpression();
             Alias a = si.getAlias();
-            if (a != null && managed.names.contains(name(a.getName()))) accounted++;
+            if (a != null && managed.counts(name(a.getName()))) accounted++;
             if (e instanceof AllTableColumns) {
                 List<String> o = star(si, ((AllTableColumns) e).getTable(), sc, exists);
                 if (o == null) known = false; else out.addAll(o);
@@ -373,6 +442,7 @@ final class Analyzer {
         if (t != null) {
             String q = name(t.getName());
             String qs = t.getSchemaName() == null ? null : name(t.getSchemaName());
+            if (managed.oldTables.contains(q)) starQualifier(si, t, q, qs, sc);
             for (Scope s = sc; s != null && under.isEmpty(); s = s.parent) {
                 for (Scope.Rel r : s.rels) {
                     if (r.matches(qs, q)) {
@@ -401,16 +471,21 @@ final class Analyzer {
                     if (mapped) rewrite = true;
                     continue;
                 }
-                if (!exists) fact(m, UsageFact.Kind.READ, p);
+                // the new view's * leaves the old column out from expand on: no use of it to record
+                if (!exists && !(newView && p != Phase.OFF)) fact(m, UsageFact.Kind.READ, p);
                 if (p == Phase.SWITCH || p == Phase.CONTRACT) rewrite = true;
             }
             if (reordered(r)) rewrite = true;
+            // from expand on, * shows the view's table even where no read moves: an explicit list
+            // (not a bare * over a USING/NATURAL join left as written: its merged columns keep PostgreSQL's shape)
+            if (r.cols != null && !r.migs.isEmpty() && !r.merged && !(t == null && sc.merged != null)
+                && !viewOrder(r).equals(r.cols)) rewrite = true;
         }
         List<String> out = new ArrayList<>();
         boolean known = true;
         for (Scope.Rel r : under) {
             if (r.cols == null) known = false;
-            else out.addAll(starOrder(r));
+            else out.addAll(viewOrder(r));
         }
         if (!rewrite || exists) return known ? out : null;
         Parts p = new Parts();
@@ -437,13 +512,32 @@ final class Analyzer {
         return known ? out : null;
     }
 
+    /** {@code customers.*} of a renamed table: the qualifier follows the table, like a column's. */
+    private void starQualifier(SelectItem<?> si, Table t, String q, String qs, Scope sc) {
+        int first = tok.indexAt(start(si));
+        int i = qs != null ? first + 2 : first;
+        if (first >= tok.count || tok.start[first] != start(si) || i >= tok.count || !q.equals(SqlLexer.identName(tok, i))) {
+            throw new Refusal("qualifier position mismatch");
+        }
+        accounted++;
+        for (Scope s = sc; s != null; s = s.parent) {
+            for (Scope.Rel r : s.rels) {
+                if (r.matches(qs, q)) {
+                    if (r.renamedTo != null && !r.aliased) edits.replace(tok.start[i], tok.end[i], quote(r.renamedTo));
+                    return;
+                }
+            }
+        }
+        throw new Refusal("unknown qualifier " + q + ".*");
+    }
+
     private void expandTable(Scope.Rel r, Parts p) {
         expandTable(r, p, java.util.Set.of(), true);
     }
 
     /** Appends {@code r}'s star columns except {@code skip}; returns {@code first} still true when none was. */
     boolean expandTable(Scope.Rel r, Parts p, java.util.Set<String> skip, boolean first) {
-        for (String c : starOrder(r)) {
+        for (String c : viewOrder(r)) {
             if (skip.contains(c)) continue;
             Managed.M m = null;
             for (Managed.M x : r.migs) if (x.mig.from().equals(c)) m = x;
@@ -463,7 +557,32 @@ final class Analyzer {
     }
 
     /**
-     * The columns {@code *} gives legacy code: the table as it stood before any old column was dropped (the
+     * The columns {@code *} gives this connection's code. The legacy table for the old view: {@link #starOrder}
+     * without the new column of each migration at least in expand. For the new view the table as it stands
+     * once the migration is over: its current columns without the old column of each migration whose new
+     * column exists. A column being removed or made NOT NULL stays in both. A column that is also another migration's old column (a chain) is never left out.
+     */
+    List<String> viewOrder(Scope.Rel r) {
+        List<String> order = newView ? r.cols : starOrder(r);
+        if (order == null || r.migs.isEmpty()) return order;
+        java.util.Set<String> hide = new java.util.HashSet<>();
+        for (Managed.M m : r.migs) {
+            // a removal or a NOT NULL shows its column in both views, as the table stands (as ViewedMetaData does)
+            if (phase(m, r) == Phase.OFF || m.keepsOne()) continue;
+            hide.add(newView ? m.mig.from() : m.mig.to());
+        }
+        if (hide.isEmpty()) return order;
+        for (Managed.M m : r.migs) {
+            String keep = newView ? m.mig.to() : m.mig.from();
+            if (keep != null) hide.remove(keep);
+        }
+        List<String> out = new ArrayList<>(order.size());
+        for (String c : order) if (!hide.contains(c)) out.add(c);
+        return out;
+    }
+
+    /**
+     * The columns {@code *} gives legacy code, both columns included: the table as it stood before any old column was dropped (the
      * recorded order), else the current columns with each dropped old column appended.
      */
     List<String> starOrder(Scope.Rel r) {
@@ -617,6 +736,9 @@ final class Analyzer {
     /** A column reference in a read position. */
     void read(Column c, Scope sc, int mode) {
         String n = name(c.getColumnName());
+        if (c.getTable() != null && c.getTable().getName() != null && managed.oldTables.contains(name(c.getTable().getName()))) {
+            renamedQualifier(c, c.getTable(), sc);
+        }
         if (c.getTable() == null && sc.anyMerged() && mergedRead(c, n, sc, mode)) return;
         if (!managed.names.contains(n)) return;
         int[] span = columnSpan(c, n);

@@ -32,7 +32,7 @@ final class Managed {
         boolean isRemoval() { return mig.isRemoval(); }
         boolean isNotNull() { return mig.isNotNull(); }
         /** No new column: a removal or a NOT NULL migration. */
-        boolean keepsOne() { return mig.to() == null; }
+        boolean keepsOne() { return mig.isRemoval() || mig.isNotNull(); }
     }
 
     private static final boolean[] PART = new boolean[128];
@@ -48,12 +48,21 @@ final class Managed {
     final Map<String, List<M>> byTable = new HashMap<>();
     final Set<String> names = new HashSet<>();       // every from and to
     final Set<String> mentionable = new HashSet<>(); // names plus managed table names: what makes a statement worth a look
+    final Map<String, Migration> renames = new HashMap<>(); // table renames by schema.old_table
+    final Set<String> oldTables = new HashSet<>();          // old names of renamed tables: every use must be accounted for
     private final char[][][] byFirst = new char[128][][]; // lower-case mentionable names by first character
     private final boolean nonAscii;
 
     Managed(RuleSet rules) {
         Set<String> lower = new HashSet<>();
         for (Migration m : rules.migrations()) {
+            if (m.isTableRename()) {
+                renames.put(m.qualifiedTable(), m);
+                oldTables.add(m.table());
+                mentionable.add(m.table());
+                lower.add(m.table().toLowerCase(Locale.ROOT));
+                continue;
+            }
             byTable.computeIfAbsent(m.qualifiedTable(), k -> new ArrayList<>()).add(new M(m));
             names.add(m.from());
             if (m.to() != null) names.add(m.to());
@@ -77,7 +86,12 @@ final class Managed {
         return byTable.get(schema + "." + table);
     }
 
-    boolean isEmpty() { return names.isEmpty(); }
+    boolean isEmpty() { return names.isEmpty() && renames.isEmpty(); }
+
+    /** Whether {@code n} is a managed column name or the old name of a renamed table: a mention to account for. */
+    boolean counts(String n) {
+        return names.contains(n) || oldTables.contains(n);
+    }
 
     /**
      * Whether some word of {@code sql} is a managed name, ignoring case: the no-parse fast path. Only word

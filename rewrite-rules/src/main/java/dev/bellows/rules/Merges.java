@@ -140,7 +140,7 @@ final class Merges {
         for (Scope.Rel r : List.of(left, right)) {
             for (Managed.M m : r.migs) an.fact(m, UsageFact.Kind.READ, Analyzer.phase(m, r));
             first = an.expandTable(r, p, skip, first);
-            for (String c : an.starOrder(r)) if (!skip.contains(c)) out.add(c);
+            for (String c : an.viewOrder(r)) if (!skip.contains(c)) out.add(c);
         }
         an.edits.replace(an.start(si), an.end(si), p);
         return out;

@@ -3,9 +3,10 @@ package dev.bellows.rules;
 import java.util.Objects;
 
 /**
- * One managed column change: {@code table.from} is deprecated in favour of {@code table.to}, or, for a
- * column removal ({@code to} null), deprecated with nothing in its place, or, for a tightening ({@code to} null
- * with a default value), kept but made NOT NULL.
+ * One managed change: column {@code table.from} is deprecated in favour of {@code table.to}; or, for a column
+ * removal ({@code to} null), deprecated with nothing in its place; or, for a tightening ({@code to} null with a
+ * default value), kept but made NOT NULL; or (a table rename) table {@code table} is deprecated in favour of
+ * {@code toTable}, with {@code from} and {@code to} both null.
  * Immutable. Names are catalog names (unquoted folded identifiers are lower case); {@code up} and
  * {@code down} are SQL expressions over {@code from} and {@code to} respectively, null for a plain rename.
  */
@@ -23,30 +24,28 @@ public final class Migration {
     private final String removedValue;
     private final String defaultValue;
     private final boolean inverse;
+    private final String toTable; // table renames only
 
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line) {
-        this(id, schema, table, from, to, up, down, type, phase, line, null, null, false);
+        this(id, schema, table, from, to, up, down, type, phase, line, null, null, false, null);
         Objects.requireNonNull(to, "to");
-    }
-
-    /** {@code to} null makes a column removal, whose reads may give {@code removedValue}. */
-    public Migration(String id, String schema, String table, String from, String to,
-                     String up, String down, String type, Phase phase, int line, String removedValue) {
-        this(id, schema, table, from, to, up, down, type, phase, line, removedValue, null, false);
     }
 
     /**
      * {@code to} null makes a column removal, whose reads may give {@code removedValue}, or with {@code defaultValue}
-     * a tightening of {@code from} to NOT NULL, whose NULL writes get that value.
+     * a tightening of {@code from} to NOT NULL, whose NULL writes get that value. (There is deliberately no
+     * 11-argument constructor: one taking a removed value and one taking a table's new name would look alike; use
+     * {@link #tableRename(String, String, String, String, Phase, int)} for a table rename.)
      */
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line, String removedValue, String defaultValue) {
-        this(id, schema, table, from, to, up, down, type, phase, line, removedValue, defaultValue, false);
+        this(id, schema, table, from, to, up, down, type, phase, line, removedValue, defaultValue, false, null);
     }
 
     private Migration(String id, String schema, String table, String from, String to, String up, String down,
-                      String type, Phase phase, int line, String removedValue, String defaultValue, boolean inverse) {
+                      String type, Phase phase, int line, String removedValue, String defaultValue, boolean inverse,
+                      String toTable) {
         if (inverse && up == null) throw new IllegalArgumentException("inverse needs up and down");
         if (to == null && (up != null || down != null)) throw new IllegalArgumentException("a migration without 'to' has no up/down");
         if (to != null && (removedValue != null || defaultValue != null)) {
@@ -59,7 +58,15 @@ public final class Migration {
         this.id = Objects.requireNonNull(id, "id");
         this.schema = schema == null ? "public" : schema;
         this.table = Objects.requireNonNull(table, "table");
-        this.from = Objects.requireNonNull(from, "from");
+        this.toTable = toTable;
+        if (toTable != null) {
+            if (from != null || to != null || up != null || down != null || removedValue != null || defaultValue != null) {
+                throw new IllegalArgumentException("a table rename has no from, to, up, down, removed_value or default_value");
+            }
+        } else {
+            Objects.requireNonNull(from, "from");
+        }
+        this.from = from;
         this.to = to;
         this.up = up;
         this.down = down;
@@ -84,7 +91,7 @@ public final class Migration {
     public static Migration notNull(String id, String table, String column, String defaultValue, Phase phase) {
         String[] st = splitTable(table);
         return new Migration(id, st[0], st[1], column, null, null, null, null, phase, 0, null,
-            java.util.Objects.requireNonNull(defaultValue, "defaultValue"));
+            Objects.requireNonNull(defaultValue, "defaultValue"));
     }
 
     /**
@@ -94,7 +101,19 @@ public final class Migration {
      */
     public static Migration removal(String id, String table, String column, String removedValue, Phase phase) {
         String[] st = splitTable(table);
-        return new Migration(id, st[0], st[1], column, null, null, null, null, phase, 0, removedValue);
+        return new Migration(id, st[0], st[1], column, null, null, null, null, phase, 0, removedValue, null);
+    }
+
+    /** A table rename ({@code table} becomes {@code toTable}, same schema) in the given phase. */
+    public static Migration tableRename(String id, String table, String toTable, Phase phase) {
+        String[] st = splitTable(table);
+        return tableRename(id, st[0], st[1], toTable, phase, 0);
+    }
+
+    /** A table rename ({@code schema.table} becomes {@code schema.toTable}) read from line {@code line} of a rules file. */
+    public static Migration tableRename(String id, String schema, String table, String toTable, Phase phase, int line) {
+        return new Migration(id, schema, table, null, null, null, null, null, phase, line, null, null, false,
+            Objects.requireNonNull(toTable, "toTable"));
     }
 
     static String[] splitTable(String table) {
@@ -108,12 +127,12 @@ public final class Migration {
     /** {@code schema.table}. */
     public String qualifiedTable() { return schema + "." + table; }
     public String from() { return from; }
-    /** The replacement column, null for a column removal. */
+    /** The replacement column, null for a column removal, a tightening and a table rename. */
     public String to() { return to; }
-    /** Whether this migration removes {@code from} with no replacement. */
-    public boolean isRemoval() { return to == null && defaultValue == null; }
+    /** Whether this migration removes {@code from} with no replacement (a table rename is not a removal). */
+    public boolean isRemoval() { return toTable == null && from != null && to == null && defaultValue == null; }
     /** Whether this migration makes {@code from} NOT NULL (it stays; NULL writes get {@link #defaultValue()}). */
-    public boolean isNotNull() { return defaultValue != null; }
+    public boolean isNotNull() { return toTable == null && from != null && to == null && defaultValue != null; }
     /** What NULL writes of a tightened column get (an SQL expression), null when not a tightening. */
     public String defaultValue() { return defaultValue; }
     /** What reads of a removed column give after the switch (an SQL expression), null when not given. */
@@ -128,6 +147,12 @@ public final class Migration {
     /** Line of the rules file where this migration starts, 0 when not from a file. */
     public int line() { return line; }
     public boolean isTypeChange() { return up != null; }
+    /** The table's new name (same schema) for a table rename, else null. */
+    public String toTable() { return toTable; }
+    /** {@code schema.toTable}, or null when this is not a table rename. */
+    public String qualifiedToTable() { return toTable == null ? null : schema + "." + toTable; }
+    /** Whether this migration renames its table (and has no column). */
+    public boolean isTableRename() { return toTable != null; }
 
     /**
      * Whether {@code up} and {@code down} are declared inverse: {@code up(down(v)) = v} for every value the new
@@ -138,26 +163,27 @@ public final class Migration {
 
     /** This migration in another phase. */
     public Migration withPhase(Phase p) {
-        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, removedValue, defaultValue, inverse);
+        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, removedValue, defaultValue, inverse, toTable);
     }
 
     /** This type change with its up/down declared inverse (or not). */
     public Migration withInverse(boolean inv) {
-        return inv == inverse ? this : new Migration(id, schema, table, from, to, up, down, type, phase, line, removedValue, defaultValue, inv);
+        return inv == inverse ? this : new Migration(id, schema, table, from, to, up, down, type, phase, line, removedValue, defaultValue, inv, toTable);
     }
 
     @Override public boolean equals(Object o) {
         if (!(o instanceof Migration)) return false;
         Migration m = (Migration) o;
-        return id.equals(m.id) && schema.equals(m.schema) && table.equals(m.table) && from.equals(m.from)
-            && Objects.equals(to, m.to) && Objects.equals(up, m.up) && Objects.equals(down, m.down)
+        return id.equals(m.id) && schema.equals(m.schema) && table.equals(m.table) && Objects.equals(from, m.from)
+            && Objects.equals(to, m.to) && Objects.equals(toTable, m.toTable) && Objects.equals(up, m.up) && Objects.equals(down, m.down)
             && Objects.equals(type, m.type) && phase == m.phase && inverse == m.inverse
             && Objects.equals(removedValue, m.removedValue) && Objects.equals(defaultValue, m.defaultValue);
     }
 
-    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, inverse, removedValue, defaultValue); }
+    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, inverse, toTable, removedValue, defaultValue); }
 
     @Override public String toString() {
+        if (toTable != null) return id + " (table " + qualifiedTable() + " -> " + toTable + ", " + phase.label() + ")";
         return id + " (" + qualifiedTable() + "." + from + " -> " + (isNotNull() ? "NOT NULL" : to == null ? "(removed)" : to) + ", " + phase.label() + ")";
     }
 }

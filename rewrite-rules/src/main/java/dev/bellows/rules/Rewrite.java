@@ -32,6 +32,41 @@ public final class Rewrite {
         this.unanalysedReason = unanalysedReason;
     }
 
+    /**
+     * {@code first} followed by {@code second}, the next stage's rewrite of {@code first.sql()}: the SQL is the
+     * second's, parameters and labels map through both, facts are both stages' (named by the application's statement).
+     */
+    static Rewrite compose(Rewrite first, Rewrite second) {
+        if (!second.changed() && second.facts.isEmpty() && second.unanalysedReason == null && second.rejection == null) {
+            return first;
+        }
+        ParamPlan plan = first.params;
+        if (second.params != null) {
+            int[] s2c = new int[second.params.serverCount()];
+            for (int i = 0; i < s2c.length; i++) {
+                int mid = second.params.clientFor(i + 1);
+                s2c[i] = first.params == null ? mid : first.params.clientFor(mid);
+            }
+            ParamPlan p = ParamPlan.of(first.params == null ? second.params.clientCount() : first.params.clientCount(), s2c);
+            plan = p.isIdentity() ? null : p;
+        }
+        Map<String, String> labels = new java.util.HashMap<>(second.labels);
+        first.labels.forEach((legacy, mid) -> labels.put(legacy, second.labels.getOrDefault(mid, mid)));
+        List<UsageFact> facts = new java.util.ArrayList<>(first.facts);
+        String fp = first.facts.isEmpty() ? null : first.facts.get(0).fingerprint();
+        for (UsageFact f : second.facts) {
+            UsageFact g = fp == null || !first.changed() ? f
+                : new UsageFact(f.migrationId(), f.column(), f.kind(), f.treatment(), fp);
+            if (!facts.contains(g)) facts.add(g);
+        }
+        return new Rewrite(first.original, second.sql, plan, Map.copyOf(labels), List.copyOf(facts),
+            join(first.unanalysedReason, second.unanalysedReason), join(first.rejection, second.rejection));
+    }
+
+    private static String join(String a, String b) {
+        return a == null ? b : b == null ? a : a + "; " + b;
+    }
+
     static Rewrite unchanged(String sql) {
         return new Rewrite(sql, sql, null, Map.of(), List.of(), null);
     }

@@ -1,5 +1,10 @@
 package dev.bellows.rules;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 
@@ -11,6 +16,10 @@ import com.github.benmanes.caffeine.cache.Caffeine;
  * column is cached as passed through, up to {@value #MAX_CACHED_PASS_THROUGH} characters); a new one naming no
  * managed column is returned as is after a scan, without being parsed; a statement differing from one seen before only in
  * literals or comments reuses that one's analysis through its {@link Template}.
+ *
+ * <p>A chain ({@code a -> b}, then {@code b -> c} on the same table) is rewritten in stages, in the rules' order:
+ * each stage holds the migrations whose old column is an earlier migration's new one and rewrites the SQL the stage
+ * before it produced; parameters, labels and usage facts are composed, so a cached statement is still one lookup.
  */
 public final class Rewriter {
     /** Longest pass-through statement kept in the cache, in characters. */
@@ -25,22 +34,24 @@ public final class Rewriter {
     private final Managed managed;
     private final Cache<String, Rewrite> exact;
     private final Cache<String, Analysis> templates;
+    private final Rewriter next; // the next stage of a chain, or null
     private final SearchPath path;
     // one rewriter per search path seen with these rules and this catalog; the first one holds them all
     private final java.util.concurrent.ConcurrentMap<SearchPath, Rewriter> byPath;
 
-    private Rewriter(RuleSet rules, Catalog catalog, Options options) {
-        this(rules, catalog, options, new Managed(rules), SearchPath.PUBLIC, new java.util.concurrent.ConcurrentHashMap<>());
+    private Rewriter(RuleSet rules, RuleSet stage, Catalog catalog, Options options, Rewriter next) {
+        this(rules, catalog, options, new Managed(stage), SearchPath.PUBLIC, new java.util.concurrent.ConcurrentHashMap<>(), next);
     }
 
     private Rewriter(RuleSet rules, Catalog catalog, Options options, Managed managed, SearchPath path,
-                     java.util.concurrent.ConcurrentMap<SearchPath, Rewriter> byPath) {
+                     java.util.concurrent.ConcurrentMap<SearchPath, Rewriter> byPath, Rewriter next) {
         this.rules = rules;
         this.catalog = catalog;
         this.options = options;
         this.managed = managed;
         this.path = path;
         this.byPath = byPath;
+        this.next = next;
         // Weighed so that statements of ordinary length count one each (cacheSize is a number of statements) and a
         // long one counts once per WEIGHT_CHARS of text it pins, which bounds the text held at ~cacheSize * WEIGHT_CHARS.
         this.exact = Caffeine.newBuilder().maximumWeight(options.cacheSize)
@@ -55,9 +66,33 @@ public final class Rewriter {
     }
 
     public static Rewriter create(RuleSet rules, Catalog catalog, Options options) {
-        Rewriter r = new Rewriter(rules, catalog, options);
+        List<List<Migration>> stages = stages(rules);
+        Rewriter next = null;
+        for (int i = stages.size() - 1; i >= 1; i--) {
+            RuleSet s = RuleSet.of(stages.get(i));
+            next = new Rewriter(s, s, catalog, options, next);
+            next.byPath.put(SearchPath.PUBLIC, next);
+        }
+        Rewriter r = new Rewriter(rules, stages.size() <= 1 ? rules : RuleSet.of(stages.get(0)), catalog, options, next);
         r.byPath.put(SearchPath.PUBLIC, r);
         return r;
+    }
+
+    /** Migrations by stage: 0 unless the old column is the new column of an earlier migration on the same table. */
+    static List<List<Migration>> stages(RuleSet rules) {
+        List<List<Migration>> out = new ArrayList<>();
+        Map<String, Integer> stageOfNew = new HashMap<>();
+        for (Migration m : rules.migrations()) {
+            int s = 0;
+            if (!m.isTableRename()) {
+                Integer before = stageOfNew.get(m.qualifiedTable() + "\0" + m.from());
+                if (before != null) s = before + 1;
+                stageOfNew.put(m.qualifiedTable() + "\0" + m.to(), s);
+            }
+            while (out.size() <= s) out.add(new ArrayList<>());
+            out.get(s).add(m);
+        }
+        return out;
     }
 
     /**
@@ -69,7 +104,8 @@ public final class Rewriter {
         Rewriter r = byPath.get(p);
         if (r != null) return r;
         if (byPath.size() >= MAX_PATHS) byPath.clear(); // sessions with ever-new paths: start over rather than grow
-        return byPath.computeIfAbsent(p, k -> new Rewriter(rules, catalog, options, managed, k, byPath));
+        return byPath.computeIfAbsent(p, k -> new Rewriter(rules, catalog, options, managed, k, byPath,
+            next == null ? null : next.withSearchPath(k)));
     }
 
     /** The search path unqualified table names are resolved with. */
@@ -81,7 +117,7 @@ public final class Rewriter {
 
     /** Whether {@code sql} might name a managed column (a case-insensitive scan; no parse). */
     public boolean mayMention(String sql) {
-        return sql != null && !managed.isEmpty() && managed.mentioned(sql);
+        return sql != null && (!managed.isEmpty() && managed.mentioned(sql) || next != null && next.mayMention(sql));
     }
 
     /**
@@ -94,11 +130,12 @@ public final class Rewriter {
         Rewrite r = exact.getIfPresent(sql);
         if (r == null) {
             long start = System.nanoTime();
-            boolean mentions = mayMention(sql);
+            boolean mentions = !managed.isEmpty() && managed.mentioned(sql);
             r = mentions ? compute(sql) : Rewrite.unchanged(sql);
+            if (next != null) r = Rewrite.compose(r, next.rewrite(r.sql()));
             options.stats.miss(System.nanoTime() - start);
             // long one-off statements (bulk VALUES lists) would pin their text in the cache; rescanning them is cheap by comparison
-            if (!mentions && sql.length() > MAX_CACHED_PASS_THROUGH) return r;
+            if (!mentions && !r.changed() && sql.length() > MAX_CACHED_PASS_THROUGH) return r;
             exact.put(sql, r);
         }
         return r;
@@ -152,7 +189,14 @@ public final class Rewriter {
         final int maxParseTokens;
         final RewriteStats stats;
 
+        final boolean newView;
+
         private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis, RewriteStats stats) {
+            this(cacheSize, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, stats, false);
+        }
+
+        private Options(int cacheSize, int maxSqlLength, int maxTokens, int maxDepth, long parseBudgetMillis, RewriteStats stats,
+                        boolean newView) {
             this.maxParseTokens = 2_000;
             this.stats = stats;
             this.cacheSize = cacheSize;
@@ -160,6 +204,7 @@ public final class Rewriter {
             this.maxTokens = maxTokens;
             this.maxDepth = maxDepth;
             this.parseBudgetMillis = parseBudgetMillis;
+            this.newView = newView;
         }
 
         /**
@@ -169,13 +214,24 @@ public final class Rewriter {
          */
         public static Options defaults() { return new Options(10_000, 256 * 1024, 20_000, 32, 250, new RewriteStats()); }
 
-        public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, stats); }
-        public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth, parseBudgetMillis, stats); }
-        public Options maxTokens(int n) { return new Options(cacheSize, maxSqlLength, n, maxDepth, parseBudgetMillis, stats); }
-        public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n, parseBudgetMillis, stats); }
-        public Options parseBudgetMillis(long ms) { return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, ms, stats); }
+        public Options cacheSize(int n) { return new Options(n, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, stats, newView); }
+        public Options maxSqlLength(int n) { return new Options(cacheSize, n, maxTokens, maxDepth, parseBudgetMillis, stats, newView); }
+        public Options maxTokens(int n) { return new Options(cacheSize, maxSqlLength, n, maxDepth, parseBudgetMillis, stats, newView); }
+        public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n, parseBudgetMillis, stats, newView); }
+        public Options parseBudgetMillis(long ms) { return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, ms, stats, newView); }
         public int cacheSize() { return cacheSize; }
         /** The counters every rewriter built with these options (and options derived from them) adds to. */
         public RewriteStats stats() { return stats; }
+
+        /**
+         * Which table {@code *} (and {@code RETURNING *}) presents from expand on: false (the default) the legacy
+         * table, {@code from} and not {@code to}, in the legacy order; true the table once the migration is over,
+         * {@code to} and not {@code from}, in the table's own order. Phase off changes nothing in either.
+         */
+        public Options newView(boolean b) {
+            return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, parseBudgetMillis, stats, b);
+        }
+
+        public boolean newView() { return newView; }
     }
 }

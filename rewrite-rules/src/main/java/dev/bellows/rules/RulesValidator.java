@@ -43,7 +43,9 @@ final class RulesValidator {
     static final List<String> TOP_LEVEL_KEYS = List.of(KEY_MIGRATIONS);
     static final List<String> REQUIRED_KEYS = List.of("id", "table", "from", "to", "phase");
     static final List<String> MIGRATION_KEYS = List.of("id", "table", "from", "to", "phase", "type", "up", "down", "inverse",
-        "removed_value", "not_null", "default_value");
+        "removed_value", "not_null", "default_value", "to_table");
+    /** A table rename names its new table instead of columns. */
+    static final List<String> TABLE_RENAME_KEYS = List.of("id", "table", "to_table", "phase");
 
     /** Flag names: they appear in system properties and environment variable names. */
     static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
@@ -140,8 +142,12 @@ final class RulesValidator {
         }
 
         Map<String, NodeTuple> e = entries(map, MIGRATION_KEYS, id, label);
-        for (String k : REQUIRED_KEYS) {
-            if (k.equals("to") && e.containsKey("from")) continue; // no 'to': a column removal
+        boolean tableRename = e.containsKey("to_table");
+        for (String k : tableRename ? TABLE_RENAME_KEYS : REQUIRED_KEYS) {
+            if (tableRename && !e.containsKey(k)) {
+                throw error(line, k, id, label, "missing (a table rename needs id, table, to_table and phase)", null);
+            }
+            if (k.equals("to") && e.containsKey("from")) continue; // no 'to': a column removal or a NOT NULL
             if (!e.containsKey(k)) {
                 throw error(line, k, id, label, "missing (every migration needs id, table, from, to and phase)", null);
             }
@@ -164,6 +170,8 @@ final class RulesValidator {
             throw error(valueLine(e, "id"), "id", id, label, "id clashes with migration '" + sameEnv.id() + "' (line "
                 + sameEnv.line() + "): both would be set by the environment variable " + envName, null);
         }
+
+        if (tableRename) return tableRename(e, idText, envName, line, id, label);
 
         // table, from, to
         String[] schemaTable = tableName(e, id, label);
@@ -235,19 +243,54 @@ final class RulesValidator {
             down = expression(e, "down", to, id, label);
         }
 
-        // No two migrations may manage the same column of the same table.
+        // No two migrations may manage the same column of the same table, except a chain: this one's old column is
+        // the new column of one earlier in the file (a -> b, then b -> c), which nothing else chains from yet.
+        // Only a rename or type change chains: a removal or NOT NULL of a column another migration renames to is refused
+        // below as a column already managed.
+        Migration chainedOnto = null;
+        for (Migration m : migrations) {
+            if (to != null && !m.isTableRename() && m.schema().equals(schemaTable[0]) && m.table().equals(schemaTable[1])
+                    && from.equals(m.to())) {
+                chainedOnto = m;
+            }
+        }
+        for (Migration m = chainedOnto; m != null; m = predecessor(m)) {
+            if (m.from().equals(to)) {
+                throw error(valueLine(e, "to"), "to", id, label, "cycle: column '" + to + "' of table " + m.qualifiedTable()
+                    + " is renamed to '" + m.to() + "' by migration '" + m.id() + "' (line " + m.line() + "), and this"
+                    + " migration's chain leads back to it", null);
+            }
+        }
         for (String k : List.of("from", "to")) {
             String col = k.equals("from") ? from : to;
             if (col == null) continue;
             for (Migration m : migrations) {
-                if (m.schema().equals(schemaTable[0]) && m.table().equals(schemaTable[1])
+                if (m == chainedOnto && k.equals("from")) continue;
+                if (!m.isTableRename() && m.schema().equals(schemaTable[0]) && m.table().equals(schemaTable[1])
                         && (m.from().equals(col) || col.equals(m.to()))) {
+                    if (k.equals("to") && col.equals(m.to())) {
+                        throw error(valueLine(e, k), k, id, label, "conflicting targets: column '" + col + "' of table "
+                            + m.qualifiedTable() + " is already the target of migration '" + m.id() + "' (line " + m.line() + ")", null);
+                    }
                     throw error(valueLine(e, k), k, id, label, "column '" + col + "' of table " + m.qualifiedTable()
                         + " is already managed by migration '" + m.id() + "' (line " + m.line() + ")", null);
                 }
             }
         }
 
+        for (Migration r : migrations) {
+            if (r.isTableRename() && r.schema().equals(schemaTable[0])
+                    && (r.table().equals(schemaTable[1]) || r.toTable().equals(schemaTable[1]))) {
+                throw error(valueLine(e, "table"), "table", id, label, "table " + r.qualifiedTable() + " is renamed to "
+                    + r.toTable() + " by migration '" + r.id() + "' (line " + r.line() + "); a column migration on a table"
+                    + " being renamed is not supported: finish the table rename first", null);
+            }
+            if (r.isTableRename() && (r.table().equals(from) || r.table().equals(to))) {
+                throw error(valueLine(e, r.table().equals(from) ? "from" : "to"), r.table().equals(from) ? "from" : "to", id, label,
+                    "column name '" + r.table() + "' is the old name of the table renamed by migration '" + r.id() + "' (line "
+                    + r.line() + "): Bellows could not tell the two apart in SQL", null);
+            }
+        }
         boolean inverse = false;
         if (e.containsKey("inverse")) {
             String v = text(e, "inverse", id, label);
@@ -263,6 +306,84 @@ final class RulesValidator {
 
         Migration m = new Migration(idText, schemaTable[0], schemaTable[1], from, to, up, down, type, phase, line, removedValue,
             defaultValue).withInverse(inverse);
+        byId.put(idText, m);
+        byEnvName.put(envName, m);
+        return m;
+    }
+
+    /** The migration whose new column {@code m} renames (the link before it in a chain), or null. */
+    private Migration predecessor(Migration m) {
+        for (Migration p : migrations) {
+            if (p != m && !p.isTableRename() && p.schema().equals(m.schema()) && p.table().equals(m.table())
+                    && m.from().equals(p.to())) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** A table rename: {@code table} becomes {@code to_table} in the same schema; no column keys. */
+    private Migration tableRename(Map<String, NodeTuple> e, String idText, String envName, int line, String id, String label)
+            throws RulesException {
+        for (String k : List.of("from", "to", "up", "down", "type", "inverse", "removed_value", "not_null", "default_value")) {
+            if (e.containsKey(k)) {
+                throw error(valueLine(e, k), k, id, label, "a table rename (to_table) takes no '" + k
+                    + "'; rename columns in a migration of their own once the table rename is done", null);
+            }
+        }
+        String[] st = tableName(e, id, label);
+        String raw = text(e, "to_table", id, label);
+        List<String> parts;
+        try {
+            parts = qualifiedName(raw);
+        } catch (IllegalArgumentException ex) {
+            throw error(valueLine(e, "to_table"), "to_table", id, label, ex.getMessage(), ex);
+        }
+        if (parts.size() > 2 || parts.size() == 2 && !parts.get(0).equals(st[0])) {
+            throw error(valueLine(e, "to_table"), "to_table", id, label, "'" + raw + "' is in another schema than '"
+                + st[0] + "'; a table rename keeps the schema (give the bare new name)", null);
+        }
+        String toTable = parts.get(parts.size() - 1);
+        if (toTable.equals(st[1])) {
+            throw error(valueLine(e, "to_table"), "to_table", id, label, "same table as 'table' ('" + toTable + "')", null);
+        }
+        Phase phase;
+        try {
+            phase = Phase.parse(text(e, "phase", id, label));
+        } catch (IllegalArgumentException ex) {
+            throw error(valueLine(e, "phase"), "phase", id, label, ex.getMessage(), ex);
+        }
+        for (Migration m : migrations) {
+            if (!m.schema().equals(st[0])) continue;
+            String where = " by migration '" + m.id() + "' (line " + m.line() + ")";
+            if (!m.isTableRename()) {
+                if (m.table().equals(st[1]) || m.table().equals(toTable)) {
+                    throw error(valueLine(e, "table"), "table", id, label, "table " + m.qualifiedTable() + " has a column"
+                        + " migration" + where + "; a table rename of a table with a column migration is not supported:"
+                        + " finish the column migration first", null);
+                }
+                if (st[1].equals(m.from()) || st[1].equals(m.to())) {
+                    throw error(valueLine(e, "table"), "table", id, label, "'" + st[1] + "' is also a column managed" + where
+                        + ": Bellows could not tell the two apart in SQL", null);
+                }
+            } else if (m.table().equals(st[1])) {
+                throw error(valueLine(e, "table"), "table", id, label, "table " + m.qualifiedTable() + " is already renamed"
+                    + " (to " + m.toTable() + ")" + where, null);
+            } else if (m.toTable().equals(toTable)) {
+                throw error(valueLine(e, "to_table"), "to_table", id, label, "conflicting targets: table " + m.qualifiedTable()
+                    + " is already renamed to " + toTable + where, null);
+            } else if (m.toTable().equals(st[1]) && m.table().equals(toTable)) {
+                throw error(valueLine(e, "to_table"), "to_table", id, label, "cycle: migration '" + m.id() + "' (line "
+                    + m.line() + ") renames " + toTable + " to " + st[1] + " and this one renames it back", null);
+            } else if (m.toTable().equals(st[1]) || m.table().equals(toTable)) {
+                throw error(valueLine(e, m.toTable().equals(st[1]) ? "table" : "to_table"),
+                    m.toTable().equals(st[1]) ? "table" : "to_table", id, label, "chained table renames ("
+                    + (m.toTable().equals(st[1]) ? m.table() + " -> " + st[1] + " -> " + toTable : st[1] + " -> " + toTable
+                    + " -> " + m.toTable()) + ") are not supported: contract migration '" + m.id() + "' and drop it from"
+                    + " the rules first", null);
+            }
+        }
+        Migration m = Migration.tableRename(idText, st[0], st[1], toTable, phase, line);
         byId.put(idText, m);
         byEnvName.put(envName, m);
         return m;

@@ -16,6 +16,7 @@ final class Scope {
         final List<String> cols;    // known columns in order, or null
         final String qualText;      // the text to qualify a column of it with
         boolean merged;             // joined by USING or NATURAL: its managed columns are merged
+        String renamedTo;           // a renamed table whose reference now names the new table, else null
 
         Rel(String name, String schema, String table, boolean aliased, List<Managed.M> migs, List<String> cols, String qualText) {
             this.name = name;

@@ -53,7 +53,7 @@ final class Writes {
         ctes = an.withItems(ins.getWithItemsList(), outer, ctes);
         Scope target = new Scope(outer, ctes);
         Table t = ins.getTable();
-        Scope.Rel rel = an.tableRel(t, target);
+        Scope.Rel rel = an.tableRel(t, target, UsageFact.Kind.WRITE);
         target.rels.add(rel);
         if (!rel.isBase()) throw new Refusal("INSERT into a CTE name");
 
@@ -202,6 +202,7 @@ final class Writes {
                     cut(colSpans, dropped, kept);
                 }
             }
+            // the columns meant differ from the ones the server would fill: the list is needed even when nothing else changes
             boolean shifted = positional && !names.equals(rel.cols.subList(0, Math.min(names.size(), rel.cols.size())));
             if (positional && (anyDropped || !addCols.isEmpty() || !colText.equals(quoted(names)) || selChanged || shifted)) {
                 List<String> all = new ArrayList<>();
@@ -255,6 +256,7 @@ final class Writes {
      */
     private List<String> legacyColumns(Scope.Rel rel, int width) {
         if (rel.cols == null) throw new Refusal("positional INSERT into a managed table with unknown columns");
+        if (an.newView) return within(an.viewOrder(rel), width); // new code means the new table, as its * shows it
         List<String> order = an.legacyOrder(rel);
         if (order == null) {
             throw Refusal.failClosed("positional INSERT into " + rel.table + " after an old column was dropped, and the"
@@ -262,9 +264,13 @@ final class Writes {
         }
         List<String> legacy = new ArrayList<>(order);
         for (Managed.M m : rel.migs) legacy.remove(m.mig.to());
+        return within(legacy, width);
+    }
+
+    private static List<String> within(List<String> columns, int width) {
         if (width < 0) throw new Refusal("positional INSERT of a query whose width is unknown");
-        if (width > legacy.size()) throw new Refusal("positional INSERT wider than the table");
-        return new ArrayList<>(legacy.subList(0, width));
+        if (width > columns.size()) throw new Refusal("positional INSERT wider than the table");
+        return new ArrayList<>(columns.subList(0, width));
     }
 
     /** {@code INSERT ... SELECT}: the query becomes a derived table whose columns feed the extra ones. */
@@ -319,6 +325,7 @@ final class Writes {
                 an.accounted++;
                 Managed.M m = rel.managing(n);
                 if (m == null || !m.mig.from().equals(n)) continue;
+                if (m.isNotNull()) continue; // reads of a column made NOT NULL are never rewritten
                 Phase p = Analyzer.phase(m, rel);
                 if (m.isRemoval()) {
                     if (Analyzer.isRead(p)) throw new Refusal("ON CONFLICT on " + n + ", a column to be removed");
@@ -337,7 +344,7 @@ final class Writes {
         ctes = an.withItems(up.getWithItemsList(), outer, ctes);
         if (up.getStartJoins() != null && !up.getStartJoins().isEmpty()) throw new Refusal("UPDATE with joins before SET");
         Scope sc = new Scope(outer, ctes);
-        Scope.Rel rel = an.tableRel(up.getTable(), sc);
+        Scope.Rel rel = an.tableRel(up.getTable(), sc, UsageFact.Kind.WRITE);
         sc.rels.add(rel);
         an.from(up.getFromItem(), up.getJoins(), sc);
         assignments(up.getUpdateSets(), sc, rel);
@@ -348,7 +355,7 @@ final class Writes {
     List<String> delete(Delete d, Scope outer, Map<String, List<String>> ctes) {
         ctes = an.withItems(d.getWithItemsList(), outer, ctes);
         Scope sc = new Scope(outer, ctes);
-        sc.rels.add(an.tableRel(d.getTable(), sc));
+        sc.rels.add(an.tableRel(d.getTable(), sc, UsageFact.Kind.WRITE));
         if (d.getUsingList() != null) for (Table t : d.getUsingList()) sc.rels.add(an.tableRel(t, sc));
         an.from(null, d.getJoins(), sc);
         an.visit(d.getWhere(), sc, Analyzer.READ);
@@ -438,7 +445,7 @@ final class Writes {
      * A value written into a column being made NOT NULL: NULL becomes the migration's default at run time, so a NULL
      * bound to a parameter (known only then) is caught too; the parameter stays a parameter.
      */
-    private void filled(Managed.M m, int[] v) {
+    void filled(Managed.M m, int[] v) {
         an.edits.absorb(v[0], v[1], new Parts().text("COALESCE(").add(an.edits.span(v[0], v[1])).text(", " + m.fill + ")"));
     }
 

@@ -24,6 +24,7 @@ final class CaseFixture {
     static final Migration CARDS_PRIORITY = Migration.removal("cards-priority", "cards", "priority", null, Phase.OFF);
     /** A column made NOT NULL: NULL writes get ''. */
     static final Migration NOTES_BODY = Migration.notNull("notes-body-not-null", "notes", "body", "''", Phase.OFF);
+    static final Migration CUSTOMERS = Migration.tableRename("customers-clients", "customers", "clients", Phase.OFF);
 
     /** Tables as they stand during the migration (both columns present). */
     static Map<String, List<String>> tables() {
@@ -36,6 +37,8 @@ final class CaseFixture {
         t.put("public.leads_view", List.of("id", "user_email"));
         t.put("public.cards", List.of("id", "title", "legacy_code", "priority", "body"));
         t.put("public.notes", List.of("id", "title", "body"));
+        t.put("public.customers", List.of("id", "name", "email", "region"));
+        t.put("public.clients", List.of("id", "name", "email", "region")); // the view over customers, or the renamed table
         t.put("archive.leads", List.of("id", "user_email")); // not managed: found first when the path starts with archive
         return t;
     }
@@ -73,6 +76,7 @@ final class CaseFixture {
         Map<String, List<String>> t = tables();
         Map<String, List<String>> out = new LinkedHashMap<>();
         for (Map.Entry<String, List<String>> e : t.entrySet()) {
+            if (e.getKey().equals(state.equals("dropped") ? "public.customers" : "public.clients") && !state.equals("both")) continue;
             List<String> cols = new ArrayList<>(e.getValue());
             for (Migration m : List.of(LEADS, ORDERS, TICKETS, ACCOUNTS, CARDS_CODE, CARDS_PRIORITY, NOTES_BODY)) {
                 if (!e.getKey().equals(m.qualifiedTable()) || m.to() == null && !(m.isRemoval() && state.equals("dropped"))) continue;
@@ -85,7 +89,7 @@ final class CaseFixture {
 
     static RuleSet rules(Phase p) {
         return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), TICKETS.withPhase(p), ACCOUNTS.withPhase(p),
-            CARDS_CODE.withPhase(p), CARDS_PRIORITY.withPhase(p), NOTES_BODY.withPhase(p));
+            CARDS_CODE.withPhase(p), CARDS_PRIORITY.withPhase(p), NOTES_BODY.withPhase(p), CUSTOMERS.withPhase(p));
     }
 
     private CaseFixture() {}

@@ -21,6 +21,7 @@ import org.yaml.snakeyaml.Yaml;
  *   catalog: both                 # both (default) | dropped (old columns gone) | recorded (dropped, with the
  *                                 #   order before the drop recorded) | recreated (dropped, then re-created last
  *                                 #   by the way back; order recorded) | before (new not added)
+ *   view: new                     # optional: old (default) | new, the bellows.schema of the connection
  *   sql: SELECT user_email FROM leads
  *   expect: SELECT contact_email AS user_email FROM leads   # or: unchanged | unanalysed | rejected
  *   params: "[1, 2, 2]"           # optional: server → client plan; "null" for one to one
@@ -38,6 +39,7 @@ final class RewriteCase {
     final String name;
     final Phase phase;
     final String catalog;
+    final boolean newView;
     final String sql;
     final String expect;
     final String params;
@@ -54,6 +56,7 @@ final class RewriteCase {
         this.name = str(m.get("name"));
         this.phase = phase;
         this.catalog = str(m.get("catalog"));
+        this.newView = "new".equals(str(m.get("view")));
         this.sql = str(m.get("sql"));
         this.expect = str(m.get("expect"));
         this.params = str(m.get("params"));
@@ -68,7 +71,8 @@ final class RewriteCase {
 
     /** The rewriter this case runs with. */
     Rewriter rewriter() {
-        Rewriter rw = Rewriter.create(CaseFixture.rules(phase), CaseFixture.catalog(catalog));
+        Rewriter rw = Rewriter.create(CaseFixture.rules(phase), CaseFixture.catalog(catalog),
+            Rewriter.Options.defaults().newView(newView));
         return searchPath == null ? rw : rw.withSearchPath(SearchPath.of(searchPath));
     }
 
@@ -79,7 +83,7 @@ final class RewriteCase {
     }
 
     String id() {
-        return file + "#" + index + " [" + phase.label() + "] " + name;
+        return file + "#" + index + " [" + phase.label() + (newView ? ", new view" : "") + "] " + name;
     }
 
     static List<RewriteCase> all() {

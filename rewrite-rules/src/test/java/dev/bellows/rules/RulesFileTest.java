@@ -75,7 +75,7 @@ class RulesFileTest {
         assertEquals("'n/a'", code.removedValue());
         assertEquals("text", code.type());
         assertEquals(new Migration("tickets-legacy-code", "public", "tickets", "legacy_code", null, null, null, "text",
-            Phase.SWITCH, 2, "'n/a'"), code);
+            Phase.SWITCH, 2, "'n/a'", null), code);
         Migration priority = rules.get("tickets-priority");
         assertTrue(priority.isRemoval());
         assertNull(priority.removedValue());
@@ -295,6 +295,24 @@ class RulesFileTest {
         assertEquals(prefix.group("key"), e.key(), "key");
         assertEquals(prefix.group("id"), e.migrationId(), "migration id");
         assertTrue(e.getMessage().endsWith(e.detail()), "detail is the message's tail");
+    }
+
+    @Test
+    void tableRenameNamesItsNewTableAndNoColumn() throws RulesException {
+        RuleSet rules = RulesFile.parse("migrations:\n  - id: customers-clients\n    table: sales.Customers\n"
+            + "    to_table: sales.\"Clients\"\n    phase: switch\n  - id: leads\n    table: leads\n    from: a\n    to: b\n"
+            + "    phase: expand\n", "r.yaml");
+        Migration m = rules.get("customers-clients");
+        assertTrue(m.isTableRename());
+        assertEquals("sales", m.schema());
+        assertEquals("customers", m.table());
+        assertEquals("Clients", m.toTable());
+        assertEquals("sales.Clients", m.qualifiedToTable());
+        assertEquals(null, m.from());
+        assertEquals(Phase.SWITCH, m.phase());
+        assertEquals(2, m.line());
+        assertEquals(false, rules.get("leads").isTableRename());
+        assertEquals(m, m.withPhase(Phase.OFF).withPhase(Phase.SWITCH));
     }
 
     private static String typeChange(String up, String down) {

@@ -252,7 +252,7 @@ public final class PostgresFixture {
           .withUsername(Embedded.USER)
           .withPassword(Embedded.PASSWORD)
           .withCommand("postgres", "-c", "fsync=off", "-c", "max_connections=300",
-              "-c", "shared_preload_libraries=pg_stat_statements");
+              "-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.max=" + Embedded.PGSS_MAX);
       container.start();
       // Ryuk reaps it too; stopping here just frees it sooner.
       Runtime.getRuntime().addShutdownHook(new Thread(container::stop, "bellows-postgres-container-stop"));
@@ -266,6 +266,7 @@ public final class PostgresFixture {
 
     static final String USER = "postgres";
     static final String PASSWORD = "postgres";
+    static final int PGSS_MAX = 20_000;
     private static final int PORT_ATTEMPTS = 3;
 
     private final File workDir;
@@ -383,9 +384,12 @@ public final class PostgresFixture {
       }
       Path conf = data.toPath().resolve("postgresql.conf");
       String line = "shared_preload_libraries = 'pg_stat_statements'";
+      // Every test class of a module shares this server; the default 5,000 entries fill up with the differential
+      // suites' statements, and an evicted entry is one a gate test can no longer find.
+      String max = "pg_stat_statements.max = " + PGSS_MAX;
       try {
         if (!Files.readString(conf).contains(line)) {
-          Files.writeString(conf, "\n" + line + "\n", StandardOpenOption.APPEND);
+          Files.writeString(conf, "\n" + line + "\n" + max + "\n", StandardOpenOption.APPEND);
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);

@@ -91,6 +91,8 @@ class PostgresFixtureTest {
     try (Connection c = fixture.connect(url); Statement s = c.createStatement()) {
       s.execute("CREATE EXTENSION pg_stat_statements");
       assertEquals("pg_stat_statements", queryOne(c, "SHOW shared_preload_libraries"));
+      // room for every module's statements, so no test's entry is evicted by another's
+      assertEquals("20000", queryOne(c, "SHOW pg_stat_statements.max"));
       queryOne(c, "SELECT count(*) FROM pg_stat_statements");
     }
   }
