@@ -13,9 +13,11 @@ final class GateOutput {
 
     static String text(Gate.Result r) {
         StringBuilder sb = new StringBuilder();
-        String col = Gate.subject(r.migration());
-        sb.append("bellows gate ").append(r.migration().id()).append(": may ").append(col).append(" be dropped (replaced by ")
-            .append(Gate.replacement(r.migration())).append(")?\n")
+        dev.bellows.rules.Migration m = r.migration();
+        String col = Gate.subject(m);
+        sb.append("bellows gate ").append(m.id()).append(": may ").append(col)
+            .append(m.isNotNull() ? " be made NOT NULL?\n" : " be dropped ("
+                + (m.isRemoval() ? "a column removal: nothing replaces it" : "replaced by " + Gate.replacement(m)) + ")?\n")
             .append("window: ").append(Durations.format(r.window())).append(", from ").append(r.windowStart()).append(" to ")
             .append(r.now()).append(r.strict() ? ", strict" : "").append("\n\n");
         for (Gate.Condition c : r.conditions()) {

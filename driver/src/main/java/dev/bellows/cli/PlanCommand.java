@@ -75,19 +75,36 @@ public final class PlanCommand implements Callable<Integer> {
         }
         List<PlanWriter.Written> files = PlanWriter.write(plan, dir, version);
         if (m.isTableRename()) return printTableRename(o, m, dir, files, plan);
-        o.println("Plan for " + m.id() + " (" + m.qualifiedTable() + "." + m.from() + " -> " + m.to()
-            + (m.isTypeChange() ? ", type change" : ", rename") + ") written to " + dir + ":");
+        o.println("Plan for " + m.id() + " (" + m.qualifiedTable() + "." + m.from() + " -> "
+            + (m.isNotNull() ? "NOT NULL, default " + m.defaultValue() : m.isRemoval() ? "(removed), column removal" : m.to() + (m.isTypeChange() ? ", type change" : ", rename"))
+            + ") written to " + dir + ":");
         int n = 0;
         boolean backfillShown = false;
         for (PlanWriter.Written w : files) {
             Plan.Step s = w.step();
+            if (m.isNotNull() && s.name().equals("check")) {
+                o.println(String.format("  %d. bellows flags set %s expand --url … --rules …   (NULL writes of %s get the default;"
+                    + " wait until bellows status shows every instance in expand)", ++n, m.id(), m.from()));
+            }
+            if (m.isNotNull() && s.name().equals("not_null")) {
+                o.println(String.format("  %d. bellows backfill %s --url … --rules …   (rows with %s NULL get the default), then"
+                    + " bellows gate %s", ++n, m.id(), m.from(), m.id()));
+                backfillShown = true;
+            }
+            if (m.isRemoval() && s.name().equals("contract")) {
+                o.println(String.format("  %d. bellows flags set %s switch --url … --rules …   (reads of %s give its removed value,"
+                    + " writes of it are dropped)", ++n, m.id(), m.from()));
+                o.println(String.format("  %d. bellows gate %s --strict --url …   (names every statement and call site that still"
+                    + " names %s); then bellows flags set %s contract", ++n, m.id(), m.from(), m.id()));
+                backfillShown = true;
+            }
             if (!backfillShown && (s.name().equals("not_null") || s.name().equals("contract"))) {
                 o.println(String.format("  %d. bellows flags set %s expand --url … --rules …   (every instance dual-writes; wait"
                     + " until bellows status shows them all in expand)", ++n, m.id()));
                 o.println(String.format("  %d. bellows backfill %s --url … --rules …   (once every instance is in expand)", ++n, m.id()));
                 backfillShown = true;
             }
-            if (s.name().equals("contract")) {
+            if (s.name().equals("contract") && !m.isRemoval()) {
                 o.println(String.format("  %d. bellows flags set %s switch; later, once bellows gate %s passes: bellows flags set %s contract",
                     ++n, m.id(), m.id(), m.id()));
             }

@@ -83,8 +83,9 @@ public final class FlagChange {
         boolean table = migration.isTableRename();
         boolean oldExists = table ? relationExists(c, migration.schema(), migration.table())
             : columnExists(c, migration.schema(), migration.table(), migration.from());
+        // a removal or a NOT NULL has no new column
         boolean newExists = table ? relationExists(c, migration.schema(), migration.toTable())
-            : columnExists(c, migration.schema(), migration.table(), migration.to());
+            : migration.to() == null || columnExists(c, migration.schema(), migration.table(), migration.to());
         List<String> problems = new ArrayList<>();
         // After a premature drop only contract works (it maps the old name onto the new column): that move may
         // skip phases and needs no gate, since nothing is left for the gate to protect.
@@ -128,6 +129,10 @@ public final class FlagChange {
         if (forwardAfterDrop && table) {
             notes.add("the bridge view " + migration.qualifiedTable() + " is already gone; in contract Bellows sends "
                 + migration.toTable());
+        } else if (forwardAfterDrop && migration.isRemoval()) {
+            notes.add("the removed column " + column(migration, migration.from()) + " is already gone: the gate was not run");
+        } else if (forwardAfterDrop && migration.isNotNull()) {
+            notes.add("the column " + column(migration, migration.from()) + " is already gone: the gate was not run");
         } else if (forwardAfterDrop) {
             notes.add("the old column " + column(migration, migration.from()) + " is already gone: the gate was not run (there"
                 + " is nothing left for it to protect); in contract Bellows maps " + migration.from() + " to "
@@ -137,7 +142,7 @@ public final class FlagChange {
         }
 
         boolean copyBack = !table && from.ordinal() >= Phase.SWITCH.ordinal() && to.ordinal() < from.ordinal()
-            && oldExists && newExists;
+            && oldExists && newExists && migration.to() != null; // a removal never stops writing the column before the drop
         long copied = 0;
         c.setAutoCommit(false);
         try {
@@ -185,6 +190,14 @@ public final class FlagChange {
         List<String> problems = new ArrayList<>();
         if (to == Phase.CONTRACT) return problems;
         String id = m.id();
+        if (m.isNotNull()) return problems; // the column stays; the gate and the plan's not_null step judge the rest
+        if (m.isRemoval()) {
+            if (!oldExists && to != Phase.SWITCH) {
+                problems.add("the removed column " + column(m, m.from()) + " is gone: in " + to.label() + " statements would"
+                    + " still read or write it; move forward to switch or contract");
+            }
+            return problems;
+        }
         if (!oldExists) {
             problems.add("the old column " + column(m, m.from()) + " is gone (dropped before the fleet was in contract):"
                 + " in " + to.label() + " statements would still read or write it. The only way is forward: bellows flags"

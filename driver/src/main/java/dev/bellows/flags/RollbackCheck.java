@@ -31,6 +31,22 @@ final class RollbackCheck {
         List<String> problems = new ArrayList<>();
         if (to.ordinal() >= from.ordinal()) return problems;
         String id = m.id();
+        if (m.isNotNull()) {
+            if (to == Phase.OFF && notNullNow(c, m)) {
+                problems.add(m.qualifiedTable() + "." + m.from() + " is NOT NULL or checked (the plan's check or not_null step is"
+                    + " in force): in off legacy writes of NULL are sent as written and fail (23502/23514). Apply the down file of"
+                    + " that step first, then this command again");
+            }
+            return problems;
+        }
+        if (m.isRemoval()) {
+            if (!oldExists && to != Phase.SWITCH) {
+                problems.add("the removed column " + m.qualifiedTable() + "." + m.from() + " is gone; in " + to.label()
+                    + " statements would read and write it as written and fail. Only switch and contract carry legacy code"
+                    + " past the drop");
+            }
+            return problems;
+        }
         if (from == Phase.CONTRACT && !oldExists) {
             problems.add("the old column " + m.qualifiedTable() + "." + m.from() + " is gone; in " + to.label()
                 + " statements would " + (to == Phase.SWITCH ? "write" : "read and write") + " it. Re-create it first:"
@@ -56,6 +72,11 @@ final class RollbackCheck {
             }
         }
         return problems;
+    }
+
+    /** Whether a NOT NULL migration's column is NOT NULL or has its check. */
+    private static boolean notNullNow(Connection c, Migration m) throws SQLException {
+        return notNull(c, new Migration(m.id(), m.schema(), m.table(), m.from() + "\0", m.from(), null, null, null, m.phase(), 0));
     }
 
     /** Whether the new column is NOT NULL, or has the not_null step's CHECK (it IS NOT NULL) on the way there. */

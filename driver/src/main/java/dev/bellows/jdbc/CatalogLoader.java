@@ -67,7 +67,7 @@ final class CatalogLoader {
                     continue;
                 }
                 columns.add(m.from());
-                columns.add(m.to());
+                if (m.to() != null) columns.add(m.to());
             }
             return new Needs(Set.copyOf(tables), Set.copyOf(columns));
         }

@@ -37,6 +37,19 @@ final class RuleCheck {
                 continue;
             }
             boolean from = cols.contains(m.from());
+            if (m.isNotNull() && !from) {
+                out.add(where + "makes column " + m.from() + " NOT NULL, but it does not exist in " + m.qualifiedTable()
+                    + ". Fix the column name in the rules file");
+                continue;
+            }
+            if (m.to() == null) {
+                if (!from && m.isRemoval() && (m.phase() == Phase.OFF || m.phase() == Phase.EXPAND)) {
+                    out.add(where + "removes column " + m.from() + ", which does not exist in " + m.qualifiedTable()
+                        + " while the migration is in " + m.phase().label() + ". Fix the column name in the rules file,"
+                        + " or move the migration to switch or contract if the column was dropped");
+                }
+                continue;
+            }
             boolean to = cols.contains(m.to());
             if (!from && !to) {
                 out.add(where + "names columns " + m.from() + " and " + m.to() + ", neither of which exists in "

@@ -28,7 +28,8 @@ final class ViewedMetaData {
         if (rules.isEmpty()) return List.of();
         List<Migration> out = new ArrayList<>(0);
         for (Migration m : rules.migrations()) {
-            if (m.phase() == Phase.OFF || m.isTableRename()) continue;
+            // a removal or a NOT NULL shows the table as it is; a table rename has no column to show otherwise
+            if (m.phase() == Phase.OFF || m.isTableRename() || m.to() == null) continue;
             boolean match = exact ? (schemaPattern == null || schemaPattern.equals(m.schema())) && m.table().equals(tablePattern)
                 : Sql.like(schemaPattern, m.schema()) && Sql.like(tablePattern, m.table());
             if (match) out.add(m);

@@ -222,11 +222,12 @@ final class DbStore implements UsageStore {
                 ps.setString(1, m.id());
                 ps.setString(2, m.schema());
                 ps.setString(3, m.table());
-                // a table rename has no columns: an empty from_column marks it, to_column holds the new table
+                // a table rename has no columns: an empty from_column marks it, to_column holds the new table;
+                // an empty to_column marks a removal or NOT NULL (the column is NOT NULL)
                 ps.setString(4, m.isTableRename() ? "" : m.from());
-                ps.setString(5, m.isTableRename() ? m.toTable() : m.to());
+                ps.setString(5, m.isTableRename() ? m.toTable() : m.to() == null ? "" : m.to());
                 ps.setString(6, m.up());
-                ps.setString(7, m.down());
+                ps.setString(7, m.isNotNull() ? m.defaultValue() : m.down()); // a NOT NULL migration's default
                 ps.setString(8, h.rulesHash());
                 ps.setString(9, h.instanceId());
                 ps.setObject(10, Rollups.time(dbNow));

@@ -154,11 +154,16 @@ public final class Fleet {
              ResultSet rs = s.executeQuery("SELECT migration_id, schema_name, table_name, from_column, to_column, up_expr,"
                  + " down_expr FROM bellows.migrations ORDER BY migration_id")) {
             while (rs.next()) {
-                boolean tableRename = rs.getString(4).isEmpty(); // how DbStore stores a table rename
-                out.add(tableRename
-                    ? new Migration(rs.getString(1), rs.getString(2), rs.getString(3), null, null, null, null, null, Phase.OFF, 0, rs.getString(5))
-                    : new Migration(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                    rs.getString(6), rs.getString(7), null, Phase.OFF, 0));
+                String from = rs.getString(4);
+                String to = rs.getString(5);
+                if (from.isEmpty()) { // how DbStore stores a table rename
+                    out.add(Migration.tableRename(rs.getString(1), rs.getString(2), rs.getString(3), to, Phase.OFF, 0));
+                    continue;
+                }
+                boolean kept = to == null || to.isEmpty(); // a removal, or NOT NULL with its default in down_expr
+                out.add(new Migration(rs.getString(1), rs.getString(2), rs.getString(3), from,
+                    kept ? null : to, kept ? null : rs.getString(6), kept ? null : rs.getString(7), null, Phase.OFF, 0, null,
+                    kept ? rs.getString(7) : null));
             }
         }
         return out;

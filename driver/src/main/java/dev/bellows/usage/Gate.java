@@ -128,8 +128,14 @@ public final class Gate {
                 + g.column()));
             g.notes.add(g.column() + " has been dropped already: the gate judges the usage evidence only");
         } else {
-            conditions.add(g.backfill());
-            conditions.add(g.dependencies());
+            if (m.isNotNull()) {
+                conditions.add(g.noNulls());
+                conditions.add(g.moot("dependencies", "nothing depends on the column's nullability", "the column stays"));
+            } else {
+                conditions.add(m.isRemoval() ? g.moot("backfill", "the backfill is complete", "a column removal has nothing to"
+                    + " backfill") : g.backfill());
+                conditions.add(g.dependencies());
+            }
         }
         if (o.strict()) conditions.add(g.strict());
         g.phaseNotes();
@@ -163,7 +169,11 @@ public final class Gate {
     private boolean dropped; // the old column is gone (contract done)
 
     private Condition moot(String id, String title) {
-        return new Condition(id, title, Status.MET, List.of(column() + " no longer exists"));
+        return moot(id, title, column() + " no longer exists");
+    }
+
+    private Condition moot(String id, String title, String why) {
+        return new Condition(id, title, Status.MET, List.of(why));
     }
 
     private void requireColumn() throws GateException, SQLException {
@@ -194,6 +204,8 @@ public final class Gate {
                 dropped = rs.wasNull();
             }
         }
+        if (m.isNotNull() && dropped) throw new GateException("column " + column() + " does not exist");
+        if (m.to() == null) return; // nothing replaces the column
         boolean to = false;
         try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ?"
             + " AND NOT attisdropped AND attnum > 0")) {
@@ -458,6 +470,23 @@ public final class Gate {
         return new Condition("backfill", title, Status.UNMET, ev);
     }
 
+    /** A NOT NULL migration: SET NOT NULL would succeed now (no row holds NULL). */
+    private Condition noNulls() throws SQLException {
+        String f = StatementForms.quote(m.from());
+        long nulls;
+        long total;
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("/* bellows:gate */ SELECT count(*) FILTER (WHERE " + f + " IS NULL), count(*) FROM " + table())) {
+            rs.next();
+            nulls = rs.getLong(1);
+            total = rs.getLong(2);
+        }
+        String title = "no row has " + m.from() + " NULL (the backfill is complete)";
+        if (nulls == 0) return new Condition("backfill", title, Status.MET, List.of("all " + total + " rows of " + m.qualifiedTable() + " hold"));
+        return new Condition("backfill", title, Status.UNMET, List.of(nulls + " of " + total + " rows of " + m.qualifiedTable()
+            + " have " + m.from() + " NULL (bellows backfill " + m.id() + " gives them " + m.defaultValue() + ")"));
+    }
+
     // ------------------------------------------------------------------ dependencies
 
     private Condition dependencies() throws SQLException {
@@ -498,7 +527,11 @@ public final class Gate {
                 }
             }
         }
-        Twins twins = new Twins(c, table(), m.from(), m.to());
+        if (m.isRemoval()) { // nothing takes over: the index or constraint goes, which is what removing the column means
+            for (String n : candidateNames) twinned.add(n + " (goes with the column: DROP COLUMN drops it)");
+            candidates.clear();
+        }
+        Twins twins = m.isRemoval() ? null : new Twins(c, table(), m.from(), m.to());
         for (int i = 0; i < candidates.size(); i++) {
             long[] k = candidates.get(i);
             String twin = k[0] == 0 ? twins.ofIndex(k[1]) : twins.ofConstraint(k[1]);
@@ -612,7 +645,19 @@ public final class Gate {
             if (p != null && !p.equals("contract")) behind.add(who(i) + " in " + p);
             overflowed += i.overflowed();
         }
-        if (!behind.isEmpty()) {
+        if (m.isNotNull()) {
+            behind.removeIf(b -> !b.endsWith(" in off"));
+            if (!behind.isEmpty()) {
+                notes.add("live instances write NULL into " + m.from() + " as written until they leave off: " + String.join("; ", behind));
+            }
+        } else if (!behind.isEmpty() && m.isRemoval()) {
+            behind.removeIf(b -> b.endsWith(" in switch"));
+            if (!behind.isEmpty()) {
+                notes.add("live instances still write " + m.from() + " as written until they run " + m.id() + " in switch or"
+                    + " contract: " + String.join("; ", behind) + ". Move them on (bellows flags set " + m.id() + " switch)"
+                    + " before dropping the column");
+            }
+        } else if (!behind.isEmpty()) {
             notes.add("live instances still " + (m.isTableRename() ? "name " + m.table() + " (through the bridge view)"
                 : "dual-write " + m.from()) + " until they run " + m.id() + " in contract: "
                 + String.join("; ", behind) + ". Move them to contract (bellows flags set " + m.id() + " contract) before"

@@ -123,7 +123,7 @@ final class StatementForms {
         if (st == null) return Kind.BYPASS;
         if (m.isTableRename()) return Kind.BYPASS; // a table rename has no dual write or backfill of its own
         if (isBackfill(st)) return Kind.BACKFILL;
-        for (String column : List.of(m.from(), m.to())) {
+        for (String column : m.to() == null ? List.of(m.from()) : List.of(m.from(), m.to())) {
             String candidate = withoutTarget(parse(sql), column);
             if (candidate == null) continue;
             for (Rewriter w : dualWriters) {
@@ -449,7 +449,7 @@ final class StatementForms {
                 continue;
             }
             cols.add(x.from());
-            cols.add(x.to());
+            if (x.to() != null) cols.add(x.to());
         }
         Map<String, List<String>> out = new HashMap<>();
         String q = "SELECT c.table_schema, c.table_name, c.column_name FROM information_schema.columns c"

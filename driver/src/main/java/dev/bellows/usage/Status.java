@@ -63,7 +63,7 @@ public final class Status {
             List<String> ps = new ArrayList<>();
             phases(id).forEach((p, n) -> ps.add(p + " x" + n[0] + (n[1] > 0 ? " (+" + n[1] + " silent)" : "")));
             rows.add(new String[] {id, m == null ? "?" : m.isTableRename() ? m.qualifiedTable() : m.qualifiedTable() + "." + m.from(),
-                m == null ? "?" : m.isTableRename() ? m.qualifiedToTable() : m.to(),
+                m == null ? "?" : m.isTableRename() ? m.qualifiedToTable() : m.isNotNull() ? "(NOT NULL)" : m.isRemoval() ? "(removed)" : m.to(),
                 ps.isEmpty() ? "no running instance" : String.join(", ", ps)});
         }
         if (rows.size() == 1) sb.append("  none reported\n");

@@ -143,6 +143,11 @@ public final class Backfill {
         TableInfo t = TableInfo.load(c, m.schema(), m.table());
         String qt = SqlText.qualified(m.schema(), m.table());
         if (t == null) throw new WorkflowException("table " + qt + " does not exist");
+        if (m.isNotNull()) return NotNullBackfill.run(c, m, o, l, t);
+        if (m.isRemoval()) {
+            throw new WorkflowException("migration '" + m.id() + "' removes " + qt + "." + SqlText.ident(m.from())
+                + ": there is no new column, so nothing to backfill. Its next step is bellows flags set " + m.id() + " switch");
+        }
         if (t.column(m.to()) == null) {
             throw new WorkflowException(qt + " has no column " + SqlText.ident(m.to()) + " yet: run the plan's expand step first"
                 + " (bellows plan " + m.id() + ")");

@@ -100,7 +100,7 @@ public final class Checker {
             Migration m = migration;
             String col = m.isTableRename() ? "table " + m.qualifiedTable() : m.qualifiedTable() + "." + m.from();
             for (String n : notes) out.println("note: " + n);
-            out.println("Coverage of " + col + " -> " + (m.isTableRename() ? m.toTable() : m.to()) + " (migration " + m.id() + "): " + entries.size()
+            out.println("Coverage of " + col + " -> " + (m.isTableRename() ? m.toTable() : m.isNotNull() ? "NOT NULL" : m.isRemoval() ? "(removed)" : m.to()) + " (migration " + m.id() + "): " + entries.size()
                 + " statement" + (entries.size() == 1 ? "" : "s") + " use it" + (notNaming > 0 ? " (" + notNaming
                 + (notNaming == 1 ? " other statement does not)" : " other statements do not)") : ""));
             if (!entries.isEmpty()) {
@@ -207,7 +207,8 @@ public final class Checker {
         }
         TableInfo t = m.isTableRename() ? null : TableInfo.load(c, m.schema(), m.table());
         if (t == null && !m.isTableRename()) throw new WorkflowException("table " + qt + " does not exist");
-        boolean simulate = !m.isTableRename() && t.column(m.to()) == null && t.column(m.from()) != null;
+        // a removal or a NOT NULL has no new column to simulate
+        boolean simulate = !m.isTableRename() && m.to() != null && t.column(m.to()) == null && t.column(m.from()) != null;
         String type = null;
         if (simulate) {
             type = m.type() != null ? m.type() : m.isTypeChange() ? null : t.column(m.from()).type();

@@ -125,7 +125,7 @@ public final class Db {
                 continue;
             }
             names.add(m.from());
-            names.add(m.to());
+            if (m.to() != null) names.add(m.to());
         }
         Map<String, List<String>> out = new HashMap<>();
         String q = "SELECT c.table_schema, c.table_name, c.column_name FROM information_schema.columns c"

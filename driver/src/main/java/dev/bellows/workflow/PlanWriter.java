@@ -76,8 +76,9 @@ public final class PlanWriter {
         if (m.isTableRename()) h.append("-- Bellows plan for migration ").append(m.id()).append(": table ").append(m.qualifiedTable())
             .append(" -> ").append(m.toTable()).append(" (table rename)\n");
         else h.append("-- Bellows plan for migration ").append(m.id()).append(": ").append(m.qualifiedTable()).append('.')
-            .append(m.from()).append(" -> ").append(m.to())
-            .append(m.isTypeChange() ? " (type change: up = " + oneLine(m.up()) + ", down = " + oneLine(m.down()) + ")" : " (rename)")
+            .append(m.from()).append(" -> ").append(m.isNotNull() ? "NOT NULL" : m.isRemoval() ? "(removed)" : m.to())
+            .append(m.isNotNull() ? " (default_value = " + oneLine(m.defaultValue()) + ")" : m.isRemoval() ? " (column removal" + (m.removedValue() == null ? "" : ", removed_value = " + oneLine(m.removedValue())) + ")"
+                : m.isTypeChange() ? " (type change: up = " + oneLine(m.up()) + ", down = " + oneLine(m.down()) + ")" : " (rename)")
             .append('\n');
         h.append("-- Step ").append(index + 1).append(" of ").append(count).append(", ").append(s.name())
             .append(down ? " (DOWN)" : "").append(": ").append(down ? s.downNote() : s.summary()).append('\n');

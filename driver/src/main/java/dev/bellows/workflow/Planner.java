@@ -95,6 +95,8 @@ public final class Planner {
             throw new WorkflowException("table " + SqlText.qualified(m.schema(), m.table()) + " does not exist in this database"
                 + " (migration '" + m.id() + "' of the rules file names it)");
         }
+        if (m.isRemoval()) return RemovalPlanner.plan(c, m, o, t);
+        if (m.isNotNull()) return NotNullPlanner.plan(c, m, o, t);
         qt = t.qualified();
         f = ident(m.from());
         to = ident(m.to());

@@ -248,10 +248,10 @@ final class Analysis {
         return reason;
     }
 
-    /** Whether the migration's old column is gone while its new one exists. */
+    /** Whether the migration's old column is gone while its new one exists (a removal: gone). */
     static boolean isDropped(Managed.M m, Catalog catalog) {
         List<String> cols = catalog.columns(m.mig.schema(), m.mig.table());
-        return cols != null && !cols.contains(m.mig.from()) && cols.contains(m.mig.to());
+        return cols != null && !cols.contains(m.mig.from()) && (m.isRemoval() || cols.contains(m.mig.to()));
     }
 
     /** For input the lexer would not take whole (too long, too many tokens): facts from a plain scan. */

@@ -247,6 +247,7 @@ final class Analyzer {
         }
         for (Scope.Rel r : sc.rels) {
             for (Managed.M m : r.migs) {
+                if (m.isNotNull()) continue; // the column stays what it is
                 boolean involved = using == null || cols.contains(m.mig.from()) || cols.contains(m.mig.to());
                 if (!involved) continue;
                 Phase p = phase(m, r);
@@ -460,6 +461,16 @@ final class Analyzer {
         for (Scope.Rel r : under) {
             for (Managed.M m : r.migs) {
                 Phase p = phase(m, r);
+                if (m.isNotNull()) continue;
+                if (m.isRemoval()) {
+                    boolean gone = r.cols != null && !r.cols.contains(m.mig.from());
+                    if (exists) continue;
+                    if (isRead(p) && m.removed == null && gone) throw removedGone(m);
+                    boolean mapped = isRead(p) && m.removed != null;
+                    fact(m, UsageFact.Kind.READ, mapped ? UsageFact.Treatment.REWRITTEN : UsageFact.Treatment.PASSED_THROUGH);
+                    if (mapped) rewrite = true;
+                    continue;
+                }
                 // the new view's * leaves the old column out from expand on: no use of it to record
                 if (!exists && !(newView && p != Phase.OFF)) fact(m, UsageFact.Kind.READ, p);
                 if (p == Phase.SWITCH || p == Phase.CONTRACT) rewrite = true;
@@ -489,6 +500,8 @@ final class Analyzer {
                 expandTable(r, p);
             } else {
                 for (Managed.M m : r.migs) {
+                    if (m.isNotNull()) continue;
+                    if (m.isRemoval()) throw new Refusal("* over a table with a removed column and unknown columns");
                     if (!m.down.isIdentity()) throw new Refusal("* over a type-changed table with unknown columns");
                     labels.put(m.mig.from().toLowerCase(Locale.ROOT), m.mig.to().toLowerCase(Locale.ROOT));
                 }
@@ -528,11 +541,13 @@ final class Analyzer {
             if (skip.contains(c)) continue;
             Managed.M m = null;
             for (Managed.M x : r.migs) if (x.mig.from().equals(c)) m = x;
-            boolean read = m != null && isRead(phase(m, r));
+            boolean read = m != null && isRead(phase(m, r)) && !(m.isRemoval() && m.removed == null) && !m.isNotNull();
             if (!read && !r.cols.contains(c)) continue;
             if (!first) p.text(", ");
             first = false;
-            if (read) {
+            if (read && m.isRemoval()) {
+                p.text(m.removed + " AS " + quote(c));
+            } else if (read) {
                 p.add(m.down.apply(new Parts().text(r.qualText + "." + quote(m.mig.to())))).text(" AS " + quote(c));
             } else {
                 p.text(r.qualText + "." + quote(c));
@@ -545,18 +560,22 @@ final class Analyzer {
      * The columns {@code *} gives this connection's code. The legacy table for the old view: {@link #starOrder}
      * without the new column of each migration at least in expand. For the new view the table as it stands
      * once the migration is over: its current columns without the old column of each migration whose new
-     * column exists. A column that is also another migration's old column (a chain) is never left out.
+     * column exists. A column being removed or made NOT NULL stays in both. A column that is also another migration's old column (a chain) is never left out.
      */
     List<String> viewOrder(Scope.Rel r) {
         List<String> order = newView ? r.cols : starOrder(r);
         if (order == null || r.migs.isEmpty()) return order;
         java.util.Set<String> hide = new java.util.HashSet<>();
         for (Managed.M m : r.migs) {
-            if (phase(m, r) == Phase.OFF) continue;
+            // a removal or a NOT NULL shows its column in both views, as the table stands (as ViewedMetaData does)
+            if (phase(m, r) == Phase.OFF || m.keepsOne()) continue;
             hide.add(newView ? m.mig.from() : m.mig.to());
         }
         if (hide.isEmpty()) return order;
-        for (Managed.M m : r.migs) hide.remove(newView ? m.mig.to() : m.mig.from());
+        for (Managed.M m : r.migs) {
+            String keep = newView ? m.mig.to() : m.mig.from();
+            if (keep != null) hide.remove(keep);
+        }
         List<String> out = new ArrayList<>(order.size());
         for (String c : order) if (!hide.contains(c)) out.add(c);
         return out;
@@ -744,6 +763,11 @@ final class Analyzer {
         Managed.M m = r.managing(n);
         if (!m.mig.from().equals(n)) return; // reads of the new column are never rewritten
         Phase p = phase(m, r);
+        if (m.isNotNull()) return; // reads of a column made NOT NULL are never rewritten, and cannot break it
+        if (m.isRemoval()) {
+            removedRead(c, m, r, p, span);
+            return;
+        }
         fact(m, UsageFact.Kind.READ, p);
         if (!isRead(p)) return;
         if (r.merged) throw new Refusal("reference to a column merged by USING or NATURAL");
@@ -755,6 +779,27 @@ final class Analyzer {
             edits.replace(span[0], span[1], m.down.apply(ref));
         }
         if (c == labelColumn) edits.insert(labelEnd, " AS " + quote(m.mig.from()));
+    }
+
+    /**
+     * A read of a column to be removed: from switch on it gives the rule's removed value under the column's name;
+     * without one it is read as written while the column exists, and refused (never sent) once it is gone.
+     */
+    private void removedRead(Column c, Managed.M m, Scope.Rel r, Phase p, int[] span) {
+        if (!isRead(p) || m.removed == null) {
+            if (isRead(p) && r.cols != null && !r.cols.contains(m.mig.from())) throw removedGone(m);
+            fact(m, UsageFact.Kind.READ, UsageFact.Treatment.PASSED_THROUGH);
+            return;
+        }
+        if (r.merged) throw new Refusal("reference to a column merged by USING or NATURAL");
+        fact(m, UsageFact.Kind.READ, UsageFact.Treatment.REWRITTEN);
+        edits.replace(span[0], span[1], m.removed);
+        if (c == labelColumn) edits.insert(labelEnd, " AS " + quote(m.mig.from()));
+    }
+
+    static Refusal removedGone(Managed.M m) {
+        return Refusal.failClosed("reads " + m.column + ", which migration " + m.mig.id() + " removed, and the rule"
+            + " gives no removed_value for such reads");
     }
 
     /** An unqualified reference to a column a rewritten USING/NATURAL join merged: the merged expression. */
@@ -818,6 +863,7 @@ final class Analyzer {
 
     /** The phase that applies: off while the new column does not exist yet. */
     static Phase phase(Managed.M m, Scope.Rel r) {
+        if (m.keepsOne()) return m.mig.phase();
         if (r.cols != null && !r.cols.contains(m.mig.to())) return Phase.OFF;
         return m.mig.phase();
     }

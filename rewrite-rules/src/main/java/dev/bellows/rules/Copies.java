@@ -63,6 +63,17 @@ final class Copies {
             }
         }
         if (migs == null || migs.isEmpty()) return; // not a managed table: its columns are not ours
+        for (Managed.M m : migs) {
+            if (m.isRemoval()) throw new Refusal("COPY of " + table + ", which has a column to be removed (" + m.mig.from() + ")");
+            if (m.isNotNull() && from && m.mig.phase() != Phase.OFF && (names == null || names.contains(m.mig.from()))) {
+                throw new Refusal("COPY FROM into " + table + "." + m.mig.from() + ", which is being made NOT NULL (COPY cannot"
+                    + " replace a NULL with its default)");
+            }
+        }
+        List<Managed.M> all = migs;
+        migs = new ArrayList<>();
+        for (Managed.M m : all) if (!m.isNotNull()) migs.add(m);
+        if (migs.isEmpty()) return;
 
         List<String> cols = an.catalog.columns(sch, table);
         String qual = (schema == null ? "" : Analyzer.quote(schema) + ".") + Analyzer.quote(table);

@@ -16,13 +16,23 @@ final class Managed {
         final Transform up;
         final Transform down;
         final String column; // schema.table.from, as facts name it
+        final String removed; // a removal's read value as SQL text, null when not a removal or none given
+        final String fill;    // a NOT NULL migration's value for NULL writes as SQL text, else null
 
         M(Migration mig) {
             this.mig = mig;
             this.up = Transform.compile(mig.up(), mig.from());
             this.down = Transform.compile(mig.down(), mig.to());
             this.column = mig.qualifiedTable() + "." + mig.from();
+            String v = mig.removedValue();
+            this.removed = v == null ? null : mig.type() == null ? "(" + v + ")" : "CAST((" + v + ") AS " + mig.type() + ")";
+            this.fill = mig.defaultValue() == null ? null : "(" + mig.defaultValue() + ")";
         }
+
+        boolean isRemoval() { return mig.isRemoval(); }
+        boolean isNotNull() { return mig.isNotNull(); }
+        /** No new column: a removal or a NOT NULL migration. */
+        boolean keepsOne() { return mig.isRemoval() || mig.isNotNull(); }
     }
 
     private static final boolean[] PART = new boolean[128];
@@ -55,8 +65,8 @@ final class Managed {
             }
             byTable.computeIfAbsent(m.qualifiedTable(), k -> new ArrayList<>()).add(new M(m));
             names.add(m.from());
-            names.add(m.to());
-            for (String n : new String[] {m.from(), m.to(), m.table()}) {
+            if (m.to() != null) names.add(m.to());
+            for (String n : m.to() == null ? new String[] {m.from(), m.table()} : new String[] {m.from(), m.to(), m.table()}) {
                 mentionable.add(n);
                 lower.add(n.toLowerCase(Locale.ROOT));
             }

@@ -94,6 +94,20 @@ final class MergeWrites {
         for (Managed.M m : rel.migs) {
             Phase p = Analyzer.phase(m, rel);
             int f = names.indexOf(m.mig.from());
+            if (m.keepsOne()) { // a removal or a NOT NULL: one column, no dual write
+                if (f < 0) continue;
+                if (p == Phase.OFF) {
+                    an.fact(m, UsageFact.Kind.WRITE, UsageFact.Treatment.PASSED_THROUGH);
+                } else if (m.isNotNull()) {
+                    an.fact(m, UsageFact.Kind.WRITE, UsageFact.Treatment.REWRITTEN);
+                    if (!writes.isDefault(vals.get(f))) writes.filled(m, vals.get(f));
+                } else if (Analyzer.isRead(p)) {
+                    throw new Refusal("MERGE INSERT writes " + m.column + ", which is being removed; use INSERT");
+                } else {
+                    an.fact(m, UsageFact.Kind.WRITE, UsageFact.Treatment.PASSED_THROUGH);
+                }
+                continue;
+            }
             int t = names.indexOf(m.mig.to());
             if (f < 0 && t < 0) continue;
             if (f >= 0 && t >= 0 && p != Phase.OFF && Writes.fromExists(rel, m)) {

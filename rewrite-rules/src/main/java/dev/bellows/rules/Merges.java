@@ -32,6 +32,9 @@ final class Merges {
     boolean toOn(Join j, Scope sc, int leftCount) {
         if (leftCount != 1 || sc.rels.size() != 2 || sc.merged != null) return false;
         Scope.Rel left = sc.rels.get(0), right = sc.rels.get(1);
+        for (Scope.Rel r : List.of(left, right)) {
+            for (Managed.M m : r.migs) if (m.keepsOne()) return false; // left to naturalOrUsing: kept as written, refused once reads move
+        }
         List<String> cols = new ArrayList<>();
         List<Column> using = j.getUsingColumns();
         if (using != null && !using.isEmpty()) {

@@ -3,8 +3,10 @@ package dev.bellows.rules;
 import java.util.Objects;
 
 /**
- * One managed change: column {@code table.from} is deprecated in favour of {@code table.to}, or (a table
- * rename) table {@code table} in favour of {@code toTable}, with {@code from} and {@code to} null.
+ * One managed change: column {@code table.from} is deprecated in favour of {@code table.to}; or, for a column
+ * removal ({@code to} null), deprecated with nothing in its place; or, for a tightening ({@code to} null with a
+ * default value), kept but made NOT NULL; or (a table rename) table {@code table} is deprecated in favour of
+ * {@code toTable}, with {@code from} and {@code to} both null.
  * Immutable. Names are catalog names (unquoted folded identifiers are lower case); {@code up} and
  * {@code down} are SQL expressions over {@code from} and {@code to} respectively, null for a plain rename.
  */
@@ -19,35 +21,50 @@ public final class Migration {
     private final String type;
     private final Phase phase;
     private final int line;
+    private final String removedValue;
+    private final String defaultValue;
     private final boolean inverse;
     private final String toTable; // table renames only
 
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line) {
-        this(id, schema, table, from, to, up, down, type, phase, line, false, null);
+        this(id, schema, table, from, to, up, down, type, phase, line, null, null, false, null);
+        Objects.requireNonNull(to, "to");
     }
 
-    /** {@code toTable} non-null makes a table rename: {@code from}, {@code to}, {@code up} and {@code down} must be null. */
+    /**
+     * {@code to} null makes a column removal, whose reads may give {@code removedValue}, or with {@code defaultValue}
+     * a tightening of {@code from} to NOT NULL, whose NULL writes get that value. (There is deliberately no
+     * 11-argument constructor: one taking a removed value and one taking a table's new name would look alike; use
+     * {@link #tableRename(String, String, String, String, Phase, int)} for a table rename.)
+     */
     public Migration(String id, String schema, String table, String from, String to,
-                     String up, String down, String type, Phase phase, int line, String toTable) {
-        this(id, schema, table, from, to, up, down, type, phase, line, false, toTable);
+                     String up, String down, String type, Phase phase, int line, String removedValue, String defaultValue) {
+        this(id, schema, table, from, to, up, down, type, phase, line, removedValue, defaultValue, false, null);
     }
 
-    private Migration(String id, String schema, String table, String from, String to,
-                      String up, String down, String type, Phase phase, int line, boolean inverse, String toTable) {
+    private Migration(String id, String schema, String table, String from, String to, String up, String down,
+                      String type, Phase phase, int line, String removedValue, String defaultValue, boolean inverse,
+                      String toTable) {
         if (inverse && up == null) throw new IllegalArgumentException("inverse needs up and down");
+        if (to == null && (up != null || down != null)) throw new IllegalArgumentException("a migration without 'to' has no up/down");
+        if (to != null && (removedValue != null || defaultValue != null)) {
+            throw new IllegalArgumentException("removed_value and default_value are for migrations without 'to'");
+        }
+        if (removedValue != null && defaultValue != null) throw new IllegalArgumentException("a removal has no default_value");
         this.inverse = inverse;
+        this.removedValue = removedValue;
+        this.defaultValue = defaultValue;
         this.id = Objects.requireNonNull(id, "id");
         this.schema = schema == null ? "public" : schema;
         this.table = Objects.requireNonNull(table, "table");
         this.toTable = toTable;
         if (toTable != null) {
-            if (from != null || to != null || up != null || down != null) {
-                throw new IllegalArgumentException("a table rename has no from, to, up or down");
+            if (from != null || to != null || up != null || down != null || removedValue != null || defaultValue != null) {
+                throw new IllegalArgumentException("a table rename has no from, to, up, down, removed_value or default_value");
             }
         } else {
             Objects.requireNonNull(from, "from");
-            Objects.requireNonNull(to, "to");
         }
         this.from = from;
         this.to = to;
@@ -70,10 +87,33 @@ public final class Migration {
         return new Migration(id, st[0], st[1], from, to, up, down, null, phase, 0);
     }
 
+    /** A tightening: {@code table.column} becomes NOT NULL; from expand on, NULL writes of it get {@code defaultValue}. */
+    public static Migration notNull(String id, String table, String column, String defaultValue, Phase phase) {
+        String[] st = splitTable(table);
+        return new Migration(id, st[0], st[1], column, null, null, null, null, phase, 0, null,
+            Objects.requireNonNull(defaultValue, "defaultValue"));
+    }
+
+    /**
+     * A column removal: {@code table.column} is to be dropped. After the switch its reads give
+     * {@code removedValue} (an SQL expression without columns; null: reads are not rewritten) and its writes are
+     * dropped from the statement.
+     */
+    public static Migration removal(String id, String table, String column, String removedValue, Phase phase) {
+        String[] st = splitTable(table);
+        return new Migration(id, st[0], st[1], column, null, null, null, null, phase, 0, removedValue, null);
+    }
+
     /** A table rename ({@code table} becomes {@code toTable}, same schema) in the given phase. */
     public static Migration tableRename(String id, String table, String toTable, Phase phase) {
         String[] st = splitTable(table);
-        return new Migration(id, st[0], st[1], null, null, null, null, null, phase, 0, toTable);
+        return tableRename(id, st[0], st[1], toTable, phase, 0);
+    }
+
+    /** A table rename ({@code schema.table} becomes {@code schema.toTable}) read from line {@code line} of a rules file. */
+    public static Migration tableRename(String id, String schema, String table, String toTable, Phase phase, int line) {
+        return new Migration(id, schema, table, null, null, null, null, null, phase, line, null, null, false,
+            Objects.requireNonNull(toTable, "toTable"));
     }
 
     static String[] splitTable(String table) {
@@ -87,7 +127,16 @@ public final class Migration {
     /** {@code schema.table}. */
     public String qualifiedTable() { return schema + "." + table; }
     public String from() { return from; }
+    /** The replacement column, null for a column removal, a tightening and a table rename. */
     public String to() { return to; }
+    /** Whether this migration removes {@code from} with no replacement (a table rename is not a removal). */
+    public boolean isRemoval() { return toTable == null && from != null && to == null && defaultValue == null; }
+    /** Whether this migration makes {@code from} NOT NULL (it stays; NULL writes get {@link #defaultValue()}). */
+    public boolean isNotNull() { return toTable == null && from != null && to == null && defaultValue != null; }
+    /** What NULL writes of a tightened column get (an SQL expression), null when not a tightening. */
+    public String defaultValue() { return defaultValue; }
+    /** What reads of a removed column give after the switch (an SQL expression), null when not given. */
+    public String removedValue() { return removedValue; }
     /** Expression over {@code from} giving {@code to}'s value, or null for the identity. */
     public String up() { return up; }
     /** Expression over {@code to} giving {@code from}'s value, or null for the identity. */
@@ -114,12 +163,12 @@ public final class Migration {
 
     /** This migration in another phase. */
     public Migration withPhase(Phase p) {
-        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, inverse, toTable);
+        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, removedValue, defaultValue, inverse, toTable);
     }
 
     /** This type change with its up/down declared inverse (or not). */
     public Migration withInverse(boolean inv) {
-        return inv == inverse ? this : new Migration(id, schema, table, from, to, up, down, type, phase, line, inv, toTable);
+        return inv == inverse ? this : new Migration(id, schema, table, from, to, up, down, type, phase, line, removedValue, defaultValue, inv, toTable);
     }
 
     @Override public boolean equals(Object o) {
@@ -127,13 +176,14 @@ public final class Migration {
         Migration m = (Migration) o;
         return id.equals(m.id) && schema.equals(m.schema) && table.equals(m.table) && Objects.equals(from, m.from)
             && Objects.equals(to, m.to) && Objects.equals(toTable, m.toTable) && Objects.equals(up, m.up) && Objects.equals(down, m.down)
-            && Objects.equals(type, m.type) && phase == m.phase && inverse == m.inverse;
+            && Objects.equals(type, m.type) && phase == m.phase && inverse == m.inverse
+            && Objects.equals(removedValue, m.removedValue) && Objects.equals(defaultValue, m.defaultValue);
     }
 
-    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, inverse, toTable); }
+    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, inverse, toTable, removedValue, defaultValue); }
 
     @Override public String toString() {
         if (toTable != null) return id + " (table " + qualifiedTable() + " -> " + toTable + ", " + phase.label() + ")";
-        return id + " (" + qualifiedTable() + "." + from + " -> " + to + ", " + phase.label() + ")";
+        return id + " (" + qualifiedTable() + "." + from + " -> " + (isNotNull() ? "NOT NULL" : to == null ? "(removed)" : to) + ", " + phase.label() + ")";
     }
 }

@@ -87,6 +87,8 @@ public final class RuleSet {
         for (Migration m : migrations) {
             sb.append(m.id()).append('\0').append(m.qualifiedTable()).append('\0').append(m.from()).append('\0')
               .append(m.to()).append('\0').append(m.up()).append('\0').append(m.down()).append(m.inverse() ? "\0inverse" : "");
+            if (m.isRemoval()) sb.append('\0').append("removed:").append(m.removedValue());
+            if (m.isNotNull()) sb.append('\0').append("not_null:").append(m.defaultValue());
             if (m.isTableRename()) sb.append('\0').append(m.toTable());
             sb.append('\n');
         }

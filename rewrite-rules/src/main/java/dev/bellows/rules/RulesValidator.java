@@ -43,7 +43,7 @@ final class RulesValidator {
     static final List<String> TOP_LEVEL_KEYS = List.of(KEY_MIGRATIONS);
     static final List<String> REQUIRED_KEYS = List.of("id", "table", "from", "to", "phase");
     static final List<String> MIGRATION_KEYS = List.of("id", "table", "from", "to", "phase", "type", "up", "down", "inverse",
-        "to_table");
+        "removed_value", "not_null", "default_value", "to_table");
     /** A table rename names its new table instead of columns. */
     static final List<String> TABLE_RENAME_KEYS = List.of("id", "table", "to_table", "phase");
 
@@ -147,6 +147,7 @@ final class RulesValidator {
             if (tableRename && !e.containsKey(k)) {
                 throw error(line, k, id, label, "missing (a table rename needs id, table, to_table and phase)", null);
             }
+            if (k.equals("to") && e.containsKey("from")) continue; // no 'to': a column removal or a NOT NULL
             if (!e.containsKey(k)) {
                 throw error(line, k, id, label, "missing (every migration needs id, table, from, to and phase)", null);
             }
@@ -175,7 +176,7 @@ final class RulesValidator {
         // table, from, to
         String[] schemaTable = tableName(e, id, label);
         String from = columnName(e, "from", id, label);
-        String to = columnName(e, "to", id, label);
+        String to = e.containsKey("to") ? columnName(e, "to", id, label) : null;
         if (from.equals(to)) {
             throw error(valueLine(e, "to"), "to", id, label, "same column as 'from' ('" + from + "')", null);
         }
@@ -190,6 +191,45 @@ final class RulesValidator {
 
         // type, up, down
         String type = e.containsKey("type") ? text(e, "type", id, label) : null;
+        String removedValue = null;
+        String defaultValue = null;
+        for (String k : List.of("not_null", "default_value")) {
+            if (e.containsKey(k) && to != null) {
+                throw error(valueLine(e, k), k, id, label, "a rename or type change keeps the nullability of '" + from
+                    + "'; to make a column NOT NULL give it alone (no 'to') with not_null and default_value", null);
+            }
+        }
+        if (e.containsKey("not_null") || e.containsKey("default_value")) {
+            String k = e.containsKey("not_null") ? "default_value" : "not_null";
+            if (!e.containsKey(k)) {
+                throw error(line, k, id, label, "missing: NOT NULL needs both not_null: true and default_value (what legacy"
+                    + " writes of NULL get instead)", null);
+            }
+            String nn = text(e, "not_null", id, label);
+            if (!nn.equalsIgnoreCase("true")) {
+                throw error(valueLine(e, "not_null"), "not_null", id, label, "'" + nn + "': the only value is true (leave the"
+                    + " migration out to keep the column nullable)", null);
+            }
+            if (e.containsKey("removed_value")) {
+                throw error(valueLine(e, "removed_value"), "removed_value", id, label, "a NOT NULL migration keeps the column;"
+                    + " removed_value is for a column removal", null);
+            }
+            defaultValue = constant(e, "default_value", id, label);
+        }
+        if (to == null) {
+            for (String k : List.of("up", "down")) {
+                if (e.containsKey(k)) {
+                    throw error(valueLine(e, k), k, id, label, (defaultValue != null ? "a NOT NULL migration" : "a column removal")
+                        + " (no 'to') has no new column for '" + k + "' to convert to or from; give 'to' for a rename or a"
+                        + " type change", null);
+                }
+            }
+            if (e.containsKey("removed_value")) removedValue = constant(e, "removed_value", id, label);
+
+        } else if (e.containsKey("removed_value")) {
+            throw error(valueLine(e, "removed_value"), "removed_value", id, label, "only a column removal (no 'to') has a"
+                + " removed value; this migration replaces '" + from + "' with '" + to + "'", null);
+        }
         if (e.containsKey("up") != e.containsKey("down")) {
             String given = e.containsKey("up") ? "up" : "down";
             String other = given.equals("up") ? "down" : "up";
@@ -205,9 +245,12 @@ final class RulesValidator {
 
         // No two migrations may manage the same column of the same table, except a chain: this one's old column is
         // the new column of one earlier in the file (a -> b, then b -> c), which nothing else chains from yet.
+        // Only a rename or type change chains: a removal or NOT NULL of a column another migration renames to is refused
+        // below as a column already managed.
         Migration chainedOnto = null;
         for (Migration m : migrations) {
-            if (!m.isTableRename() && m.schema().equals(schemaTable[0]) && m.table().equals(schemaTable[1]) && m.to().equals(from)) {
+            if (to != null && !m.isTableRename() && m.schema().equals(schemaTable[0]) && m.table().equals(schemaTable[1])
+                    && from.equals(m.to())) {
                 chainedOnto = m;
             }
         }
@@ -220,11 +263,12 @@ final class RulesValidator {
         }
         for (String k : List.of("from", "to")) {
             String col = k.equals("from") ? from : to;
+            if (col == null) continue;
             for (Migration m : migrations) {
                 if (m == chainedOnto && k.equals("from")) continue;
                 if (!m.isTableRename() && m.schema().equals(schemaTable[0]) && m.table().equals(schemaTable[1])
-                        && (m.from().equals(col) || m.to().equals(col))) {
-                    if (k.equals("to") && m.to().equals(col)) {
+                        && (m.from().equals(col) || col.equals(m.to()))) {
+                    if (k.equals("to") && col.equals(m.to())) {
                         throw error(valueLine(e, k), k, id, label, "conflicting targets: column '" + col + "' of table "
                             + m.qualifiedTable() + " is already the target of migration '" + m.id() + "' (line " + m.line() + ")", null);
                     }
@@ -260,8 +304,8 @@ final class RulesValidator {
             }
         }
 
-        Migration m = new Migration(idText, schemaTable[0], schemaTable[1], from, to, up, down, type, phase, line)
-            .withInverse(inverse);
+        Migration m = new Migration(idText, schemaTable[0], schemaTable[1], from, to, up, down, type, phase, line, removedValue,
+            defaultValue).withInverse(inverse);
         byId.put(idText, m);
         byEnvName.put(envName, m);
         return m;
@@ -271,7 +315,7 @@ final class RulesValidator {
     private Migration predecessor(Migration m) {
         for (Migration p : migrations) {
             if (p != m && !p.isTableRename() && p.schema().equals(m.schema()) && p.table().equals(m.table())
-                    && p.to().equals(m.from())) {
+                    && m.from().equals(p.to())) {
                 return p;
             }
         }
@@ -281,7 +325,7 @@ final class RulesValidator {
     /** A table rename: {@code table} becomes {@code to_table} in the same schema; no column keys. */
     private Migration tableRename(Map<String, NodeTuple> e, String idText, String envName, int line, String id, String label)
             throws RulesException {
-        for (String k : List.of("from", "to", "up", "down", "type", "inverse")) {
+        for (String k : List.of("from", "to", "up", "down", "type", "inverse", "removed_value", "not_null", "default_value")) {
             if (e.containsKey(k)) {
                 throw error(valueLine(e, k), k, id, label, "a table rename (to_table) takes no '" + k
                     + "'; rename columns in a migration of their own once the table rename is done", null);
@@ -339,7 +383,7 @@ final class RulesValidator {
                     + " the rules first", null);
             }
         }
-        Migration m = new Migration(idText, st[0], st[1], null, null, null, null, null, phase, line, toTable);
+        Migration m = Migration.tableRename(idText, st[0], st[1], toTable, phase, line);
         byId.put(idText, m);
         byEnvName.put(envName, m);
         return m;
@@ -459,6 +503,35 @@ final class RulesValidator {
         if (!found) {
             throw error(line, key, id, label, "does not refer to column '" + column + "' ('" + key + "' computes "
                 + (key.equals("up") ? "'to' from 'from'" : "'from' from 'to'") + ")", null);
+        }
+        return sql;
+    }
+
+    /** Validates a removed column's read value: one SQL expression naming no column, parameter or subquery. */
+    private String constant(Map<String, NodeTuple> e, String key, String id, String label) throws RulesException {
+        String sql = text(e, key, id, label);
+        int line = valueLine(e, key);
+        Expression expr;
+        try {
+            expr = CCJSqlParserUtil.parseExpression(sql, false);
+        } catch (JSQLParserException | RuntimeException ex) {
+            throw error(line, key, id, label, "not an SQL expression: " + parserMessage(ex), ex);
+        }
+        if (expr == null) throw error(line, key, id, label, "not an SQL expression", null);
+        ExpressionCheck check = new ExpressionCheck();
+        try {
+            expr.accept(check, null);
+        } catch (RuntimeException ex) {
+            throw error(line, key, id, label, "cannot analyse the expression: " + firstLine(String.valueOf(ex.getMessage())), ex);
+        }
+        if (check.problem != null) {
+            throw error(line, key, id, label, check.problem + "; '" + key + "' must be a constant such as NULL, 0 or 'n/a'"
+                + " (usually the column's default)", null);
+        }
+        if (!check.columns.isEmpty()) {
+            throw error(line, key, id, label, "refers to column '" + check.columns.get(0).getFullyQualifiedName()
+                + "'; '" + key + "' must be a constant such as NULL, 0 or 'n/a' (usually the column's default); quote a"
+                + " text value: \"'" + check.columns.get(0).getFullyQualifiedName() + "'\"", null);
         }
         return sql;
     }

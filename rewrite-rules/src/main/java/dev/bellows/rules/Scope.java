@@ -33,7 +33,7 @@ final class Scope {
         /** The migration whose from or to is {@code col}, or null. */
         Managed.M managing(String col) {
             for (Managed.M m : migs) {
-                if (m.mig.from().equals(col) || m.mig.to().equals(col)) return m;
+                if (m.mig.from().equals(col) || col.equals(m.mig.to())) return m;
             }
             return null;
         }

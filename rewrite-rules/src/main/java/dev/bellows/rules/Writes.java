@@ -102,9 +102,36 @@ final class Writes {
             Parts[] selParts = new Parts[names.size()];
             boolean selChanged = false;
 
+            boolean[] dropped = new boolean[names.size()];
+            boolean anyDropped = false;
             for (Managed.M m : rel.migs) {
                 Phase p = Analyzer.phase(m, rel);
                 int f = names.indexOf(m.mig.from());
+                if (m.isNotNull()) {
+                    if (f < 0) continue; // the column's default (the plan's expand step sets it) fills it
+                    if (p == Phase.OFF) {
+                        an.fact(m, UsageFact.Kind.WRITE, UsageFact.Treatment.PASSED_THROUGH);
+                        continue;
+                    }
+                    an.fact(m, UsageFact.Kind.WRITE, UsageFact.Treatment.REWRITTEN);
+                    if (rows != null) {
+                        for (Row row : rows) {
+                            int[] v = row.vals.get(f);
+                            if (!isDefault(v)) filled(m, v);
+                        }
+                    } else {
+                        selParts[f] = new Parts().text("COALESCE(" + SRC + ".c" + (f + 1) + ", " + m.fill + ")");
+                        selChanged = true;
+                    }
+                    continue;
+                }
+                if (m.isRemoval()) {
+                    if (f < 0) continue;
+                    boolean drop = Analyzer.isRead(p);
+                    an.fact(m, UsageFact.Kind.WRITE, drop ? UsageFact.Treatment.REWRITTEN : UsageFact.Treatment.PASSED_THROUGH);
+                    if (drop) dropped[f] = anyDropped = true;
+                    continue;
+                }
                 int to = names.indexOf(m.mig.to());
                 if (f < 0 && to < 0) continue;
                 if (f >= 0 && to >= 0 && p != Phase.OFF && fromExists(rel, m)) {
@@ -160,10 +187,26 @@ final class Writes {
                 }
             }
 
+            if (anyDropped) {
+                int kept = 0;
+                while (kept < dropped.length && dropped[kept]) kept++;
+                if (kept == dropped.length) throw new Refusal("INSERT writes only columns to be removed");
+                if (rows != null) {
+                    for (Row r : rows) cut(r.vals, dropped, kept);
+                } else {
+                    selChanged = true;
+                }
+                if (!positional) {
+                    List<int[]> colSpans = new ArrayList<>();
+                    for (Column c : cols) colSpans.add(an.position(c));
+                    cut(colSpans, dropped, kept);
+                }
+            }
             // the columns meant differ from the ones the server would fill: the list is needed even when nothing else changes
             boolean shifted = positional && !names.equals(rel.cols.subList(0, Math.min(names.size(), rel.cols.size())));
-            if (positional && (!addCols.isEmpty() || !colText.equals(quoted(names)) || selChanged || shifted)) {
-                List<String> all = new ArrayList<>(colText);
+            if (positional && (anyDropped || !addCols.isEmpty() || !colText.equals(quoted(names)) || selChanged || shifted)) {
+                List<String> all = new ArrayList<>();
+                for (int i = 0; i < colText.size(); i++) if (!dropped[i]) all.add(colText.get(i));
                 all.addAll(addCols);
                 an.edits.insert(tableEnd(t), " (" + String.join(", ", all) + ")");
             } else if (!addCols.isEmpty()) {
@@ -176,7 +219,7 @@ final class Writes {
                     if (!add.list.isEmpty()) an.edits.insert(rows.get(i).close, add);
                 }
             } else if (selChanged) {
-                wrapSelect(sel, names.size(), selWrap, selParts, selAdds);
+                wrapSelect(sel, names.size(), selWrap, selParts, selAdds, dropped);
             }
         } else if (!rel.migs.isEmpty() && names != null) {
             for (Managed.M m : rel.migs) {
@@ -231,12 +274,15 @@ final class Writes {
     }
 
     /** {@code INSERT ... SELECT}: the query becomes a derived table whose columns feed the extra ones. */
-    private void wrapSelect(Select sel, int n, Transform[] wrap, Parts[] replaced, List<Parts> adds) {
+    private void wrapSelect(Select sel, int n, Transform[] wrap, Parts[] replaced, List<Parts> adds, boolean[] dropped) {
         int[] p = an.position(sel);
         Parts inner = an.edits.span(p[0], p[1]);
         Parts out = new Parts().text("SELECT ");
+        boolean first = true;
         for (int i = 0; i < n; i++) {
-            if (i > 0) out.text(", ");
+            if (dropped[i]) continue;
+            if (!first) out.text(", ");
+            first = false;
             Parts c = new Parts().text(SRC + ".c" + (i + 1));
             out.add(replaced[i] != null ? replaced[i] : wrap[i] == null ? c : wrap[i].apply(c));
         }
@@ -245,6 +291,17 @@ final class Writes {
         for (int i = 0; i < n; i++) out.text((i > 0 ? ", c" : "c") + (i + 1));
         out.text(")");
         an.edits.absorb(p[0], p[1], out);
+    }
+
+    /**
+     * Removes the list elements marked {@code dropped} (template spans, in order) with their commas; {@code kept}
+     * is the first element kept. Values inside go too, parameters included: the parameter plan then binds them nowhere.
+     */
+    private void cut(List<int[]> spans, boolean[] dropped, int kept) {
+        if (kept > 0) an.edits.absorb(spans.get(0)[0], spans.get(kept)[0], new Parts());
+        for (int i = kept + 1; i < spans.size(); i++) {
+            if (dropped[i]) an.edits.absorb(spans.get(i - 1)[1], spans.get(i)[1], new Parts());
+        }
     }
 
     /** {@code ON CONFLICT (col, ...)}: an arbiter on the old column moves to the new one's twin once reads move. */
@@ -268,7 +325,13 @@ final class Writes {
                 an.accounted++;
                 Managed.M m = rel.managing(n);
                 if (m == null || !m.mig.from().equals(n)) continue;
+                if (m.isNotNull()) continue; // reads of a column made NOT NULL are never rewritten
                 Phase p = Analyzer.phase(m, rel);
+                if (m.isRemoval()) {
+                    if (Analyzer.isRead(p)) throw new Refusal("ON CONFLICT on " + n + ", a column to be removed");
+                    an.fact(m, UsageFact.Kind.READ, UsageFact.Treatment.PASSED_THROUGH);
+                    continue;
+                }
                 an.fact(m, UsageFact.Kind.READ, p);
                 if (Analyzer.isRead(p)) an.edits.replace(tk.start[j], tk.end[j], Analyzer.quote(m.mig.to()));
             }
@@ -313,6 +376,21 @@ final class Writes {
         }
         for (Managed.M m : rel.migs) {
             Phase p = Analyzer.phase(m, rel);
+            if (m.isRemoval()) {
+                removedAssignment(sets, m, rel, p);
+                continue;
+            }
+            if (m.isNotNull()) {
+                for (UpdateSet us : sets) {
+                    for (int i = 0; i < us.getColumns().size(); i++) {
+                        if (!Analyzer.name(us.getColumns().get(i).getColumnName()).equals(m.mig.from())) continue;
+                        an.fact(m, UsageFact.Kind.WRITE, p == Phase.OFF ? UsageFact.Treatment.PASSED_THROUGH : UsageFact.Treatment.REWRITTEN);
+                        int[] v = assignment(us).vals.get(i);
+                        if (p != Phase.OFF && !isDefault(v)) filled(m, v);
+                    }
+                }
+                continue;
+            }
             UpdateSet fs = null, ts = null;
             int fi = -1, ti = -1;
             for (UpdateSet us : sets) {
@@ -360,6 +438,61 @@ final class Writes {
                 an.edits.insert(a.colsClose, ", " + other);
                 an.edits.insert(a.valsClose, new Parts().text(", ").add(val));
             }
+        }
+    }
+
+    /**
+     * A value written into a column being made NOT NULL: NULL becomes the migration's default at run time, so a NULL
+     * bound to a parameter (known only then) is caught too; the parameter stays a parameter.
+     */
+    void filled(Managed.M m, int[] v) {
+        an.edits.absorb(v[0], v[1], new Parts().text("COALESCE(").add(an.edits.span(v[0], v[1])).text(", " + m.fill + ")"));
+    }
+
+    /**
+     * {@code SET removed = value}: from switch on the assignment is taken out of the statement; when it was the only
+     * one, a column of the table is set to itself instead, so the statement still locks and counts the same rows.
+     */
+    private void removedAssignment(List<UpdateSet> sets, Managed.M m, Scope.Rel rel, Phase p) {
+        int at = -1;
+        for (int i = 0; i < sets.size(); i++) {
+            for (Column c : sets.get(i).getColumns()) {
+                if (Analyzer.name(c.getColumnName()).equals(m.mig.from())) at = i;
+            }
+        }
+        if (at < 0) return;
+        if (!Analyzer.isRead(p)) {
+            an.fact(m, UsageFact.Kind.WRITE, UsageFact.Treatment.PASSED_THROUGH);
+            return;
+        }
+        UpdateSet us = sets.get(at);
+        if (us.getColumns().size() != 1) throw new Refusal("multi-column SET of " + m.mig.from() + ", a column to be removed");
+        an.fact(m, UsageFact.Kind.WRITE, UsageFact.Treatment.REWRITTEN);
+        int[] span = {an.start(us.getColumns().get(0)), assignment(us).vals.get(0)[1]};
+        if (sets.size() == 1) {
+            String keep = null;
+            if (rel.cols != null) {
+                for (String c : rel.cols) {
+                    if (rel.managing(c) == null) {
+                        keep = c;
+                        break;
+                    }
+                }
+            }
+            if (keep == null) throw new Refusal("UPDATE setting only " + m.mig.from() + ", a column to be removed, of a table whose columns are unknown");
+            an.edits.absorb(span[0], span[1], new Parts().text(Analyzer.quote(keep) + " = " + rel.qualText + "." + Analyzer.quote(keep)));
+        } else if (at > 0) {
+            UpdateSet prev = sets.get(at - 1);
+            Assignment pa = assignment(prev);
+            int prevEnd = pa.valsClose >= 0 ? an.tok.end[an.tok.indexAt(pa.valsClose)] : pa.vals.get(0)[1];
+            an.edits.absorb(prevEnd, span[1], new Parts());
+        } else {
+            int next = an.tok.indexAt(an.start(sets.get(1).getColumns().get(0)));
+            if (sets.get(1).getColumns().size() > 1) next--; // the target list's '('
+            if (next < 0 || sets.get(1).getColumns().size() > 1 && an.tok.kind[next] != SqlLexer.LPAREN) {
+                throw new Refusal("cannot locate the SET item after " + m.mig.from());
+            }
+            an.edits.absorb(span[0], an.tok.start[next], new Parts());
         }
     }
 

@@ -19,6 +19,11 @@ final class CaseFixture {
     static final Migration ACCOUNTS = new Migration("sales-accounts-owner", "sales", "accounts", "owner", "owner_email",
         null, null, null, Phase.OFF, 0);
 
+    /** Column removals: one whose reads give a value after the switch, one whose reads are refused once it is gone. */
+    static final Migration CARDS_CODE = Migration.removal("cards-legacy-code", "cards", "legacy_code", "'n/a'", Phase.OFF);
+    static final Migration CARDS_PRIORITY = Migration.removal("cards-priority", "cards", "priority", null, Phase.OFF);
+    /** A column made NOT NULL: NULL writes get ''. */
+    static final Migration NOTES_BODY = Migration.notNull("notes-body-not-null", "notes", "body", "''", Phase.OFF);
     static final Migration CUSTOMERS = Migration.tableRename("customers-clients", "customers", "clients", Phase.OFF);
 
     /** Tables as they stand during the migration (both columns present). */
@@ -30,6 +35,8 @@ final class CaseFixture {
         t.put("public.tickets", List.of("id", "title", "priority", "priority_level"));
         t.put("sales.accounts", List.of("id", "owner", "region", "owner_email"));
         t.put("public.leads_view", List.of("id", "user_email"));
+        t.put("public.cards", List.of("id", "title", "legacy_code", "priority", "body"));
+        t.put("public.notes", List.of("id", "title", "body"));
         t.put("public.customers", List.of("id", "name", "email", "region"));
         t.put("public.clients", List.of("id", "name", "email", "region")); // the view over customers, or the renamed table
         t.put("archive.leads", List.of("id", "user_email")); // not managed: found first when the path starts with archive
@@ -59,7 +66,7 @@ final class CaseFixture {
         }
         if (state.equals("recorded")) {
             Map<String, List<String>> rec = new LinkedHashMap<>();
-            for (Migration m : List.of(LEADS, ORDERS, TICKETS, ACCOUNTS)) rec.put(m.qualifiedTable(), t.get(m.qualifiedTable()));
+            for (Migration m : List.of(LEADS, ORDERS, TICKETS, ACCOUNTS, CARDS_CODE)) rec.put(m.qualifiedTable(), t.get(m.qualifiedTable()));
             return Catalog.of(catalogMap("dropped"), rec);
         }
         return Catalog.of(catalogMap(state));
@@ -71,8 +78,8 @@ final class CaseFixture {
         for (Map.Entry<String, List<String>> e : t.entrySet()) {
             if (e.getKey().equals(state.equals("dropped") ? "public.customers" : "public.clients") && !state.equals("both")) continue;
             List<String> cols = new ArrayList<>(e.getValue());
-            for (Migration m : List.of(LEADS, ORDERS, TICKETS, ACCOUNTS)) {
-                if (!e.getKey().equals(m.qualifiedTable())) continue;
+            for (Migration m : List.of(LEADS, ORDERS, TICKETS, ACCOUNTS, CARDS_CODE, CARDS_PRIORITY, NOTES_BODY)) {
+                if (!e.getKey().equals(m.qualifiedTable()) || m.to() == null && !(m.isRemoval() && state.equals("dropped"))) continue;
                 cols.remove(state.equals("dropped") ? m.from() : m.to());
             }
             out.put(e.getKey(), cols);
@@ -82,7 +89,7 @@ final class CaseFixture {
 
     static RuleSet rules(Phase p) {
         return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), TICKETS.withPhase(p), ACCOUNTS.withPhase(p),
-            CUSTOMERS.withPhase(p));
+            CARDS_CODE.withPhase(p), CARDS_PRIORITY.withPhase(p), NOTES_BODY.withPhase(p), CUSTOMERS.withPhase(p));
     }
 
     private CaseFixture() {}

@@ -45,6 +45,8 @@ class RewriteCasesOnPostgresTest {
                 st.execute("CREATE TABLE a (e text)");
                 st.execute("CREATE TABLE b (e text)");
                 st.execute("CREATE TABLE newsletter (user_email text)");
+                st.execute("CREATE TABLE notes (id serial PRIMARY KEY, title text, body text)");
+                st.execute("CREATE TABLE cards (id serial PRIMARY KEY, title text, legacy_code text DEFAULT 'n/a', priority int, body text)");
                 st.execute("CREATE FUNCTION some_function() RETURNS TABLE (x int) LANGUAGE sql AS 'SELECT 1'");
                 String customers = "(id serial PRIMARY KEY, name text, email text UNIQUE, region text)";
                 if (state.equals("dropped")) {
@@ -65,6 +67,7 @@ class RewriteCasesOnPostgresTest {
                     st.execute("ALTER TABLE orders DROP COLUMN status");
                     st.execute("ALTER TABLE tickets DROP COLUMN priority");
                     st.execute("ALTER TABLE sales.accounts DROP COLUMN owner");
+                    st.execute("ALTER TABLE cards DROP COLUMN legacy_code, DROP COLUMN priority");
                 }
             }
             DBS.put(state, c);

@@ -63,6 +63,42 @@ class RulesFileTest {
     // ------------------------------------------------------------------ valid files
 
     @Test
+    void columnRemovalHasNoToAndAnOptionalRemovedValue() throws RulesException {
+        RuleSet rules = RulesFile.parse("migrations:\n"
+            + "  - id: tickets-legacy-code\n    table: tickets\n    from: Legacy_Code\n    removed_value: \"'n/a'\"\n"
+            + "    type: text\n    phase: switch\n"
+            + "  - id: tickets-priority\n    table: tickets\n    from: priority\n    phase: off\n", "rules.yaml");
+        Migration code = rules.get("tickets-legacy-code");
+        assertTrue(code.isRemoval());
+        assertNull(code.to());
+        assertEquals("legacy_code", code.from());
+        assertEquals("'n/a'", code.removedValue());
+        assertEquals("text", code.type());
+        assertEquals(new Migration("tickets-legacy-code", "public", "tickets", "legacy_code", null, null, null, "text",
+            Phase.SWITCH, 2, "'n/a'", null), code);
+        Migration priority = rules.get("tickets-priority");
+        assertTrue(priority.isRemoval());
+        assertNull(priority.removedValue());
+        assertEquals(Migration.removal("tickets-priority", "tickets", "priority", null, Phase.OFF), priority.withPhase(Phase.OFF));
+        // the removed value is content: changing it changes the hash instances report
+        RuleSet other = RulesFile.parse("migrations:\n  - id: tickets-legacy-code\n    table: tickets\n    from: legacy_code\n"
+            + "    removed_value: \"NULL\"\n    type: text\n    phase: switch\n"
+            + "  - id: tickets-priority\n    table: tickets\n    from: priority\n    phase: off\n", "rules.yaml");
+        assertTrue(!rules.contentHash().equals(other.contentHash()));
+    }
+
+    @Test
+    void notNullHasNoToAndADefaultValue() throws RulesException {
+        Migration m = only("migrations:\n  - id: tickets-body\n    table: tickets\n    from: body\n    not_null: true\n"
+            + "    default_value: \"''\"\n    phase: expand\n");
+        assertTrue(m.isNotNull());
+        assertTrue(!m.isRemoval());
+        assertNull(m.to());
+        assertEquals("''", m.defaultValue());
+        assertEquals(Migration.notNull("tickets-body", "tickets", "body", "''", Phase.EXPAND), m);
+    }
+
+    @Test
     void validFileRoundTrip() throws RulesException {
         Path file = resource("valid.yaml");
         RuleSet rules = RulesFile.load(file);
