@@ -17,11 +17,12 @@ final class OwnStatements {
 
     // pgjdbc: "\nRETURNING *" for RETURN_GENERATED_KEYS, "\nRETURNING \"a\", \"b\"" for column names (always quoted)
     private static final String NAME = "(?:[A-Za-z_][A-Za-z0-9_$]*|\"(?:[^\"]|\"\")*\")";
-    private static final String COLUMN = NAME + "(?:\\." + NAME + ")*(?:\\s+AS\\s+" + NAME + ")?";
+    // Bellows spells pgjdbc's "\nRETURNING *" out for the schema view in place, so the newline stays and every column
+    // is qualified ("leads.id, leads.contact_email AS user_email"); a client's own RETURNING rarely looks like that
+    private static final String COLUMN = NAME + "(?:\\." + NAME + ")+(?:\\s+AS\\s+" + NAME + ")?";
     private static final Pattern APPENDED_RETURNING = Pattern.compile(
-        "(?s)^(.*\\S)\\s+RETURNING\\s+(?:\\*|\"(?:[^\"]|\"\")*\"(?:\\s*,\\s*\"(?:[^\"]|\"\")*\")*"
-            // or RETURNING * as Bellows expands it for the connection's schema view: qualified columns, AS labels
-            + "|" + COLUMN + "(?:\\s*,\\s*" + COLUMN + ")*)\\s*;?\\s*$",
+        "(?s)^(.*\\S)(?:\\s+RETURNING\\s+(?:\\*|\"(?:[^\"]|\"\")*\"(?:\\s*,\\s*\"(?:[^\"]|\"\")*\")*)"
+            + "|[ \\t]*\\r?\\n\\s*RETURNING\\s+" + COLUMN + "(?:\\s*,\\s*" + COLUMN + ")*)\\s*;?\\s*$",
         Pattern.CASE_INSENSITIVE);
     private static final Pattern CHECK_PREPARE = Pattern.compile(
         "(?s)^\\s*PREPARE\\s+" + CHECK_STATEMENT + "\\s*(?:\\([^)]*\\))?\\s+AS\\s+(.*)$", Pattern.CASE_INSENSITIVE);

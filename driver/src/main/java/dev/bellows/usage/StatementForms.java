@@ -84,7 +84,13 @@ final class StatementForms {
         this.detect = Rewriter.create(allIn(known, Phase.SWITCH), catalog);
         dualWriters.add(Rewriter.create(allIn(known, Phase.EXPAND), catalog));
         dualWriters.add(detect);
-        for (String fp : sentAsWrittenFingerprints) sentAsWritten.add(normalize(fp));
+        for (String fp : sentAsWrittenFingerprints) {
+            sentAsWritten.add(normalize(fp));
+            // a read Bellows passes through in expand still reaches the server with its * spelled out for the old
+            // schema view (issue 12 §1): that text is Bellows' own too
+            Rewrite sent = dualWriters.get(0).rewrite(fp);
+            if (sent.changed() && !sent.isUnanalysed()) sentAsWritten.add(normalize(sent.sql()));
+        }
         this.upNormalized = m.isTableRename() ? "" : stripParens(normalize(m.up() == null ? quote(m.from()) : m.up()));
     }
 

@@ -104,7 +104,9 @@ class RunbookWalkTest {
             apply(db, dir, "not_null");
 
             // ---- 4. deploy the new code, through Bellows too
-            newer = RunbookApp.start(appUrl, db.fixture.user(), db.fixture.password(), "new-app", RunbookApp.Version.NEW,
+            // step 4: the new version is deployed with bellows.schema=new (its SELECT * is the table it was written for)
+            newer = RunbookApp.start(appUrl + "&bellows.schema=new", db.fixture.user(), db.fixture.password(), "new-app",
+                RunbookApp.Version.NEW,
                 world, 2, 2_000_000_000L);
             await(book, book.find("4", "bellows status"), r -> r.out().contains("new-app") && phases(r, "expand"));
             awaitLoad(world, 300);
