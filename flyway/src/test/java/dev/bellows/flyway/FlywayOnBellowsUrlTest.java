@@ -140,7 +140,8 @@ class FlywayOnBellowsUrlTest {
             try (ResultSet rs = app.getMetaData().getColumns(null, "public", "leads", null)) {
                 while (rs.next()) cols.add(rs.getString("COLUMN_NAME"));
             }
-            assertEquals(List.of("id", "name", "user_email"), cols, "the old view after the drop");
+            // the old view keeps user_email where V1 created it, not in contact_email's place at the end
+            assertEquals(List.of("id", "user_email", "name"), cols, "the old view after the drop");
         }
         Flyway f = flyway(url, dir, "latest");
         assertTrue(f.validateWithResult().validationSuccessful);
