@@ -26,11 +26,14 @@ import org.postgresql.PGNotification;
  *
  * <p><b>Phases.</b> Highest precedence first: the {@code bellows.flags} table, the system property
  * {@code bellows.phase.<id>} or environment variable {@code BELLOWS_PHASE_<ID>}, the rules file (see
- * {@link PhaseOverrides}). The table is read before the runtime serves its first statement, then on every
+ * {@link PhaseOverrides}). The table is read before the runtime serves its first statement, then, in
+ * {@code check} mode (the default), by the application's own connections whenever the last read is older than
+ * {@code bellows.flags.staleness} ({@link FlagCheck}), and by this thread on a short-lived connection when no
+ * statement has read it for {@code bellows.flags.poll} (a quiet instance); in {@code listen} mode on every
  * {@code NOTIFY bellows_flags} (the CLI sends one with each change), received by a daemon thread that holds
  * one dedicated pgjdbc connection in {@code LISTEN}, and every {@code bellows.flags.poll} (default 5 s) in case
- * a notification was missed. When that connection fails the last known phases stay in force, a warning says
- * so, and the thread reconnects with backoff (250 ms doubling up to the poll interval), reading the table
+ * a notification was missed. When the flag source fails the last known phases stay in force, a warning says
+ * so, and the thread tries again with backoff (250 ms doubling up to the poll interval), reading the table
  * again as soon as it is back. System properties are read again every second.
  *
  * <p><b>Rules file.</b> A rules file given as a path is checked every {@code bellows.rules.poll} (default 2 s,
@@ -70,8 +73,12 @@ public final class FlagWatcher implements AutoCloseable {
     private final UnaryOperator<String> systemProperties;
     private final UnaryOperator<String> environment;
     private final String label;
+    /** {@code check} mode's reader on the application's connections; null in {@code listen} mode or without flags. */
+    private final FlagCheck check;
+    private final Object wake = new Object();
+    private boolean flushWanted;
 
-    // Owned by the watcher thread (and by start() before the thread exists).
+    // Guarded by this (the watcher thread, and statements applying what their check read); the connection is the thread's. (and by start() before the thread exists).
     private RuleSet base;
     private Map<String, Phase> database = Map.of();
     private Map<String, PhaseOverrides.Source> local = Map.of();
@@ -93,7 +100,8 @@ public final class FlagWatcher implements AutoCloseable {
     private Thread thread;
 
     private FlagWatcher(PhaseTarget runtime, String rulesLocation, long flagsPollMillis, long rulesPollMillis,
-                        ConnectionOpener opener, UnaryOperator<String> systemProperties, UnaryOperator<String> environment) {
+                        long stalenessMillis, ConnectionOpener opener, UnaryOperator<String> systemProperties,
+                        UnaryOperator<String> environment) {
         this.runtime = runtime;
         this.rulesLocation = rulesLocation;
         this.flagsPollMillis = flagsPollMillis;
@@ -105,6 +113,7 @@ public final class FlagWatcher implements AutoCloseable {
         this.environment = environment;
         this.label = "Bellows flags [" + runtime.appName() + ", " + rulesLocation + "]";
         this.rulesFile = rulesPollMillis > 0 ? RulesFileWatch.of(rulesLocation, label) : null;
+        this.check = flagsPollMillis > 0 && stalenessMillis > 0 ? new FlagCheck(this, stalenessMillis) : null;
         this.base = runtime.rules();
         this.appliedBase = base;
         this.appliedPhases = phases(base);
@@ -116,21 +125,24 @@ public final class FlagWatcher implements AutoCloseable {
      * then follows changes on a daemon thread. Returns null when there is nothing to watch (no rules file).
      * Never throws: an unreachable database is logged and retried.
      *
-     * @param flagsPollMillis how often the flag table is read besides notifications; 0: no database flags
+     * @param flagsPollMillis check mode: how often a quiet instance reads the flag table on a short-lived
+     *     connection; listen mode: how often it is read besides notifications; 0: no database flags
+     * @param stalenessMillis check mode ({@code > 0}): the oldest phases a statement starts on; 0: listen mode
      * @param rulesPollMillis how often the rules file is checked; 0: not watched
      */
     public static FlagWatcher start(PhaseTarget runtime, String rulesLocation, long flagsPollMillis,
-                                    long rulesPollMillis, ConnectionOpener opener) {
-        return start(runtime, rulesLocation, flagsPollMillis, rulesPollMillis, opener, System::getProperty, System::getenv);
+                                    long stalenessMillis, long rulesPollMillis, ConnectionOpener opener) {
+        return start(runtime, rulesLocation, flagsPollMillis, stalenessMillis, rulesPollMillis, opener,
+            System::getProperty, System::getenv);
     }
 
-    static FlagWatcher start(PhaseTarget runtime, String rulesLocation, long flagsPollMillis, long rulesPollMillis,
-                             ConnectionOpener opener, UnaryOperator<String> systemProperties,
+    static FlagWatcher start(PhaseTarget runtime, String rulesLocation, long flagsPollMillis, long stalenessMillis,
+                             long rulesPollMillis, ConnectionOpener opener, UnaryOperator<String> systemProperties,
                              UnaryOperator<String> environment) {
         Objects.requireNonNull(runtime, "runtime");
         if (rulesLocation == null) return null;
-        FlagWatcher w = new FlagWatcher(runtime, rulesLocation, flagsPollMillis, rulesPollMillis, opener,
-            systemProperties, environment);
+        FlagWatcher w = new FlagWatcher(runtime, rulesLocation, flagsPollMillis, rulesPollMillis, stalenessMillis,
+            opener, systemProperties, environment);
         w.initialize();
         WATCHERS.put(runtime, w);
         if (w.flagsPollMillis > 0 || w.rulesFile != null) {
@@ -152,7 +164,12 @@ public final class FlagWatcher implements AutoCloseable {
         return effective;
     }
 
-    /** Whether the listening connection is up (false before the first successful read, or when off). */
+    /** {@code check} mode's per-statement reader, or null ({@code listen} mode, or no database flags). */
+    public FlagCheck check() {
+        return check;
+    }
+
+    /** Whether the flag source answered its last read (false before the first successful read, or when off). */
     public boolean flagSourceReachable() {
         return reachable;
     }
@@ -189,9 +206,14 @@ public final class FlagWatcher implements AutoCloseable {
             refreshLocal();
             if (flagsPollMillis > 0) {
                 try {
+                    long started = System.nanoTime();
                     connect();
                     readFlags();
                     reachable = true;
+                    if (check != null) {
+                        check.readElsewhere(started);
+                        closeConnection(true);
+                    }
                 } catch (SQLException | RuntimeException e) {
                     closeConnection();
                     outageReported = true;
@@ -203,7 +225,7 @@ public final class FlagWatcher implements AutoCloseable {
                         + ". Reconnecting with backoff.");
                 }
             }
-            apply();
+            apply(null);
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, label + ": could not apply the phase flags at start; the rules file's phases stay", e);
         }
@@ -215,58 +237,82 @@ public final class FlagWatcher implements AutoCloseable {
         // The first file check happens at once: the file may have changed since the runtime loaded it.
         long nextFile = now;
         long nextLocal = now + TimeUnit.MILLISECONDS.toNanos(LOCAL_CHECK_MILLIS);
+        long pollNanos = TimeUnit.MILLISECONDS.toNanos(flagsPollMillis);
+        long jitter = 0;
         try {
             while (!closed) {
                 now = System.nanoTime();
-                if (flagsPollMillis > 0) {
-                    if (conn == null) {
-                        if (now - nextConnectNanos >= 0) {
-                            try {
-                                connect();
-                                readFlags();
-                                recovered();
-                                apply();
-                                nextPoll = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(flagsPollMillis);
-                            } catch (SQLException | RuntimeException e) {
-                                failed(e);
-                            }
+                synchronized (this) {
+                    if (check != null) {
+                        // check mode: statements read the flags; read them here only for a quiet instance
+                        nextPoll = check.checkedAt() + pollNanos + jitter;
+                        if (now - nextPoll >= 0 && now - nextConnectNanos >= 0) {
+                            pollOnce();
+                            jitter = java.util.concurrent.ThreadLocalRandom.current().nextLong(pollNanos / 5 + 1);
+                            nextPoll = check.checkedAt() + pollNanos + jitter;
                         }
-                    } else if (now - nextPoll >= 0) {
-                        nextPoll = now + TimeUnit.MILLISECONDS.toNanos(flagsPollMillis);
-                        readAndApply();
+                    } else if (flagsPollMillis > 0) {
+                        if (conn == null) {
+                            if (now - nextConnectNanos >= 0) {
+                                try {
+                                    connect();
+                                    readFlags();
+                                    recovered();
+                                    apply(null);
+                                    nextPoll = System.nanoTime() + pollNanos;
+                                } catch (SQLException | RuntimeException e) {
+                                    failed(e);
+                                }
+                            }
+                        } else if (now - nextPoll >= 0) {
+                            nextPoll = now + pollNanos;
+                            readAndApply();
+                        }
+                    }
+                    now = System.nanoTime();
+                    if (rulesFile != null && now - nextFile >= 0) {
+                        checkRulesFile();
+                        nextFile = now + TimeUnit.MILLISECONDS.toNanos(rulesPollMillis);
+                    }
+                    if (now - nextLocal >= 0) {
+                        refreshLocal();
+                        apply(null);
+                        nextLocal = now + TimeUnit.MILLISECONDS.toNanos(LOCAL_CHECK_MILLIS);
                     }
                 }
-                now = System.nanoTime();
-                if (rulesFile != null && now - nextFile >= 0) {
-                    checkRulesFile();
-                    nextFile = now + TimeUnit.MILLISECONDS.toNanos(rulesPollMillis);
-                }
-                if (now - nextLocal >= 0) {
-                    refreshLocal();
-                    apply();
-                    nextLocal = now + TimeUnit.MILLISECONDS.toNanos(LOCAL_CHECK_MILLIS);
-                }
+                flushIfWanted();
                 long deadline = nextLocal;
                 if (rulesFile != null) deadline = earlier(deadline, nextFile);
-                if (flagsPollMillis > 0) deadline = earlier(deadline, conn == null ? nextConnectNanos : nextPoll);
+                if (flagsPollMillis > 0) {
+                    deadline = earlier(deadline, check == null && conn != null ? nextPoll
+                        : check == null || nextConnectNanos - nextPoll > 0 ? nextConnectNanos : nextPoll);
+                }
                 long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
                 if (conn != null) {
                     PGNotification[] notes;
                     try {
                         notes = pg.getNotifications((int) Math.min(waitMillis, Integer.MAX_VALUE));
                     } catch (SQLException | RuntimeException e) {
-                        failed(e);
+                        synchronized (this) {
+                            failed(e);
+                        }
                         continue;
                     }
                     if (notes != null && notes.length > 0) {
-                        nextPoll = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(flagsPollMillis);
-                        readAndApply();
+                        nextPoll = System.nanoTime() + pollNanos;
+                        synchronized (this) {
+                            readAndApply();
+                        }
                     }
                 } else {
-                    try {
-                        Thread.sleep(waitMillis);
-                    } catch (InterruptedException e) {
-                        if (closed) break;
+                    synchronized (wake) {
+                        if (!flushWanted && !closed) {
+                            try {
+                                wake.wait(waitMillis);
+                            } catch (InterruptedException e) {
+                                if (closed) break;
+                            }
+                        }
                     }
                 }
             }
@@ -275,6 +321,57 @@ public final class FlagWatcher implements AutoCloseable {
         } finally {
             closeConnection(closed);
         }
+    }
+
+    /** check mode: one read of the flags on a short-lived connection, for an instance that ran no statement lately. */
+    private void pollOnce() {
+        long started = System.nanoTime();
+        try {
+            connect();
+            readFlags();
+            closeConnection(true);
+            check.readElsewhere(started);
+            recovered();
+            apply(null);
+        } catch (SQLException | RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    /**
+     * check mode: what a statement's check read on the application connection {@code raw}, still in auto-commit
+     * there; a phase change reads the catalog on it first, and the heartbeat goes from the watcher thread.
+     */
+    void offer(Map<String, Phase> read, Connection raw) {
+        synchronized (this) {
+            flagReads++;
+            if (!reachable) recovered();
+            if (read.equals(database)) return;
+            database = read;
+            apply(raw);
+        }
+    }
+
+    /** check mode: a statement's read of the flags failed; the phases stay, the first failure is logged. */
+    void checkFailed(Throwable e) {
+        synchronized (this) {
+            reachable = false;
+            if (!outageReported) {
+                outageReported = true;
+                downSinceNanos = System.nanoTime();
+                LOG.log(Level.WARNING, label + ": could not read bellows.flags on an application connection ("
+                    + describe(e) + "); keeping the last known phases: " + format(effective)
+                    + ". Reading again after the staleness interval.");
+            }
+        }
+    }
+
+    private void flushIfWanted() {
+        synchronized (wake) {
+            if (!flushWanted) return;
+            flushWanted = false;
+        }
+        flushRecorder();
     }
 
     private static long earlier(long a, long b) {
@@ -289,7 +386,7 @@ public final class FlagWatcher implements AutoCloseable {
             failed(e);
             return;
         }
-        apply();
+        apply(null);
     }
 
     // ------------------------------------------------------------------ the flag source
@@ -308,7 +405,7 @@ public final class FlagWatcher implements AutoCloseable {
             try (Statement s = c.createStatement()) {
                 String app = ("bellows-flags " + runtime.appName()).replace("'", "''");
                 s.execute("SET application_name = '" + (app.length() > 60 ? app.substring(0, 60) : app) + "'");
-                s.execute("LISTEN " + FlagStore.CHANNEL);
+                if (check == null) s.execute("LISTEN " + FlagStore.CHANNEL);
             }
             where = describe(c);
             conn = c;
@@ -418,12 +515,21 @@ public final class FlagWatcher implements AutoCloseable {
         if (loaded == null) return;
         base = loaded;
         refreshLocal();
-        apply();
+        apply(null);
     }
 
     // ------------------------------------------------------------------ applying
 
-    private void apply() {
+    /**
+     * Installs what the sources say. {@code raw}: the application connection a statement's check read the flags on
+     * (in auto-commit), where the catalog is read before a phase change; null on the watcher thread, which reads it
+     * on a connection of its own. Called holding this.
+     */
+    private void apply(Connection raw) {
+        if (raw != null && base != appliedBase) {
+            wakeUp(false); // new rules are installed by the watcher thread (setRules may need a connection of its own)
+            return;
+        }
         Map<String, PhaseOverrides.Source> resolved = PhaseOverrides.resolve(base, database, local);
         Map<String, Phase> phases = new LinkedHashMap<>();
         resolved.forEach((id, s) -> phases.put(id, s.phase()));
@@ -449,7 +555,8 @@ public final class FlagWatcher implements AutoCloseable {
             // A phase change usually follows DDL run elsewhere (the expand migration): read the catalog first,
             // or the new phase would run on a catalog without the new column and dual writes would not happen.
             try {
-                runtime.refreshCatalog();
+                if (raw != null) runtime.refreshCatalog(raw);
+                else runtime.refreshCatalog();
             } catch (SQLException | RuntimeException e) {
                 LOG.log(Level.WARNING, label + ": could not read the catalog before changing phases (" + describe(e)
                     + "); using the one read last");
@@ -471,7 +578,20 @@ public final class FlagWatcher implements AutoCloseable {
         }
         appliedPhases = phases;
         // report the new phases now, not a flush interval later: a move back from contract waits for these heartbeats
-        dev.bellows.usage.UsageRecorder recorder = changed ? runtime.usageRecorder() : null;
+        if (!changed) return;
+        if (raw != null) wakeUp(true); // not on the application's thread: the flush takes a connection of its own
+        else flushRecorder();
+    }
+
+    private void wakeUp(boolean flush) {
+        synchronized (wake) {
+            if (flush) flushWanted = true;
+            wake.notifyAll();
+        }
+    }
+
+    private void flushRecorder() {
+        dev.bellows.usage.UsageRecorder recorder = runtime.usageRecorder();
         if (recorder != null && recorder.isRunning()) {
             try {
                 recorder.flush();

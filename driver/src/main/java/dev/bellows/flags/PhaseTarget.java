@@ -25,6 +25,11 @@ public interface PhaseTarget {
     /** Reads the catalog again, e.g. after DDL run elsewhere before a phase change. */
     void refreshCatalog() throws SQLException;
 
+    /** Reads the catalog again on {@code connection} (an application connection, in auto-commit). */
+    default void refreshCatalog(java.sql.Connection connection) throws SQLException {
+        refreshCatalog();
+    }
+
     /** The usage recorder to flush after a phase change (so heartbeats report it at once), or null. */
     UsageRecorder usageRecorder();
 }

@@ -61,6 +61,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
      * this statement's result labels and records its usage facts.
      */
     private S executing() throws SQLException {
+        connection.followFlags();
         BellowsRuntime.State state = connection.runtime.state();
         if (state.version != prepared.version || prepared.mentions && prepared.rewriter != connection.pathRewriter(state)) {
             reprepare(state);

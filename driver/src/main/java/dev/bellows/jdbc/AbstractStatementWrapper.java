@@ -45,6 +45,7 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
 
     /** Rewrites {@code sql} with the current rewriter and makes it the source of result labels. */
     final Rewrite begin(String sql) throws SQLException {
+        connection.followFlags();
         Rewrite r = BellowsRuntime.rewrite(connection.rewriter(connection.runtime.state(), sql), sql);
         connection.runtime.record(r);
         current = r;
@@ -67,6 +68,7 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
     // Generated keys: see GeneratedKeys for why Bellows may append RETURNING itself.
     private <T> T runForKeys(String sql, String[] columns, Execution<S, T> withKeys, Execution<S, T> asAsked)
         throws SQLException {
+        connection.followFlags();
         Rewrite k = columns == null ? null : GeneratedKeys.rewrite(connection.rewriter(connection.runtime.state(), sql), sql, columns);
         if (k == null) return run(sql, asAsked);
         connection.runtime.record(k);
@@ -157,6 +159,7 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
     }
 
     @Override public void addBatch(String sql) throws SQLException {
+        connection.followFlags();
         Rewrite r = BellowsRuntime.rewrite(connection.rewriter(connection.runtime.state(), sql), sql);
         delegate.addBatch(r.sql());
         connection.runtime.record(r);

@@ -32,6 +32,14 @@ final class BellowsConfig {
      * ({@code LISTEN} does not pass a transaction-mode pooler such as pgbouncer); absent: the application's own URL.
      */
     static final String FLAGS_URL = "bellows.flags.url";
+    /**
+     * How instances learn flag changes: {@code check} (default: the application's own connections read the flags
+     * before a statement when they are older than {@link #FLAGS_STALENESS}) or {@code listen} (one dedicated
+     * connection in {@code LISTEN}; the default when {@link #FLAGS_URL} is set).
+     */
+    static final String FLAGS_MODE = "bellows.flags.mode";
+    /** check mode: the oldest phases a statement may start on ({@code 1s}). */
+    static final String FLAGS_STALENESS = "bellows.flags.staleness";
     /** How often a rules file given as a path is checked for changes ({@code 2s}; {@code off}: not watched). */
     static final String RULES_POLL = "bellows.rules.poll";
     /** Where usage goes: {@code db} (default), {@code file:<path>}, {@code log} or {@code off}. See {@link dev.bellows.usage.UsageSettings}. */
@@ -44,7 +52,8 @@ final class BellowsConfig {
     static final String USAGE_RETENTION = "bellows.usage.retention";
     /** Which version of each managed table connections present: {@code old} (default) or {@code new}. See {@link SchemaView}. */
     static final String SCHEMA = "bellows.schema";
-    static final List<String> KEYS = List.of(RULES, CACHE_SIZE, APP_NAME, SCHEMA, FLAGS_POLL, FLAGS_URL, RULES_POLL, USAGE,
+    static final List<String> KEYS = List.of(RULES, CACHE_SIZE, APP_NAME, SCHEMA, FLAGS_POLL, FLAGS_URL, FLAGS_MODE,
+        FLAGS_STALENESS, RULES_POLL, USAGE,
         USAGE_FLUSH_INTERVAL, USAGE_MAX_FINGERPRINTS, USAGE_RETENTION);
     static final String URL_PREFIX = "jdbc:bellows:postgresql:";
     static final String APPLICATION_NAME = "ApplicationName";
@@ -57,6 +66,11 @@ final class BellowsConfig {
     final long rulesPollMillis;
     /** {@link #FLAGS_URL}, or null for the application's own connections. */
     String flagsUrl;
+    /** {@link #FLAGS_MODE} is {@code listen}. */
+    boolean flagsListen;
+    /** {@link #FLAGS_STALENESS} in milliseconds (check mode). */
+    long flagsStalenessMillis = DEFAULT_FLAGS_STALENESS_MILLIS;
+    static final long DEFAULT_FLAGS_STALENESS_MILLIS = 1_000;
     final SchemaView schema;
     /** Usage recording ({@code bellows.usage*}); set by {@link #resolve}. */
     dev.bellows.usage.UsageSettings usage = dev.bellows.usage.UsageSettings.defaults();
@@ -115,6 +129,20 @@ final class BellowsConfig {
             throw Errors.config("Bellows setting '" + FLAGS_URL + "' must be a plain jdbc:postgresql: URL straight to the"
                 + " PostgreSQL server (not through a transaction pooler, not a jdbc:bellows: URL), got "
                 + Redact.url(config.flagsUrl), null);
+        }
+        String mode = lookup(FLAGS_MODE, explicit, systemProperties, environment);
+        if (mode == null) {
+            config.flagsListen = config.flagsUrl != null;
+        } else if (mode.equalsIgnoreCase("listen") || mode.equalsIgnoreCase("check")) {
+            config.flagsListen = mode.equalsIgnoreCase("listen");
+        } else {
+            throw Errors.config("Bellows setting '" + FLAGS_MODE + "' must be check or listen, got '" + mode + "'", null);
+        }
+        config.flagsStalenessMillis = interval(FLAGS_STALENESS, lookup(FLAGS_STALENESS, explicit, systemProperties,
+            environment), DEFAULT_FLAGS_STALENESS_MILLIS);
+        if (!config.flagsListen && config.flagsStalenessMillis == 0) {
+            throw Errors.config("Bellows setting '" + FLAGS_STALENESS + "' cannot be off in check mode; use "
+                + FLAGS_MODE + "=listen, or " + FLAGS_POLL + "=off for no database flags", null);
         }
         try {
             config.usage = dev.bellows.usage.UsageSettings.parse(lookup(USAGE, explicit, systemProperties, environment),

@@ -40,6 +40,8 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
     private volatile String database;
     // Built-in usage recording (bellows.usage); null when off or not started. Independent of setUsageSink.
     private volatile dev.bellows.usage.UsageRecorder recorder;
+    /** bellows.flags.mode=check: read before statements when the phases are stale; null otherwise. Set once at creation. */
+    volatile dev.bellows.flags.FlagCheck flagCheck;
 
     /** Opens a pgjdbc connection of this configuration, for catalog reads outside application connections. */
     @FunctionalInterface
@@ -159,7 +161,7 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
     }
 
     /** Reads the catalog again on {@code connection}, inside its transaction if one is open. */
-    public void refreshCatalog(Connection connection) throws SQLException {
+    @Override public void refreshCatalog(Connection connection) throws SQLException {
         refresh(connection instanceof ConnectionWrapper ? ((ConnectionWrapper) connection).delegate : connection);
     }
 

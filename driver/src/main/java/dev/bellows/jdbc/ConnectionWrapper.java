@@ -78,6 +78,12 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
         return r;
     }
 
+    /** Before a statement: with bellows.flags.mode=check, stale phases are read again on this connection first. */
+    void followFlags() {
+        dev.bellows.flags.FlagCheck c = runtime.flagCheck;
+        if (c != null) c.beforeStatement(delegate);
+    }
+
     /** A statement ran: DDL refreshes the catalog; anything that may change the search path has it read again. */
     void executed(Rewrite r) throws SQLException {
         executed(r.kind() == Rewrite.Kind.DDL, r.mayChangeSearchPath());

@@ -32,7 +32,9 @@ final class Runtimes {
             source);
         // Flags and phase overrides apply before anyone can use the runtime; a runtime that loses the race is dropped.
         dev.bellows.flags.FlagWatcher watcher = dev.bellows.flags.FlagWatcher.start(created, config.rules,
-            config.flagsPollMillis, config.rulesPollMillis, FlagsConnection.opener(config, source, credentials)::open);
+            config.flagsPollMillis, config.flagsListen ? 0 : config.flagsStalenessMillis, config.rulesPollMillis,
+            FlagsConnection.opener(config, source, credentials)::open);
+        if (watcher != null) created.flagCheck = watcher.check();
         existing = RUNTIMES.putIfAbsent(key, created);
         if (existing != null && watcher != null) watcher.close();
         if (existing == null) created.startUsage(config.usage);
