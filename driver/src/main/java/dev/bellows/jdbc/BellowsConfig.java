@@ -38,7 +38,7 @@ final class BellowsConfig {
      * connection in {@code LISTEN}; the default when {@link #FLAGS_URL} is set).
      */
     static final String FLAGS_MODE = "bellows.flags.mode";
-    /** check mode: the oldest phases a statement may start on ({@code 1s}). */
+    /** check mode: the oldest phases a statement may start on ({@code 500ms}). */
     static final String FLAGS_STALENESS = "bellows.flags.staleness";
     /** How often a rules file given as a path is checked for changes ({@code 2s}; {@code off}: not watched). */
     static final String RULES_POLL = "bellows.rules.poll";
@@ -70,7 +70,7 @@ final class BellowsConfig {
     boolean flagsListen;
     /** {@link #FLAGS_STALENESS} in milliseconds (check mode). */
     long flagsStalenessMillis = DEFAULT_FLAGS_STALENESS_MILLIS;
-    static final long DEFAULT_FLAGS_STALENESS_MILLIS = 1_000;
+    static final long DEFAULT_FLAGS_STALENESS_MILLIS = 500;
     final SchemaView schema;
     /** Usage recording ({@code bellows.usage*}); set by {@link #resolve}. */
     dev.bellows.usage.UsageSettings usage = dev.bellows.usage.UsageSettings.defaults();

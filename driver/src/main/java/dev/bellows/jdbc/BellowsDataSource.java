@@ -73,7 +73,7 @@ public class BellowsDataSource implements DataSource {
     public synchronized void setFlagsUrl(String url) { settings.put(BellowsConfig.FLAGS_URL, url); }
     /** {@code bellows.flags.mode}: {@code check} (default) or {@code listen}. */
     public synchronized void setFlagsMode(String mode) { settings.put(BellowsConfig.FLAGS_MODE, mode); }
-    /** {@code bellows.flags.staleness}: in check mode, the oldest phases a statement may start on ({@code 1s}). */
+    /** {@code bellows.flags.staleness}: in check mode, the oldest phases a statement may start on ({@code 500ms}). */
     public synchronized void setFlagsStaleness(String interval) { settings.put(BellowsConfig.FLAGS_STALENESS, interval); }
     /** {@code bellows.rules.poll}: e.g. {@code 2s}, or {@code off} to stop watching the rules file. */
     public synchronized void setRulesPoll(String interval) { settings.put(BellowsConfig.RULES_POLL, interval); }

@@ -47,12 +47,14 @@ class FlagCheckTest {
     }
 
     private static BellowsDataSource instance(String app, String... more) throws SQLException {
-        String[] settings = new String[more.length + 4];
+        String[] settings = new String[more.length + 6];
         settings[0] = "bellows.flags.staleness";
         settings[1] = "200ms";
         settings[2] = "bellows.usage";
         settings[3] = "off";
-        System.arraycopy(more, 0, settings, 4, more.length);
+        settings[4] = "bellows.flags.mode"; // the default, given because the driver's surefire sets listen for older tests
+        settings[5] = "check";
+        System.arraycopy(more, 0, settings, 6, more.length);
         return db.instance(app, settings);
     }
 
@@ -179,6 +181,7 @@ class FlagCheckTest {
         ds.setPassword(db.fixture.password());
         ds.setRules(db.rules.toString());
         ds.setAppName("check-bouncer");
+        ds.setFlagsMode("check");
         ds.setFlagsStaleness("200ms");
         ds.setFlagsPoll("1m"); // so only statements' checks can bring the change
         ds.setProperty("bellows.usage", "off");

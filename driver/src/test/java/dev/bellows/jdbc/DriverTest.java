@@ -130,6 +130,24 @@ class DriverTest {
     }
 
     @Test
+    void flagsModeDefaultsToCheckWithAHalfSecondBoundAndListensOnlyWhenAskedOrGivenAFlagsUrl() throws SQLException {
+        BellowsConfig d = BellowsConfig.resolve(Map.of(), null, k -> null, k -> null);
+        assertFalse(d.flagsListen, "no connection per instance unless asked");
+        assertEquals(500, d.flagsStalenessMillis);
+        assertTrue(BellowsConfig.resolve(Map.of("bellows.flags.url", "jdbc:postgresql://db/app"), null, k -> null,
+            k -> null).flagsListen, "bellows.flags.url exists for the listening connection");
+        assertTrue(BellowsConfig.resolve(Map.of(), null, k -> k.equals("bellows.flags.mode") ? "listen" : null,
+            k -> null).flagsListen);
+        assertEquals(200, BellowsConfig.resolve(Map.of("bellows.flags.staleness", "200ms"), null, k -> null, k -> null)
+            .flagsStalenessMillis);
+        SQLException bad = assertThrows(SQLException.class,
+            () -> BellowsConfig.resolve(Map.of("bellows.flags.mode", "notify"), null, k -> null, k -> null));
+        assertEquals(Errors.CONFIG, bad.getSQLState());
+        assertThrows(SQLException.class,
+            () -> BellowsConfig.resolve(Map.of("bellows.flags.staleness", "off"), null, k -> null, k -> null));
+    }
+
+    @Test
     void badSettingsFailWithConfigurationState() {
         SQLException unknown = assertThrows(SQLException.class, () -> db.connect("bellows.rule", "x.yaml"));
         assertEquals(Errors.CONFIG, unknown.getSQLState());

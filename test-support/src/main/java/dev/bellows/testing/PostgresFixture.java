@@ -335,6 +335,8 @@ public final class PostgresFixture {
             .setServerConfig("full_page_writes", "off")
             // Nothing here connects over a unix socket; skipping it keeps postgres out of the shared /tmp.
             .setServerConfig("unix_socket_directories", "")
+            // the flag propagation benchmark's LISTEN comparison holds one connection per simulated instance
+            .setServerConfig("max_connections", System.getProperty("bellows.test.maxConnections", "100"))
             .setDataDirectoryCustomizer(this::customize)
             .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log))
             .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log))

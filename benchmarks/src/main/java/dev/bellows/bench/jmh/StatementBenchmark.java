@@ -64,7 +64,8 @@ public class StatementBenchmark {
         "SELECT id FROM leads WHERE user_email IN (SELECT email FROM users WHERE name = ?) FOR UPDATE",
     };
 
-    @Param({"plain", "bellows", "p6spy"})
+    /** bellows-check: database flags on in the default mode (bellows.flags.mode=check, staleness 500 ms). */
+    @Param({"plain", "bellows", "bellows-check", "p6spy"})
     public String driver;
 
     Connection connection;
@@ -97,6 +98,14 @@ public class StatementBenchmark {
                 b.setRulesPoll("off");
                 b.setAppName("jmh");
                 return b;
+            case "bellows-check":
+                // every statement checks the phases' age; one every 500 ms reads "bellows.flags" (answered by the stub)
+                BellowsDataSource c = new BellowsDataSource(stub);
+                c.setRules("classpath:jmh-rules.yaml");
+                c.setFlagsMode("check");
+                c.setRulesPoll("off");
+                c.setAppName("jmh-check");
+                return c;
             case "p6spy":
                 return new P6DataSource(stub);
             default:
