@@ -80,7 +80,9 @@ public final class FlagWatcher implements AutoCloseable {
 
     // Guarded by this (the watcher thread, and statements applying what their check read); the connection is the thread's. (and by start() before the thread exists).
     private RuleSet base;
-    private Map<String, Phase> database = Map.of();
+    private volatile Map<String, Phase> database = Map.of();
+    /** check mode's poll read the catalog just before {@link #apply}: it need not read it again. */
+    private boolean catalogJustRead;
     private Map<String, PhaseOverrides.Source> local = Map.of();
     private RuleSet appliedBase;
     private Map<String, Phase> appliedPhases;
@@ -242,15 +244,18 @@ public final class FlagWatcher implements AutoCloseable {
         try {
             while (!closed) {
                 now = System.nanoTime();
+                if (check != null) {
+                    // check mode: statements read the flags; read them here only for a quiet instance
+                    nextPoll = check.checkedAt() + pollNanos + jitter;
+                    if (now - nextPoll >= 0 && now - nextConnectNanos >= 0) {
+                        pollOnce();
+                        jitter = java.util.concurrent.ThreadLocalRandom.current().nextLong(pollNanos / 5 + 1);
+                        nextPoll = check.checkedAt() + pollNanos + jitter;
+                    }
+                }
                 synchronized (this) {
                     if (check != null) {
-                        // check mode: statements read the flags; read them here only for a quiet instance
-                        nextPoll = check.checkedAt() + pollNanos + jitter;
-                        if (now - nextPoll >= 0 && now - nextConnectNanos >= 0) {
-                            pollOnce();
-                            jitter = java.util.concurrent.ThreadLocalRandom.current().nextLong(pollNanos / 5 + 1);
-                            nextPoll = check.checkedAt() + pollNanos + jitter;
-                        }
+                        // polled above, outside the monitor
                     } else if (flagsPollMillis > 0) {
                         if (conn == null) {
                             if (now - nextConnectNanos >= 0) {
@@ -325,16 +330,40 @@ public final class FlagWatcher implements AutoCloseable {
 
     /** check mode: one read of the flags on a short-lived connection, for an instance that ran no statement lately. */
     private void pollOnce() {
+        // No monitor is held while a connection is taken (it may come from the application's pool, whose
+        // connections may be held by statements waiting for the monitor in offer()).
         long started = System.nanoTime();
+        Map<String, Phase> read;
         try {
             connect();
-            readFlags();
+            read = FlagStore.phases(conn);
             closeConnection(true);
-            check.readElsewhere(started);
-            recovered();
-            apply(null);
         } catch (SQLException | RuntimeException e) {
-            failed(e);
+            synchronized (this) {
+                failed(e);
+            }
+            return;
+        }
+        check.readElsewhere(started);
+        boolean changed = !read.equals(database);
+        if (changed) {
+            try {
+                runtime.refreshCatalog(); // a phase change usually follows DDL: read the catalog first (see apply)
+            } catch (SQLException | RuntimeException e) {
+                LOG.log(Level.WARNING, label + ": could not read the catalog before changing phases (" + describe(e)
+                    + "); using the one read last");
+            }
+        }
+        synchronized (this) {
+            flagReads++;
+            recovered();
+            database = read;
+            catalogJustRead = changed;
+            try {
+                apply(null);
+            } finally {
+                catalogJustRead = false;
+            }
         }
     }
 
@@ -343,8 +372,9 @@ public final class FlagWatcher implements AutoCloseable {
      * there; a phase change reads the catalog on it first, and the heartbeat goes from the watcher thread.
      */
     void offer(Map<String, Phase> read, Connection raw) {
+        flagReads++;
+        if (reachable && read.equals(database)) return; // the common case takes no monitor
         synchronized (this) {
-            flagReads++;
             if (!reachable) recovered();
             if (read.equals(database)) return;
             database = read;
@@ -551,7 +581,7 @@ public final class FlagWatcher implements AutoCloseable {
             appliedPhases = phases;
             return;
         }
-        if (!phases.equals(appliedPhases)) {
+        if (!phases.equals(appliedPhases) && !catalogJustRead) {
             // A phase change usually follows DDL run elsewhere (the expand migration): read the catalog first,
             // or the new phase would run on a catalog without the new column and dual writes would not happen.
             try {
