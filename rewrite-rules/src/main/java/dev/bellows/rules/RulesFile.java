@@ -11,6 +11,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Objects;
 
+import dev.bellows.rules.file.RulesValidator;
+
 import org.yaml.snakeyaml.reader.UnicodeReader;
 
 /**

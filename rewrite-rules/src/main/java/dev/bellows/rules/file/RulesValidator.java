@@ -1,4 +1,10 @@
-package dev.bellows.rules;
+package dev.bellows.rules.file;
+
+import dev.bellows.rules.Migration;
+import dev.bellows.rules.Phase;
+import dev.bellows.rules.RuleSet;
+import dev.bellows.rules.RulesException;
+import dev.bellows.rules.RulesFile;
 
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +44,7 @@ import org.yaml.snakeyaml.reader.ReaderException;
  * Parses and validates one rules file. Single use, not thread-safe; {@link RulesFile} is the public face.
  * Stops at the first problem, reporting it as a {@link RulesException} with file, line and key.
  */
-final class RulesValidator {
+public final class RulesValidator {
     static final String KEY_MIGRATIONS = "migrations";
     static final List<String> TOP_LEVEL_KEYS = List.of(KEY_MIGRATIONS);
     static final List<String> REQUIRED_KEYS = List.of("id", "table", "from", "to", "phase");
@@ -62,7 +68,7 @@ final class RulesValidator {
         this.source = source;
     }
 
-    static RuleSet parse(String text, String source) throws RulesException {
+    public static RuleSet parse(String text, String source) throws RulesException {
         return new RulesValidator(source).run(text);
     }
 
