@@ -1,5 +1,11 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.sql.ParseGuard;
+import dev.bellows.rules.sql.ParseText;
+import dev.bellows.rules.sql.SqlLexer;
+import dev.bellows.rules.sql.Template;
+import dev.bellows.rules.sql.Wrapped;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -289,15 +295,6 @@ final class Analysis {
         String m = String.valueOf(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
         int nl = m.indexOf('\n');
         return nl < 0 ? m : m.substring(0, nl);
-    }
-
-    /**
-     * Parses one statement as the engine does (for tests). Tests use it to check that output parses again, not
-     * how fast: the budget is a hang guard generous enough for a loaded build machine.
-     */
-    static Statement parse(String sql) throws Exception {
-        SqlLexer.Tokens t = SqlLexer.lex(sql, Integer.MAX_VALUE);
-        return ParseGuard.parse(sql, t.maxDepth, 60_000);
     }
 
     /** Server parameter → client parameter, read off the copied ranges in output order. */

@@ -1,5 +1,9 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.sql.Keywords;
+import dev.bellows.rules.sql.SqlLexer;
+import dev.bellows.rules.sql.Template;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;

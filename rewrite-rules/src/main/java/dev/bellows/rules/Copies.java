@@ -1,5 +1,7 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.sql.SqlLexer;
+
 import java.util.ArrayList;
 import java.util.List;
 

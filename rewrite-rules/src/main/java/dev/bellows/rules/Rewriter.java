@@ -1,5 +1,7 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.sql.Template;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.file.RulesValidator;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -10,8 +12,6 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Objects;
-
-import dev.bellows.rules.file.RulesValidator;
 
 import org.yaml.snakeyaml.reader.UnicodeReader;
 
