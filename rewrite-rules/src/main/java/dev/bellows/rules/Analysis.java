@@ -1,5 +1,8 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.rewriting.Edits;
+import dev.bellows.rules.rewriting.Parts;
+import dev.bellows.rules.rewriting.Refusal;
 import dev.bellows.rules.sql.ParseGuard;
 import dev.bellows.rules.sql.ParseText;
 import dev.bellows.rules.sql.SqlLexer;

@@ -1,5 +1,6 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.rewriting.Transform;
 import dev.bellows.rules.sql.SqlLexer;
 
 import java.util.ArrayList;

@@ -1,5 +1,8 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.rewriting.Parts;
+import dev.bellows.rules.rewriting.Refusal;
+import dev.bellows.rules.rewriting.Transform;
 import dev.bellows.rules.sql.SqlLexer;
 
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.rewriting.Parts;
+import dev.bellows.rules.rewriting.Refusal;
 import dev.bellows.rules.sql.SqlLexer;
 
 import java.util.ArrayList;

@@ -1,5 +1,8 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.rewriting.Parts;
+import dev.bellows.rules.rewriting.Refusal;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
