@@ -1,5 +1,6 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.analysis.Managed;
 import dev.bellows.rules.sql.ParseText;
 import dev.bellows.rules.sql.Template;
 
