@@ -10,6 +10,7 @@ import dev.bellows.rules.UsageFact;
 import dev.bellows.rules.rewriting.Edits;
 import dev.bellows.rules.rewriting.Parts;
 import dev.bellows.rules.rewriting.Refusal;
+import dev.bellows.rules.rewriting.Splice;
 import dev.bellows.rules.sql.ParseGuard;
 import dev.bellows.rules.sql.ParseText;
 import dev.bellows.rules.sql.SqlLexer;
@@ -17,7 +18,6 @@ import dev.bellows.rules.sql.Template;
 import dev.bellows.rules.sql.Wrapped;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -64,26 +64,7 @@ public final class Analysis {
 
     public Rewrite instantiate(String sql, Template t) {
         if (parts == null) return new Rewrite(sql, sql, null, labels, facts, reason, rejection);
-        StringBuilder sb = new StringBuilder(sql.length() + 64);
-        for (Parts.Part p : parts.list) {
-            if (p.text != null) sb.append(p.text);
-            else appendTemplate(sb, t, p.start, p.end);
-        }
-        return new Rewrite(sql, sb.toString(), plan, labels, facts, reason, rejection);
-    }
-
-    /** Appends template [s, e) with the statement's own literals and comments in their slots. */
-    private static void appendTemplate(StringBuilder sb, Template t, int s, int e) {
-        int k = Arrays.binarySearch(t.slotPos, s);
-        if (k < 0) k = -k - 1;
-        int pos = s;
-        while (k < t.slotPos.length && t.slotPos[k] < e) {
-            int at = t.slotPos[k];
-            sb.append(t.text, pos, at).append(t.slotText[k]);
-            pos = at + (t.text.charAt(at) == '?' ? 1 : Template.COMMENT_MARK.length());
-            k++;
-        }
-        sb.append(t.text, pos, e);
+        return new Rewrite(sql, Splice.text(parts, sql, t), plan, labels, facts, reason, rejection);
     }
 
     /** Analyses every statement of a template. */
@@ -310,20 +291,9 @@ public final class Analysis {
         return nl < 0 ? m : m.substring(0, nl);
     }
 
-    /** Server parameter → client parameter, read off the copied ranges in output order. */
+    /** Server parameter → client parameter, read off the copied ranges in output order; null for the identity. */
     private static ParamPlan plan(Parts parts, Template tpl) {
-        int[] s2c = new int[8];
-        int n = 0;
-        for (Parts.Part p : parts.list) {
-            if (p.text != null) continue;
-            int k = Arrays.binarySearch(tpl.paramPos, p.start);
-            if (k < 0) k = -k - 1;
-            for (; k < tpl.paramPos.length && tpl.paramPos[k] < p.end; k++) {
-                if (n == s2c.length) s2c = Arrays.copyOf(s2c, n * 2);
-                s2c[n++] = k + 1;
-            }
-        }
-        ParamPlan plan = ParamPlan.of(tpl.paramPos.length, Arrays.copyOf(s2c, n));
+        ParamPlan plan = ParamPlan.of(tpl.paramPos.length, Splice.serverToClient(parts, tpl));
         return plan.isIdentity() ? null : plan;
     }
 }

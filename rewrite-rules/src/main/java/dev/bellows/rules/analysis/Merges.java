@@ -78,7 +78,7 @@ final class Merges {
         Parts on = new Parts();
         LinkedHashMap<String, Parts> merged = new LinkedHashMap<>();
         for (String c : cols) {
-            if (on.list.size() > 0) on.text(" AND ");
+            if (!on.isEmpty()) on.text(" AND ");
             on.add(side(left, c)).text(" = ").add(side(right, c));
             Parts m;
             if (j.isFull()) m = new Parts().text("COALESCE(").add(side(left, c)).text(", ").add(side(right, c)).text(")");

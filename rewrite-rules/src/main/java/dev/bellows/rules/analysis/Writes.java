@@ -223,7 +223,7 @@ final class Writes {
                 for (int i = 0; i < rows.size(); i++) {
                     Parts add = new Parts();
                     for (Parts p : rowAdds.get(i)) add.text(", ").add(p);
-                    if (!add.list.isEmpty()) an.edits.insert(rows.get(i).close, add);
+                    if (!add.isEmpty()) an.edits.insert(rows.get(i).close, add);
                 }
             } else if (selChanged) {
                 wrapSelect(sel, names.size(), selWrap, selParts, selAdds, dropped);

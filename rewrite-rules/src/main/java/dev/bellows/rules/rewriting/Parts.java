@@ -9,10 +9,10 @@ import java.util.List;
  */
 public final class Parts {
     /** Either {@code text} (generated) or a copy of template range [start, end). */
-    public static final class Part {
-        public final String text;
-        public final int start;
-        public final int end;
+    static final class Part {
+        final String text;
+        final int start;
+        final int end;
 
         Part(String text, int start, int end) {
             this.text = text;
@@ -21,7 +21,9 @@ public final class Parts {
         }
     }
 
-    public final List<Part> list = new ArrayList<>();
+    final List<Part> list = new ArrayList<>();
+
+    public boolean isEmpty() { return list.isEmpty(); }
 
     public Parts text(String s) {
         if (!s.isEmpty()) list.add(new Part(s, 0, 0));
