@@ -1,4 +1,4 @@
-package dev.bellows.rules;
+package dev.bellows.rules.sql;
 
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -15,7 +15,7 @@ import net.sf.jsqlparser.statement.Statement;
  * which its backtracking loops check. Complex parsing, exponential in nesting depth, is only tried on
  * shallow statements.
  */
-final class ParseGuard {
+public final class ParseGuard {
     /** Deeper than this, JSqlParser's complex mode backtracks for seconds (0.4 s at depth 8 on this machine). */
     static final int COMPLEX_MAX_DEPTH = 6;
 
@@ -28,13 +28,22 @@ final class ParseGuard {
     private ParseGuard() {}
 
     /** Parses {@code sql}; throws on a syntax error or when the budget runs out. */
-    static Statement parse(String sql, int depth, long budgetMillis) throws Exception {
+    public static Statement parse(String sql, int depth, long budgetMillis) throws Exception {
         try {
             return parse(sql, false, budgetMillis);
         } catch (Exception e) {
             if (depth > COMPLEX_MAX_DEPTH) throw e;
             return parse(sql, true, budgetMillis);
         }
+    }
+
+    /**
+     * Parses one statement as the engine does (for tests). Tests use it to check that output parses again, not
+     * how fast: the budget is a hang guard generous enough for a loaded build machine.
+     */
+    public static Statement parse(String sql) throws Exception {
+        SqlLexer.Tokens t = SqlLexer.lex(sql, Integer.MAX_VALUE);
+        return parse(sql, t.maxDepth, 60_000);
     }
 
     private static Statement parse(String sql, boolean complex, long budgetMillis) throws Exception {

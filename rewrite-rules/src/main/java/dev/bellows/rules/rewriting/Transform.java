@@ -1,10 +1,12 @@
-package dev.bellows.rules;
+package dev.bellows.rules.rewriting;
+
+import dev.bellows.rules.sql.SqlLexer;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /** An {@code up} or {@code down} expression compiled into text chunks around the holes where its column goes. */
-final class Transform {
+public final class Transform {
     private final List<String> chunks; // chunks.size() == holes + 1; null for the identity
 
     private Transform(List<String> chunks) {
@@ -12,7 +14,7 @@ final class Transform {
     }
 
     /** Compiles {@code expr} (an expression over {@code column}), or the identity for null. */
-    static Transform compile(String expr, String column) {
+    public static Transform compile(String expr, String column) {
         if (expr == null) return new Transform(null);
         SqlLexer.Tokens t = SqlLexer.lex(expr, Integer.MAX_VALUE);
         List<String> chunks = new ArrayList<>();
@@ -31,10 +33,10 @@ final class Transform {
         return new Transform(chunks);
     }
 
-    boolean isIdentity() { return chunks == null; }
+    public boolean isIdentity() { return chunks == null; }
 
     /** The expression applied to {@code arg}; parenthesised unless it is the identity. */
-    Parts apply(Parts arg) {
+    public Parts apply(Parts arg) {
         if (chunks == null) return arg;
         Parts out = new Parts().text("(");
         for (int i = 0; i < chunks.size(); i++) {

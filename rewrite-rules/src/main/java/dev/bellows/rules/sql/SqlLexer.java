@@ -1,4 +1,4 @@
-package dev.bellows.rules;
+package dev.bellows.rules.sql;
 
 import java.util.Arrays;
 
@@ -7,30 +7,31 @@ import java.util.Arrays;
  * identifiers, comments and {@code ?} parameters. It never fails: unterminated constructs run to the end.
  * Token positions are what the splicer edits at, so they must be exact.
  */
-final class SqlLexer {
-    static final byte IDENT = 1;      // unquoted identifier or keyword
-    static final byte QIDENT = 2;     // "quoted identifier" (also U&"...")
-    static final byte STRING = 3;     // '...', E'...', B'...', X'...', N'...', U&'...', $tag$...$tag$
-    static final byte NUMBER = 4;
-    static final byte PARAM = 5;      // ? (JDBC)
-    static final byte DOLLAR = 6;     // $1
-    static final byte LPAREN = 7;
-    static final byte RPAREN = 8;
-    static final byte COMMA = 9;
-    static final byte SEMI = 10;
-    static final byte DOT = 11;
-    static final byte OP = 12;        // any other operator or punctuation run
-    static final byte COMMENT = 13;
-    static final byte LBRACKET = 14;
-    static final byte RBRACKET = 15;
+public final class SqlLexer {
+    public static final byte IDENT = 1;  // unquoted identifier or keyword
+    public static final byte QIDENT = 2; // "quoted identifier" (also U&"...")
+    public static final byte STRING = 3; // '...', E'...', B'...', X'...', N'...', U&'...', $tag$...$tag$
+    public static final byte NUMBER = 4;
+    public static final byte PARAM = 5;  // ? (JDBC)
+    public static final byte DOLLAR = 6; // $1
+    public static final byte LPAREN = 7;
+    public static final byte RPAREN = 8;
+    public static final byte COMMA = 9;
+    public static final byte SEMI = 10;
+    public static final byte DOT = 11;
+    public static final byte OP = 12;    // any other operator or punctuation run
+    public static final byte COMMENT = 13;
+    public static final byte LBRACKET = 14;
+    public static final byte RBRACKET = 15;
 
     /** The tokens of one string, in parallel arrays. */
-    static final class Tokens {
+    public static final class Tokens {
+        // read by the analysis in other packages; written only while lexing, here
         final String sql;
-        int count;
-        byte[] kind;
-        int[] start;
-        int[] end;
+        public int count;
+        public byte[] kind;
+        public int[] start;
+        public int[] end;
         int maxDepth;
         boolean unterminated; // the last token is a string, identifier or comment that never closes
 
@@ -54,16 +55,16 @@ final class SqlLexer {
             count++;
         }
 
-        String text(int i) { return sql.substring(start[i], end[i]); }
+        public String text(int i) { return sql.substring(start[i], end[i]); }
 
         /** Case-insensitive keyword test for an unquoted identifier token. */
-        boolean isWord(int i, String word) {
+        public boolean isWord(int i, String word) {
             return i >= 0 && i < count && kind[i] == IDENT && end[i] - start[i] == word.length()
                 && sql.regionMatches(true, start[i], word, 0, word.length());
         }
 
         /** The index of the first token whose start is at or after {@code pos}. */
-        int indexAt(int pos) {
+        public int indexAt(int pos) {
             int lo = 0, hi = count;
             while (lo < hi) {
                 int mid = (lo + hi) >>> 1;
@@ -73,7 +74,7 @@ final class SqlLexer {
         }
 
         /** The token index whose span is exactly [s, e), or -1. */
-        int tokenExactly(int s, int e) {
+        public int tokenExactly(int s, int e) {
             int i = indexAt(s);
             return i < count && start[i] == s && end[i] == e ? i : -1;
         }
@@ -85,7 +86,7 @@ final class SqlLexer {
      * Lexes {@code sql}. Comments are kept as tokens (callers skip them); whitespace is not. Stops early,
      * returning null, when there are more than {@code maxTokens} tokens (pathological input).
      */
-    static Tokens lex(String sql, int maxTokens) {
+    public static Tokens lex(String sql, int maxTokens) {
         int n = sql.length();
         Tokens t = new Tokens(sql, Math.min(64 + n / 4, 1 << 16));
         int depth = 0;
@@ -200,11 +201,11 @@ final class SqlLexer {
         return i + 1 < sql.length() && (c == '-' && sql.charAt(i + 1) == '-' || c == '/' && sql.charAt(i + 1) == '*');
     }
 
-    static boolean isIdentStart(char c) {
+    public static boolean isIdentStart(char c) {
         return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80;
     }
 
-    static boolean isIdentPart(char c) {
+    public static boolean isIdentPart(char c) {
         return isIdentStart(c) || isDigit(c) || c == '$';
     }
 
@@ -291,7 +292,7 @@ final class SqlLexer {
     }
 
     /** The catalog name an identifier token denotes: unquoted folds to lower case, quoted is exact. */
-    static String identName(Tokens t, int i) {
+    public static String identName(Tokens t, int i) {
         if (t.kind[i] == IDENT) return t.text(i).toLowerCase(java.util.Locale.ROOT);
         String s = t.text(i);
         if (s.startsWith("U&") || s.startsWith("u&")) return null; // escapes: not worth decoding

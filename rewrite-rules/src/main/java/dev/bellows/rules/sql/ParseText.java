@@ -1,4 +1,4 @@
-package dev.bellows.rules;
+package dev.bellows.rules.sql;
 
 import java.util.Locale;
 import java.util.Set;
@@ -9,7 +9,7 @@ import java.util.Set;
  * and all edits are placed by the lexer, so blanking them (same length, so every position stays valid)
  * changes nothing the analysis uses.
  */
-final class ParseText {
+public final class ParseText {
     /** Runs shorter than this are left for the parser: typical statements parse as written. */
     static final int MIN_RUN = 8;
     private static final Set<String> ATOM_WORDS = Set.of("null", "default", "true", "false");
@@ -17,7 +17,7 @@ final class ParseText {
     private ParseText() {}
 
     /** Tokens [first, to) of {@code text}, as the parser should see them; {@code tokensLeft[0]} gets what remains. */
-    static String of(String text, SqlLexer.Tokens t, int first, int to, int[] tokensLeft) {
+    public static String of(String text, SqlLexer.Tokens t, int first, int to, int[] tokensLeft) {
         char[] buf = null;
         int blanked = 0;
         for (int i = first; i < to; i++) {

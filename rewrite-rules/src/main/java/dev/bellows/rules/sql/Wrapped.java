@@ -1,4 +1,4 @@
-package dev.bellows.rules;
+package dev.bellows.rules.sql;
 
 import java.util.Set;
 
@@ -9,17 +9,17 @@ import java.util.Set;
  * The inner statement is analysed as if sent alone: rewritten in place, dual writes and all (so an
  * {@code EXPLAIN ANALYZE} of a write writes exactly what the plain write would).
  */
-final class Wrapped {
+public final class Wrapped {
     private static final Set<String> DML = Set.of("select", "with", "insert", "update", "delete", "values", "table");
     private static final Set<String> QUERY = Set.of("select", "with", "values", "table");
 
     /** Token range [inner, end) of the wrapped statement, and where names outside it may stand. */
-    record Inner(int first, int to, int namesFrom, int namesTo) {}
+    public record Inner(int first, int to, int namesFrom, int namesTo) {}
 
     private Wrapped() {}
 
     /** The statement inside tokens [first, to), or null when this is not such a form (or not one Bellows reads). */
-    static Inner of(SqlLexer.Tokens tk, int first, int to) {
+    public static Inner of(SqlLexer.Tokens tk, int first, int to) {
         if (tk.isWord(first, "explain")) return explain(tk, first, to);
         if (tk.isWord(first, "prepare")) return prepare(tk, first, to);
         if (tk.isWord(first, "declare")) return declare(tk, first, to);

@@ -1,7 +1,23 @@
-package dev.bellows.rules;
+package dev.bellows.rules.analysis;
+
+import dev.bellows.rules.Catalog;
+import dev.bellows.rules.Migration;
+import dev.bellows.rules.ParamPlan;
+import dev.bellows.rules.Rewrite;
+import dev.bellows.rules.Rewriter;
+import dev.bellows.rules.SearchPath;
+import dev.bellows.rules.UsageFact;
+import dev.bellows.rules.rewriting.Edits;
+import dev.bellows.rules.rewriting.Parts;
+import dev.bellows.rules.rewriting.Refusal;
+import dev.bellows.rules.rewriting.Splice;
+import dev.bellows.rules.sql.ParseGuard;
+import dev.bellows.rules.sql.ParseText;
+import dev.bellows.rules.sql.SqlLexer;
+import dev.bellows.rules.sql.Template;
+import dev.bellows.rules.sql.Wrapped;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -16,7 +32,7 @@ import net.sf.jsqlparser.statement.Statement;
  * {@link Parts}, the parameter plan, labels and usage facts. {@link #instantiate} puts a statement's own
  * literals and comments back.
  */
-final class Analysis {
+public final class Analysis {
     private static final Set<String> DML = Set.of("select", "with", "insert", "update", "delete", "merge", "values", "table");
     /** Statements that are the migration's business or cannot name a column: passed through without facts. */
     private static final Set<String> SILENT = Set.of("create", "alter", "drop", "comment", "grant", "revoke",
@@ -30,7 +46,7 @@ final class Analysis {
     final List<UsageFact> facts;
     final String reason;            // why some statement was not analysed, or null
     final String rejection;         // why the string must not be sent at all, or null
-    final boolean templateUnparsable;
+    public final boolean templateUnparsable;
 
     private Analysis(Parts parts, ParamPlan plan, Map<String, String> labels, List<UsageFact> facts, String reason,
                      String rejection, boolean templateUnparsable) {
@@ -43,32 +59,16 @@ final class Analysis {
         this.templateUnparsable = templateUnparsable;
     }
 
-    Rewrite instantiate(String sql, Template t) {
-        if (parts == null) return new Rewrite(sql, sql, null, labels, facts, reason, rejection);
-        StringBuilder sb = new StringBuilder(sql.length() + 64);
-        for (Parts.Part p : parts.list) {
-            if (p.text != null) sb.append(p.text);
-            else appendTemplate(sb, t, p.start, p.end);
-        }
-        return new Rewrite(sql, sb.toString(), plan, labels, facts, reason, rejection);
-    }
+    /** Whether the template has edits (false: every statement of it is sent as written). */
+    public boolean hasEdits() { return parts != null; }
 
-    /** Appends template [s, e) with the statement's own literals and comments in their slots. */
-    private static void appendTemplate(StringBuilder sb, Template t, int s, int e) {
-        int k = Arrays.binarySearch(t.slotPos, s);
-        if (k < 0) k = -k - 1;
-        int pos = s;
-        while (k < t.slotPos.length && t.slotPos[k] < e) {
-            int at = t.slotPos[k];
-            sb.append(t.text, pos, at).append(t.slotText[k]);
-            pos = at + (t.text.charAt(at) == '?' ? 1 : Template.COMMENT_MARK.length());
-            k++;
-        }
-        sb.append(t.text, pos, e);
+    public Rewrite instantiate(String sql, Template t) {
+        if (parts == null) return new Rewrite(sql, sql, null, labels, facts, reason, rejection);
+        return new Rewrite(sql, Splice.text(parts, sql, t), plan, labels, facts, reason, rejection);
     }
 
     /** Analyses every statement of a template. */
-    static Analysis run(Template tpl, Managed managed, Catalog catalog, SearchPath path, Rewriter.Options options) {
+    public static Analysis run(Template tpl, Managed managed, Catalog catalog, SearchPath path, Rewriter.Options options) {
         SqlLexer.Tokens tok = SqlLexer.lex(tpl.text, Integer.MAX_VALUE);
         Set<UsageFact> facts = new LinkedHashSet<>();
         Map<String, String> labels = new HashMap<>();
@@ -150,20 +150,20 @@ final class Analysis {
             }
         } else if (!DML.contains(kw)) {
             reason = kw.toUpperCase(Locale.ROOT) + " statements are passed through unanalysed";
-        } else if (maxDepth > options.maxDepth) {
-            reason = "nested deeper than " + options.maxDepth + " parentheses";
+        } else if (maxDepth > options.maxDepth()) {
+            reason = "nested deeper than " + options.maxDepth() + " parentheses";
         } else {
             int start = tok.start[first];
             int end = tok.end[to - 1];
             int[] left = new int[1];
             String text = ParseText.of(tpl.text, tok, first, to, left).substring(start, end);
-            if (left[0] > options.maxParseTokens) {
+            if (left[0] > options.maxParseTokens()) {
                 return unanalysed(tpl, tok, first, to, managed, catalog, facts,
-                    "more than " + options.maxParseTokens + " tokens to parse", false, rejections);
+                    "more than " + options.maxParseTokens() + " tokens to parse", false, rejections);
             }
             Statement st;
             try {
-                st = ParseGuard.parse(text, maxDepth, options.parseBudgetMillis);
+                st = ParseGuard.parse(text, maxDepth, options.parseBudgetMillis());
             } catch (Exception | StackOverflowError e) {
                 return unanalysed(tpl, tok, first, to, managed, catalog, facts, PARSE + firstLine(e), false, rejections);
             }
@@ -172,7 +172,7 @@ final class Analysis {
             Edits localEdits = new Edits();
             Analyzer an = new Analyzer(tpl, tok, managed, catalog, path, localEdits, start, local, localLabels);
             an.pieceEndToken = to;
-            an.newView = options.newView;
+            an.newView = options.newView();
             try {
                 an.statement(st);
                 if (an.accounted != mentions) {
@@ -255,7 +255,7 @@ final class Analysis {
     }
 
     /** For input the lexer would not take whole (too long, too many tokens): facts from a plain scan. */
-    static Rewrite scanOnly(String sql, Managed managed, Catalog catalog, String reason) {
+    public static Rewrite scanOnly(String sql, Managed managed, Catalog catalog, String reason) {
         String lower = sql.toLowerCase(Locale.ROOT);
         String prefix = sql.length() > 2048 ? sql.substring(0, 2048) : sql;
         Template t = Template.of(prefix, managed.mentionable, Integer.MAX_VALUE);
@@ -291,29 +291,9 @@ final class Analysis {
         return nl < 0 ? m : m.substring(0, nl);
     }
 
-    /**
-     * Parses one statement as the engine does (for tests). Tests use it to check that output parses again, not
-     * how fast: the budget is a hang guard generous enough for a loaded build machine.
-     */
-    static Statement parse(String sql) throws Exception {
-        SqlLexer.Tokens t = SqlLexer.lex(sql, Integer.MAX_VALUE);
-        return ParseGuard.parse(sql, t.maxDepth, 60_000);
-    }
-
-    /** Server parameter → client parameter, read off the copied ranges in output order. */
+    /** Server parameter → client parameter, read off the copied ranges in output order; null for the identity. */
     private static ParamPlan plan(Parts parts, Template tpl) {
-        int[] s2c = new int[8];
-        int n = 0;
-        for (Parts.Part p : parts.list) {
-            if (p.text != null) continue;
-            int k = Arrays.binarySearch(tpl.paramPos, p.start);
-            if (k < 0) k = -k - 1;
-            for (; k < tpl.paramPos.length && tpl.paramPos[k] < p.end; k++) {
-                if (n == s2c.length) s2c = Arrays.copyOf(s2c, n * 2);
-                s2c[n++] = k + 1;
-            }
-        }
-        ParamPlan plan = ParamPlan.of(tpl.paramPos.length, Arrays.copyOf(s2c, n));
+        ParamPlan plan = ParamPlan.of(tpl.paramPos.length, Splice.serverToClient(parts, tpl));
         return plan.isIdentity() ? null : plan;
     }
 }

@@ -1,4 +1,11 @@
-package dev.bellows.rules;
+package dev.bellows.rules.analysis;
+
+import dev.bellows.rules.Phase;
+import dev.bellows.rules.UsageFact;
+import dev.bellows.rules.rewriting.Parts;
+import dev.bellows.rules.rewriting.Refusal;
+import dev.bellows.rules.rewriting.Transform;
+import dev.bellows.rules.sql.SqlLexer;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,9 @@
-package dev.bellows.rules;
+package dev.bellows.rules.analysis;
+
+import dev.bellows.rules.UsageFact;
+import dev.bellows.rules.rewriting.Parts;
+import dev.bellows.rules.rewriting.Refusal;
+import dev.bellows.rules.sql.SqlLexer;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -73,7 +78,7 @@ final class Merges {
         Parts on = new Parts();
         LinkedHashMap<String, Parts> merged = new LinkedHashMap<>();
         for (String c : cols) {
-            if (on.list.size() > 0) on.text(" AND ");
+            if (!on.isEmpty()) on.text(" AND ");
             on.add(side(left, c)).text(" = ").add(side(right, c));
             Parts m;
             if (j.isFull()) m = new Parts().text("COALESCE(").add(side(left, c)).text(", ").add(side(right, c)).text(")");

@@ -1,4 +1,11 @@
-package dev.bellows.rules;
+package dev.bellows.rules.analysis;
+
+import dev.bellows.rules.Phase;
+import dev.bellows.rules.UsageFact;
+import dev.bellows.rules.rewriting.Parts;
+import dev.bellows.rules.rewriting.Refusal;
+import dev.bellows.rules.rewriting.Transform;
+import dev.bellows.rules.sql.SqlLexer;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -216,7 +223,7 @@ final class Writes {
                 for (int i = 0; i < rows.size(); i++) {
                     Parts add = new Parts();
                     for (Parts p : rowAdds.get(i)) add.text(", ").add(p);
-                    if (!add.list.isEmpty()) an.edits.insert(rows.get(i).close, add);
+                    if (!add.isEmpty()) an.edits.insert(rows.get(i).close, add);
                 }
             } else if (selChanged) {
                 wrapSelect(sel, names.size(), selWrap, selParts, selAdds, dropped);

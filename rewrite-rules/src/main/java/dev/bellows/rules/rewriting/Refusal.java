@@ -1,13 +1,13 @@
-package dev.bellows.rules;
+package dev.bellows.rules.rewriting;
 
 /**
  * Thrown inside analysis when a statement cannot be rewritten with certainty; it is then sent as written,
  * unless the refusal {@link #failsClosed() fails closed}: then the statement must not be sent at all.
  */
-final class Refusal extends RuntimeException {
+public final class Refusal extends RuntimeException {
     private final boolean failsClosed;
 
-    Refusal(String reason) {
+    public Refusal(String reason) {
         this(reason, false);
     }
 
@@ -17,9 +17,9 @@ final class Refusal extends RuntimeException {
     }
 
     /** A refusal for a statement the server would accept but misread: it is rejected, never sent. */
-    static Refusal failClosed(String reason) {
+    public static Refusal failClosed(String reason) {
         return new Refusal(reason, true);
     }
 
-    boolean failsClosed() { return failsClosed; }
+    public boolean failsClosed() { return failsClosed; }
 }

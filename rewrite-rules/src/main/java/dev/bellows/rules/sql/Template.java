@@ -1,4 +1,4 @@
-package dev.bellows.rules;
+package dev.bellows.rules.sql;
 
 import java.util.Arrays;
 import java.util.Set;
@@ -8,17 +8,17 @@ import java.util.Set;
  * that lets statements differing only in literal values or trace comments share one analysis. Slots
  * remember where each literal or comment stood so the original text can be put back byte for byte.
  */
-final class Template {
-    static final String COMMENT_MARK = "/**/";
+public final class Template {
+    public static final String COMMENT_MARK = "/**/";
 
-    final String text;            // the template SQL
-    final String key;             // the cache key: the text plus which '?' are the application's parameters
-    final int[] slotPos;          // template positions of literal/comment placeholders, ascending
-    final String[] slotText;      // the original text of each slot
-    final int[] paramPos;         // template positions of real JDBC '?' parameters, ascending
-    final String fingerprint;     // literal-free, comment-free, single-spaced
-    final boolean mentions;       // an identifier token names a managed column
-    final boolean unterminated;   // a quote or comment never closes: never analysed
+    public final String text;          // the template SQL
+    public final String key;           // the cache key: the text plus which '?' are the application's parameters
+    public final int[] slotPos;        // template positions of literal/comment placeholders, ascending
+    public final String[] slotText;    // the original text of each slot
+    public final int[] paramPos;       // template positions of real JDBC '?' parameters, ascending
+    public final String fingerprint;   // literal-free, comment-free, single-spaced
+    public final boolean mentions;     // an identifier token names a managed column
+    public final boolean unterminated; // a quote or comment never closes: never analysed
 
     private Template(String text, int[] slotPos, String[] slotText, int[] paramPos, String fingerprint, boolean mentions,
                      boolean unterminated) {
@@ -37,12 +37,12 @@ final class Template {
     }
 
     /** Builds the template of {@code sql}, or returns null when it has more than {@code maxTokens} tokens. */
-    static Template of(String sql, Set<String> managedNames, int maxTokens) {
+    public static Template of(String sql, Set<String> managedNames, int maxTokens) {
         return of(sql, managedNames, maxTokens, true);
     }
 
     /** As {@link #of(String, Set, int)}; with {@code slots} false the template is the statement itself. */
-    static Template of(String sql, Set<String> managedNames, int maxTokens, boolean useSlots) {
+    public static Template of(String sql, Set<String> managedNames, int maxTokens, boolean useSlots) {
         SqlLexer.Tokens t = SqlLexer.lex(sql, maxTokens);
         if (t == null) return null;
         StringBuilder tpl = new StringBuilder(sql.length());

@@ -1,4 +1,4 @@
-package dev.bellows.rules;
+package dev.bellows.rules.rewriting;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -7,7 +7,7 @@ import java.util.List;
  * A piece of output SQL: literal text and copied ranges of the template, so that every {@code ?} in
  * the output can be traced back to the client parameter it came from.
  */
-final class Parts {
+public final class Parts {
     /** Either {@code text} (generated) or a copy of template range [start, end). */
     static final class Part {
         final String text;
@@ -23,17 +23,19 @@ final class Parts {
 
     final List<Part> list = new ArrayList<>();
 
-    Parts text(String s) {
+    public boolean isEmpty() { return list.isEmpty(); }
+
+    public Parts text(String s) {
         if (!s.isEmpty()) list.add(new Part(s, 0, 0));
         return this;
     }
 
-    Parts copy(int start, int end) {
+    public Parts copy(int start, int end) {
         if (end > start) list.add(new Part(null, start, end));
         return this;
     }
 
-    Parts add(Parts other) {
+    public Parts add(Parts other) {
         list.addAll(other.list);
         return this;
     }

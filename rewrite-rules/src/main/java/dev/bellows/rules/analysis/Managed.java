@@ -1,4 +1,9 @@
-package dev.bellows.rules;
+package dev.bellows.rules.analysis;
+
+import dev.bellows.rules.Migration;
+import dev.bellows.rules.RuleSet;
+import dev.bellows.rules.rewriting.Transform;
+import dev.bellows.rules.sql.SqlLexer;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -9,7 +14,7 @@ import java.util.Map;
 import java.util.Set;
 
 /** The rules compiled for lookup: migrations by table and by column name, with their transforms. */
-final class Managed {
+public final class Managed {
     /** One migration with its compiled up/down. */
     static final class M {
         final Migration mig;
@@ -47,13 +52,13 @@ final class Managed {
 
     final Map<String, List<M>> byTable = new HashMap<>();
     final Set<String> names = new HashSet<>();       // every from and to
-    final Set<String> mentionable = new HashSet<>(); // names plus managed table names: what makes a statement worth a look
+    public final Set<String> mentionable = new HashSet<>(); // names plus managed table names: what makes a statement worth a look
     final Map<String, Migration> renames = new HashMap<>(); // table renames by schema.old_table
     final Set<String> oldTables = new HashSet<>();          // old names of renamed tables: every use must be accounted for
     private final char[][][] byFirst = new char[128][][]; // lower-case mentionable names by first character
     private final boolean nonAscii;
 
-    Managed(RuleSet rules) {
+    public Managed(RuleSet rules) {
         Set<String> lower = new HashSet<>();
         for (Migration m : rules.migrations()) {
             if (m.isTableRename()) {
@@ -86,7 +91,7 @@ final class Managed {
         return byTable.get(schema + "." + table);
     }
 
-    boolean isEmpty() { return names.isEmpty() && renames.isEmpty(); }
+    public boolean isEmpty() { return names.isEmpty() && renames.isEmpty(); }
 
     /** Whether {@code n} is a managed column name or the old name of a renamed table: a mention to account for. */
     boolean counts(String n) {
@@ -98,7 +103,7 @@ final class Managed {
      * starts are looked at and only whole words count; a hit inside a string or comment is settled later by
      * the lexer.
      */
-    boolean mentioned(String sql) {
+    public boolean mentioned(String sql) {
         if (nonAscii) return true;
         int n = sql.length();
         boolean inWord = false;

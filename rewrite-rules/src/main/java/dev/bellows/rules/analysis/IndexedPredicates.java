@@ -1,4 +1,9 @@
-package dev.bellows.rules;
+package dev.bellows.rules.analysis;
+
+import dev.bellows.rules.Phase;
+import dev.bellows.rules.UsageFact;
+import dev.bellows.rules.rewriting.Parts;
+import dev.bellows.rules.rewriting.Refusal;
 
 import java.util.List;
 import net.sf.jsqlparser.expression.CastExpression;

@@ -1,4 +1,7 @@
-package dev.bellows.rules;
+package dev.bellows.rules.analysis;
+
+import dev.bellows.rules.rewriting.Parts;
+import dev.bellows.rules.rewriting.Refusal;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.bellows.rules;
+package dev.bellows.rules.rewriting;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -8,7 +8,7 @@ import java.util.List;
  * Edits spliced into the template text at token positions. Replacements may not overlap; insertions
  * at the same position keep the order they were added in. Everything outside the edits is copied as is.
  */
-final class Edits {
+public final class Edits {
     private static final class Edit {
         final int start;
         final int end;
@@ -26,9 +26,9 @@ final class Edits {
     private final List<Edit> edits = new ArrayList<>();
     private boolean sorted = true;
 
-    boolean isEmpty() { return edits.isEmpty(); }
+    public boolean isEmpty() { return edits.isEmpty(); }
 
-    void replace(int start, int end, Parts parts) {
+    public void replace(int start, int end, Parts parts) {
         for (Edit e : edits) {
             if (e.end > e.start && start < e.end && e.start < end) {
                 if (e.start == start && e.end == end) {
@@ -40,29 +40,29 @@ final class Edits {
         add(new Edit(start, end, parts, edits.size()));
     }
 
-    void replace(int start, int end, String text) {
+    public void replace(int start, int end, String text) {
         replace(start, end, new Parts().text(text));
     }
 
-    void insert(int pos, Parts parts) {
+    public void insert(int pos, Parts parts) {
         for (Edit e : edits) {
             if (e.end > e.start && pos > e.start && pos < e.end) throw new Refusal("insertion inside a rewrite");
         }
         add(new Edit(pos, pos, parts, edits.size()));
     }
 
-    void insert(int pos, String text) {
+    public void insert(int pos, String text) {
         insert(pos, new Parts().text(text));
     }
 
     /** Replaces [start, end) with {@code parts}, which already carry the edits inside the range (see {@link #span}). */
-    void absorb(int start, int end, Parts parts) {
+    public void absorb(int start, int end, Parts parts) {
         edits.removeIf(e -> e.start >= start && e.end <= end && !(e.start == e.end && (e.start == start || e.start == end)));
         replace(start, end, parts);
     }
 
     /** Takes over every edit of {@code other} (a statement's edits, once its analysis succeeded). */
-    void addAll(Edits other) {
+    public void addAll(Edits other) {
         for (Edit e : other.edits) add(new Edit(e.start, e.end, e.parts, edits.size()));
     }
 
@@ -72,7 +72,7 @@ final class Edits {
     }
 
     /** Template range [start, end) with the edits inside it applied. */
-    Parts span(int start, int end) {
+    public Parts span(int start, int end) {
         sort();
         Parts out = new Parts();
         int pos = start;
@@ -88,7 +88,7 @@ final class Edits {
     }
 
     /** The whole template [0, length) with every edit applied. */
-    Parts all(int length) {
+    public Parts all(int length) {
         sort();
         Parts out = new Parts();
         int pos = 0;

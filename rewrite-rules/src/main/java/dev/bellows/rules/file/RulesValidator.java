@@ -1,7 +1,12 @@
-package dev.bellows.rules;
+package dev.bellows.rules.file;
+
+import dev.bellows.rules.Migration;
+import dev.bellows.rules.Phase;
+import dev.bellows.rules.RuleSet;
+import dev.bellows.rules.RulesException;
+import dev.bellows.rules.RulesFile;
 
 import java.io.StringReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -38,7 +43,7 @@ import org.yaml.snakeyaml.reader.ReaderException;
  * Parses and validates one rules file. Single use, not thread-safe; {@link RulesFile} is the public face.
  * Stops at the first problem, reporting it as a {@link RulesException} with file, line and key.
  */
-final class RulesValidator {
+public final class RulesValidator {
     static final String KEY_MIGRATIONS = "migrations";
     static final List<String> TOP_LEVEL_KEYS = List.of(KEY_MIGRATIONS);
     static final List<String> REQUIRED_KEYS = List.of("id", "table", "from", "to", "phase");
@@ -50,8 +55,6 @@ final class RulesValidator {
     /** Flag names: they appear in system properties and environment variable names. */
     static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
-    /** PostgreSQL's NAMEDATALEN - 1: longer identifiers are silently truncated by the server. */
-    static final int MAX_IDENTIFIER_BYTES = 63;
 
     private final String source;
     private final List<Migration> migrations = new ArrayList<>();
@@ -62,7 +65,7 @@ final class RulesValidator {
         this.source = source;
     }
 
-    static RuleSet parse(String text, String source) throws RulesException {
+    public static RuleSet parse(String text, String source) throws RulesException {
         return new RulesValidator(source).run(text);
     }
 
@@ -335,7 +338,7 @@ final class RulesValidator {
         String raw = text(e, "to_table", id, label);
         List<String> parts;
         try {
-            parts = qualifiedName(raw);
+            parts = Identifiers.qualifiedName(raw);
         } catch (IllegalArgumentException ex) {
             throw error(valueLine(e, "to_table"), "to_table", id, label, ex.getMessage(), ex);
         }
@@ -431,7 +434,7 @@ final class RulesValidator {
         String raw = text(e, "table", id, label);
         List<String> parts;
         try {
-            parts = qualifiedName(raw);
+            parts = Identifiers.qualifiedName(raw);
         } catch (IllegalArgumentException ex) {
             throw error(valueLine(e, "table"), "table", id, label, ex.getMessage(), ex);
         }
@@ -446,7 +449,7 @@ final class RulesValidator {
         String raw = text(e, key, id, label);
         List<String> parts;
         try {
-            parts = qualifiedName(raw);
+            parts = Identifiers.qualifiedName(raw);
         } catch (IllegalArgumentException ex) {
             throw error(valueLine(e, key), key, id, label, ex.getMessage(), ex);
         }
@@ -485,7 +488,7 @@ final class RulesValidator {
         for (Column c : check.columns) {
             String name;
             try {
-                name = identifier(c.getColumnName());
+                name = Identifiers.identifier(c.getColumnName());
             } catch (IllegalArgumentException ex) {
                 throw error(line, key, id, label, ex.getMessage(), ex);
             }
@@ -582,86 +585,6 @@ final class RulesValidator {
             }
             return super.visit(any, context);
         }
-    }
-
-    // ---------------------------------------------------------------- identifiers
-
-    /**
-     * Splits a possibly qualified name into catalog names: unquoted parts folded to lower case (ASCII, as
-     * PostgreSQL does), double-quoted parts kept as written with {@code ""} unescaped.
-     */
-    static List<String> qualifiedName(String text) {
-        List<String> parts = new ArrayList<>();
-        int i = 0;
-        int n = text.length();
-        while (true) {
-            if (i >= n) throw new IllegalArgumentException("'" + text + "' is not a valid name: empty part");
-            StringBuilder part = new StringBuilder();
-            if (text.charAt(i) == '"') {
-                i++;
-                boolean closed = false;
-                while (i < n) {
-                    char c = text.charAt(i++);
-                    if (c == '"') {
-                        if (i < n && text.charAt(i) == '"') {
-                            part.append('"');
-                            i++;
-                        } else {
-                            closed = true;
-                            break;
-                        }
-                    } else {
-                        part.append(c);
-                    }
-                }
-                if (!closed) throw new IllegalArgumentException("'" + text + "' has an unterminated quoted identifier");
-                if (part.length() == 0) throw new IllegalArgumentException("'" + text + "' has an empty quoted identifier");
-            } else {
-                int start = i;
-                while (i < n && text.charAt(i) != '.') i++;
-                part.append(unquoted(text, text.substring(start, i)));
-            }
-            String name = part.toString();
-            if (name.getBytes(StandardCharsets.UTF_8).length > MAX_IDENTIFIER_BYTES) {
-                throw new IllegalArgumentException("'" + name + "' is longer than " + MAX_IDENTIFIER_BYTES
-                    + " bytes (PostgreSQL would truncate it)");
-            }
-            parts.add(name);
-            if (i == n) return parts;
-            if (text.charAt(i) != '.') {
-                throw new IllegalArgumentException("'" + text + "' is not a valid name: unexpected '" + text.charAt(i)
-                    + "' after a quoted identifier");
-            }
-            i++;
-        }
-    }
-
-    /** One identifier, quoted or not, as its catalog name. */
-    static String identifier(String text) {
-        List<String> parts = qualifiedName(text);
-        if (parts.size() != 1) throw new IllegalArgumentException("'" + text + "' is not a single identifier");
-        return parts.get(0);
-    }
-
-    private static String unquoted(String whole, String s) {
-        if (s.isEmpty()) throw new IllegalArgumentException("'" + whole + "' is not a valid name: empty part");
-        int first = s.codePointAt(0);
-        boolean ok = first == '_' || Character.isLetter(first);
-        for (int j = Character.charCount(first); ok && j < s.length(); ) {
-            int c = s.codePointAt(j);
-            ok = c == '_' || c == '$' || Character.isLetterOrDigit(c);
-            j += Character.charCount(c);
-        }
-        if (!ok) {
-            throw new IllegalArgumentException("'" + s + "' is not a valid unquoted identifier (letters, digits, '_' and "
-                + "'$', not starting with a digit); write it in double quotes inside the value, e.g. '\"" + s + "\"'");
-        }
-        StringBuilder out = new StringBuilder(s.length());
-        for (int j = 0; j < s.length(); j++) {
-            char c = s.charAt(j);
-            out.append(c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c);
-        }
-        return out.toString();
     }
 
     /** The environment variable that overrides this migration's phase: {@code BELLOWS_PHASE_<ID>}. */

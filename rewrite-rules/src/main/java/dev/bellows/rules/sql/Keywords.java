@@ -1,10 +1,10 @@
-package dev.bellows.rules;
+package dev.bellows.rules.sql;
 
 import java.util.Set;
 
 /** PostgreSQL's reserved key words: names that must be quoted to be used as identifiers. */
-final class Keywords {
-    static final Set<String> RESERVED = Set.of(
+public final class Keywords {
+    public static final Set<String> RESERVED = Set.of(
         "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization", "binary",
         "both", "case", "cast", "check", "collate", "collation", "column", "concurrently", "constraint", "create",
         "cross", "current_catalog", "current_date", "current_role", "current_schema", "current_time",

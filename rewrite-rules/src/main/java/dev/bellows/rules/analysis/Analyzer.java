@@ -1,4 +1,16 @@
-package dev.bellows.rules;
+package dev.bellows.rules.analysis;
+
+import dev.bellows.rules.Catalog;
+import dev.bellows.rules.Migration;
+import dev.bellows.rules.Phase;
+import dev.bellows.rules.SearchPath;
+import dev.bellows.rules.UsageFact;
+import dev.bellows.rules.rewriting.Edits;
+import dev.bellows.rules.rewriting.Parts;
+import dev.bellows.rules.rewriting.Refusal;
+import dev.bellows.rules.sql.Keywords;
+import dev.bellows.rules.sql.SqlLexer;
+import dev.bellows.rules.sql.Template;
 
 import java.util.ArrayList;
 import java.util.HashMap;
