@@ -42,7 +42,8 @@ import org.springframework.test.context.DynamicPropertySource;
     "bellows.flags-poll=off",
     "bellows.usage=db",
     "spring.jpa.hibernate.ddl-auto=validate",
-    "spring.jpa.open-in-view=false"})
+    "spring.jpa.open-in-view=false",
+    "spring.liquibase.enabled=false"}) // Liquibase is here for Boot3MigrationUrlTest
 class Boot3StarterTest {
     private static final PostgresFixture PG = PostgresFixture.get();
     private static final String URL = PG.createDatabase("starter3");
