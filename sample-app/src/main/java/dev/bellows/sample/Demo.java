@@ -88,10 +88,15 @@ public final class Demo {
     /** The {@code --scenario} choices: the README's rename (default), a table rename, a column removal, or all three. */
     static final List<String> SCENARIOS = List.of("rename", "table-rename", "column-removal", "all");
 
-    public static void main(String[] args) throws Exception {
-        Settings s = Settings.defaults();
+    /** The command line: settings, the scenario, and whether only the help was asked for. */
+    record Options(Settings settings, String scenario, boolean help) {
+    }
+
+    /** Parses {@code --scenario NAME} (or {@code --scenario=NAME}), {@code --fast}, {@code --no-cli}, {@code --help}. */
+    static Options parse(String... args) {
         boolean fast = false;
         boolean noCli = false;
+        boolean help = false;
         String scenario = "rename";
         for (int k = 0; k < args.length; k++) {
             String a = args[k];
@@ -106,20 +111,30 @@ public final class Demo {
                     if (k + 1 == args.length) throw new IllegalArgumentException("--scenario needs one of " + SCENARIOS);
                     scenario = args[++k];
                 }
-                case "-h", "--help" -> {
-                    System.out.println("Bellows demo. Options: --scenario NAME (" + String.join(", ", SCENARIOS) + "; default rename:"
-                        + " the leads.user_email -> contact_email incident and its safe replay), --fast (short durations),"
-                        + " --no-cli (use the demo's fallbacks instead of the bellows CLI commands where it has them)");
-                    return;
-                }
+                case "-h", "--help" -> help = true;
                 default -> throw new IllegalArgumentException("unknown option " + a + " (try --help)");
             }
         }
         if (!SCENARIOS.contains(scenario)) {
             throw new IllegalArgumentException("unknown scenario '" + scenario + "'; expected one of " + SCENARIOS);
         }
-        if (fast) s = Settings.fast();
-        if (noCli) s = s.withPreferCli(false);
+        if (noCli && !scenario.equals("rename")) {
+            throw new IllegalArgumentException("--no-cli is for the rename scenario only; " + scenario + " runs the bellows CLI");
+        }
+        Settings s = fast ? Settings.fast() : Settings.defaults();
+        return new Options(noCli ? s.withPreferCli(false) : s, scenario, help);
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o = parse(args);
+        if (o.help()) {
+            System.out.println("Bellows demo. Options: --scenario NAME (" + String.join(", ", SCENARIOS) + "; default rename:"
+                + " the leads.user_email -> contact_email incident and its safe replay), --fast (short durations),"
+                + " --no-cli (rename only: the demo's fallbacks instead of the bellows CLI commands)");
+            return;
+        }
+        Settings s = o.settings();
+        String scenario = o.scenario();
         int status;
         try {
             boolean ok = true;
