@@ -131,6 +131,8 @@ final class ColumnRemovalDemo {
             checks.put("fax is gone from leads", !db.hasColumn("leads", "fax"));
             checks.put("the legacy job read fax as written before switch", legacyJob.writtenReads.sum() > 0);
             checks.put("the legacy job read '" + REMOVED_VALUE + "' from switch on", legacyJob.removedReads.sum() > 0);
+        } finally {
+            Demo.deleteTree(plan);
         }
         return new ScenarioResult("column-removal", fleet.statements(), fleet.errors(), fleet.wrongAnswers(), fleet.messages(),
             gates, rows, checks);

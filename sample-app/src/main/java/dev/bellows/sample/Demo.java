@@ -514,6 +514,15 @@ public final class Demo {
         return rulesFile("bellows-rules.yaml");
     }
 
+    /** Removes a temporary directory the demo wrote (the plan's files), best effort. */
+    static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            // a leftover in the temporary directory is harmless
+        }
+    }
+
     /** A rules file of the class path, copied to a temporary file (the CLI commands take it as --rules). */
     static Path rulesFile(String resource) throws Exception {
         Path file = Files.createTempFile("bellows-rules", ".yaml");

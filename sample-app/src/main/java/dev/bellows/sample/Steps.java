@@ -378,7 +378,7 @@ final class Steps {
         }
         timeline.say("migration> " + file.getFileName() + " (from bellows plan; one transaction):");
         for (String l : shown) timeline.say("migration>   " + l);
-        if (other > 0) timeline.say("migration>   (+ " + other + " lines: lock timeout, guards and bookkeeping; " + file + ")");
+        if (other > 0) timeline.say("migration>   (+ " + other + " lines of lock timeout, guards and bookkeeping)");
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (true) {
             try (Connection c = db.connect()) {

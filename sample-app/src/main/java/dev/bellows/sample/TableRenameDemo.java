@@ -131,6 +131,8 @@ final class TableRenameDemo {
             checks.put("purchases is the table",
                 db.count("SELECT count(*) FROM pg_class WHERE oid = to_regclass('public.purchases') AND relkind = 'r'") == 1);
             checks.put("Bellows rewrote uses of orders (" + tap.mapped() + ")", tap.mapped() > 0);
+        } finally {
+            Demo.deleteTree(plan);
         }
         return new ScenarioResult("table-rename", fleet.statements(), fleet.errors(), fleet.wrongAnswers(), fleet.messages(),
             gates, rows, checks);
