@@ -45,10 +45,10 @@ public final class LegacyLeadService implements LeadService {
     LegacyLeadService(DataSource dataSource, String version, String ordersTable) {
         this.dataSource = dataSource;
         this.version = version;
-        this.insertOrder = ordersTable.equals("orders") ? INSERT_ORDER : INSERT_ORDER.replace(" orders ", " " + ordersTable + " ");
-        this.selectOrder = ordersTable.equals("orders") ? SELECT_ORDER : SELECT_ORDER.replace(" orders ", " " + ordersTable + " ");
-        this.updateStatus = ordersTable.equals("orders") ? UPDATE_STATUS : UPDATE_STATUS.replace(" orders ", " " + ordersTable + " ");
-        this.countByStatus = ordersTable.equals("orders") ? COUNT_BY_STATUS : COUNT_BY_STATUS.replace(" orders ", " " + ordersTable + " ");
+        this.insertOrder = INSERT_ORDER.replace(" orders ", " " + ordersTable + " ");
+        this.selectOrder = SELECT_ORDER.replace(" orders ", " " + ordersTable + " ");
+        this.updateStatus = UPDATE_STATUS.replace(" orders ", " " + ordersTable + " ");
+        this.countByStatus = COUNT_BY_STATUS.replace(" orders ", " " + ordersTable + " ");
     }
 
     @Override public String version() { return version; }
