@@ -57,7 +57,7 @@ class ShadowReadsTest {
                 .append("\n    from: status\n    to: status_code\n    type: integer\n    up: \"").append(UP)
                 .append("\"\n    down: \"").append(m[1]).append("\"\n    phase: expand\n");
         }
-        exec("CREATE SEQUENCE reads_seq", "CREATE TABLE touched (id serial PRIMARY KEY)",
+        exec("CREATE SEQUENCE reads_seq", "CREATE TABLE touched (id serial PRIMARY KEY)", "CREATE TABLE app_writes (id int)",
             "CREATE FUNCTION touch(s text) RETURNS text LANGUAGE plpgsql AS $$ BEGIN INSERT INTO touched DEFAULT VALUES;"
                 + " RETURN s; END $$");
         rules = Files.writeString(dir.resolve("rules.yaml"), y.toString());
@@ -257,6 +257,25 @@ class ShadowReadsTest {
         assertTrue(small.runtime().shadowRecorder().flush());
         assertEquals("1", query("SELECT sum(too_large) FROM bellows.shadow_reads WHERE app_name = 'legacy-small'"));
         assertEquals("0", query("SELECT sum(matched + differed) FROM bellows.shadow_reads WHERE app_name = 'legacy-small'"));
+    }
+
+    @Test
+    void aShadowThatFailsNeverFailsTheApplication() throws Exception {
+        long errors = gate("orders-ok").errors();
+        try (Connection c = shadowed.getConnection(); Statement s = c.createStatement()) {
+            // a transaction opened by SQL on an autocommit connection: the shadow's savepoint is refused by pgjdbc
+            s.execute("BEGIN ISOLATION LEVEL REPEATABLE READ");
+            try (ResultSet rs = s.executeQuery("SELECT status FROM orders_ok WHERE id = 1")) {
+                assertTrue(rs.next());
+                assertEquals("processing", rs.getString(1));
+                assertFalse(rs.next());
+            }
+            // the application's transaction is neither aborted nor ended by the failed shadow
+            s.execute("INSERT INTO app_writes VALUES (1)");
+            s.execute("COMMIT");
+        }
+        assertEquals("1", query("SELECT count(*) FROM app_writes"));
+        assertEquals(errors + 1, gate("orders-ok").errors());
     }
 
     @Test
