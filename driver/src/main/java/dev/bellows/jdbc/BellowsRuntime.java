@@ -40,6 +40,8 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
     private volatile String database;
     // Built-in usage recording (bellows.usage); null when off or not started. Independent of setUsageSink.
     private volatile dev.bellows.usage.UsageRecorder recorder;
+    /** Shadow reads ({@code bellows.shadow}); null when off. */
+    volatile ShadowReads shadow;
 
     /** Opens a pgjdbc connection of this configuration, for catalog reads outside application connections. */
     @FunctionalInterface
@@ -110,6 +112,18 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
         if (recorder == null) recorder = dev.bellows.usage.UsageRecorder.create(appName, settings, this::rules, source::open);
     }
 
+    /** Starts shadow reads when {@code bellows.shadow} is above 0 (once, after {@link #startUsage}). */
+    synchronized void startShadow(double rate, int maxRows, dev.bellows.usage.UsageSettings settings) {
+        if (shadow != null || rate <= 0) return;
+        shadow = new ShadowReads(rate, maxRows, dev.bellows.usage.ShadowRecorder.create(recorder, settings, source::open), appName);
+    }
+
+    /** The recorder of shadow-read outcomes, or null when {@code bellows.shadow} is off. */
+    public dev.bellows.usage.ShadowRecorder shadowRecorder() {
+        ShadowReads s = shadow;
+        return s == null ? null : s.recorder();
+    }
+
     /** This configuration's usage recorder, or null when {@code bellows.usage=off}. */
     public dev.bellows.usage.UsageRecorder usageRecorder() { return recorder; }
 
@@ -120,6 +134,8 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
     public void close() {
         dev.bellows.usage.UsageRecorder r = recorder;
         if (r != null) r.close();
+        ShadowReads s = shadow;
+        if (s != null) s.recorder().close();
     }
 
     /** Moves one migration to another phase; statements pick it up at their next execute. */

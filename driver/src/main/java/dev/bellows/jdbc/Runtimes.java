@@ -35,7 +35,10 @@ final class Runtimes {
             config.flagsPollMillis, config.rulesPollMillis, FlagsConnection.opener(config, source, credentials)::open);
         existing = RUNTIMES.putIfAbsent(key, created);
         if (existing != null && watcher != null) watcher.close();
-        if (existing == null) created.startUsage(config.usage);
+        if (existing == null) {
+            created.startUsage(config.usage);
+            created.startShadow(config.shadowRate, config.shadowMaxRows, config.usage);
+        }
         return existing != null ? existing : created;
     }
 
