@@ -5,6 +5,7 @@ import dev.bellows.rules.RulesException;
 import dev.bellows.rules.RulesFile;
 import dev.bellows.usage.Durations;
 import dev.bellows.usage.Gate;
+import dev.bellows.usage.ShadowGate;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -52,6 +53,15 @@ public final class GateCommand implements Callable<Integer> {
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
     String format;
 
+    @Option(names = "--for", paramLabel = "PHASE", defaultValue = "contract",
+        description = "contract (default): is dropping the old column safe; switch: did shadow reads (bellows.shadow)"
+            + " show that reads through the new column return what the old one returns.")
+    String forPhase;
+
+    @Option(names = "--min-shadowed", paramLabel = "N", defaultValue = "" + ShadowGate.DEFAULT_MIN_SHADOWED,
+        description = "With --for switch: reads that must have been shadowed in the window (default: ${DEFAULT-VALUE}).")
+    long minShadowed;
+
     @Override public Integer call() {
         if (db.several()) return Fanout.run(spec, db.urls, db.targets);
         PrintWriter out = spec.commandLine().getOut();
@@ -61,6 +71,18 @@ public final class GateCommand implements Callable<Integer> {
             Duration silent = silentAfter == null ? null : Durations.parse(silentAfter);
             if (!format.equalsIgnoreCase("text") && !format.equalsIgnoreCase("json")) {
                 throw new IllegalArgumentException("--format must be text or json, got '" + format + "'");
+            }
+            if (forPhase.equalsIgnoreCase("switch")) {
+                if (minShadowed < 1) throw new IllegalArgumentException("--min-shadowed must be at least 1, got " + minShadowed);
+                try (Connection c = db.open("gate")) {
+                    ShadowGate.Result r = ShadowGate.evaluate(c, id, w, minShadowed);
+                    out.print(format.equalsIgnoreCase("json") ? ShadowGate.json(r) + "\n" : ShadowGate.text(r));
+                    out.flush();
+                    return r.green() ? 0 : 1;
+                }
+            }
+            if (!forPhase.equalsIgnoreCase("contract")) {
+                throw new IllegalArgumentException("--for must be contract or switch, got '" + forPhase + "'");
             }
             RuleSet ruleSet = null;
             if (rules != null) {

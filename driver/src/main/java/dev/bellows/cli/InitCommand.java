@@ -27,6 +27,12 @@ public final class InitCommand implements Callable<Integer> {
         try (Connection c = db.open("init")) {
             boolean existed = UsageSchema.exists(c);
             UsageSchema.ensure(c);
+            // shadow reads' table too, so instances without the CREATE privilege can record them
+            boolean auto = c.getAutoCommit();
+            c.setAutoCommit(false);
+            dev.bellows.usage.ShadowRecorder.ensureSchema(c);
+            c.commit();
+            c.setAutoCommit(auto);
             out.println(existed ? "bellows schema already in place (bellows.usage, bellows.instances, bellows.migrations)"
                 : "created schema bellows with bellows.usage, bellows.instances and bellows.migrations");
             out.flush();

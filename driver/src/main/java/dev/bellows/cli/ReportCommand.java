@@ -105,6 +105,12 @@ public final class ReportCommand implements Callable<Integer> {
                     case "html" -> HtmlReport.render(c, r, Durations.parse(GateCommand.DEFAULT_WINDOW));
                     default -> r.table();
                 };
+                if (f.equals("table") || f.equals("markdown") || f.equals("md")) {
+                    // shadow reads (bellows.shadow): what the switch gate counts, over the same period
+                    java.util.List<String> shadow = dev.bellows.usage.ShadowGate.reportLines(c, migration,
+                        d == null ? Duration.ofDays(36_500) : d);
+                    if (!shadow.isEmpty()) text = text + "\n" + String.join("\n", shadow) + "\n";
+                }
                 if (outFile == null) {
                     out.print(text);
                     out.flush();

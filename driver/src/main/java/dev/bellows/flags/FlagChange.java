@@ -212,6 +212,8 @@ public final class FlagChange {
                     + " reads come from " + m.to() + " and would miss them. Run bellows backfill " + id + " first (it ends"
                     + " with 'verified: 0 rows diverge'), then this command again");
             }
+            // where instances shadowed reads (bellows.shadow), their evidence must hold too
+            problems.addAll(dev.bellows.usage.ShadowGate.switchProblems(c, id));
         }
         return problems;
     }

@@ -166,10 +166,21 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
         try {
             ResultSet rs = executing().executeQuery();
             connection.executed(prepared.rewrite);
+            ShadowReads shadow = connection.runtime.shadow;
+            if (shadow != null && outs.length == 0) shadow.after(connection, prepared.rewrite, this::bindCopy);
             return wrapResult(rs);
         } catch (SQLException e) {
             throw explain(e);
         }
+    }
+
+    /** Binds this statement's parameters to a shadow copy; false when one of them is a stream read once. */
+    private boolean bindCopy(PreparedStatement copy, ParamPlan plan) throws SQLException {
+        for (Binding b : bindings) {
+            if (b instanceof Binding.Buffered) return false;
+        }
+        applyAll(copy, plan, bindings);
+        return true;
     }
 
     /** A NOT NULL violation of a type change's unmapped value, in the writer's terms (see {@link UnmappedValues}). */

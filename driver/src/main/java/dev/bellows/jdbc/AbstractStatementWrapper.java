@@ -101,6 +101,8 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
             throw UnmappedValues.explain(e, r, connection.runtime.rules());
         }
         connection.executed(r);
+        ShadowReads shadow = connection.runtime.shadow;
+        if (shadow != null) shadow.after(connection, r, null);
         return wrapResult(rs);
     }
 

@@ -52,9 +52,13 @@ final class BellowsConfig {
     static final String USAGE_RETENTION = "bellows.usage.retention";
     /** Which version of each managed table connections present: {@code old} (default) or {@code new}. See {@link SchemaView}. */
     static final String SCHEMA = "bellows.schema";
+    /** Share of reads of an old column in expand that are shadowed ({@code off}; e.g. {@code 0.01}). See {@link ShadowReads}. */
+    static final String SHADOW = "bellows.shadow";
+    /** Rows a shadow copy may return and still be compared ({@code 1000}). */
+    static final String SHADOW_MAX_ROWS = "bellows.shadow.maxRows";
     static final List<String> KEYS = List.of(RULES, CACHE_SIZE, APP_NAME, SCHEMA, FLAGS_POLL, FLAGS_URL, FLAGS_MODE,
-        FLAGS_STALENESS, RULES_POLL, USAGE,
-        USAGE_FLUSH_INTERVAL, USAGE_MAX_FINGERPRINTS, USAGE_RETENTION);
+        FLAGS_STALENESS, RULES_POLL, USAGE, USAGE_FLUSH_INTERVAL, USAGE_MAX_FINGERPRINTS, USAGE_RETENTION, SHADOW,
+        SHADOW_MAX_ROWS);
     static final String URL_PREFIX = "jdbc:bellows:postgresql:";
     static final String APPLICATION_NAME = "ApplicationName";
 
@@ -74,6 +78,9 @@ final class BellowsConfig {
     final SchemaView schema;
     /** Usage recording ({@code bellows.usage*}); set by {@link #resolve}. */
     dev.bellows.usage.UsageSettings usage = dev.bellows.usage.UsageSettings.defaults();
+    /** {@link #SHADOW}: 0 is off. */
+    double shadowRate;
+    int shadowMaxRows = 1_000;
 
     private BellowsConfig(String rules, int cacheSize, String appName, long flagsPollMillis, long rulesPollMillis,
                           SchemaView schema) {
@@ -152,7 +159,38 @@ final class BellowsConfig {
         } catch (IllegalArgumentException e) {
             throw Errors.config(e.getMessage(), e);
         }
+        config.shadowRate = shadowRate(lookup(SHADOW, explicit, systemProperties, environment));
+        String maxRows = lookup(SHADOW_MAX_ROWS, explicit, systemProperties, environment);
+        if (maxRows != null) {
+            try {
+                config.shadowMaxRows = Integer.parseInt(maxRows.strip());
+            } catch (NumberFormatException e) {
+                config.shadowMaxRows = 0;
+            }
+            if (config.shadowMaxRows < 1) {
+                throw Errors.config("Bellows setting '" + SHADOW_MAX_ROWS + "' must be a positive integer (rows a shadow"
+                    + " read may compare), got '" + maxRows + "'", null);
+            }
+        }
         return config;
+    }
+
+    /** {@code off}, {@code 0} … {@code 1}, or a percentage such as {@code 1%}. */
+    static double shadowRate(String value) throws SQLException {
+        if (value == null || value.isBlank() || value.strip().equalsIgnoreCase("off")) return 0;
+        String v = value.strip();
+        double rate;
+        try {
+            rate = v.endsWith("%") ? Double.parseDouble(v.substring(0, v.length() - 1).strip()) / 100
+                : Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            rate = Double.NaN;
+        }
+        if (!(rate >= 0 && rate <= 1)) {
+            throw Errors.config("Bellows setting '" + SHADOW + "' must be a sampling rate from 0 to 1 (e.g. 0.01, or 1%),"
+                + " or off, got '" + value + "'", null);
+        }
+        return rate;
     }
 
     private static long interval(String key, String value, long defaultMillis) throws SQLException {

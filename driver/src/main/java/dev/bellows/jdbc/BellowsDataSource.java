@@ -77,6 +77,8 @@ public class BellowsDataSource implements DataSource {
     public synchronized void setFlagsStaleness(String interval) { settings.put(BellowsConfig.FLAGS_STALENESS, interval); }
     /** {@code bellows.rules.poll}: e.g. {@code 2s}, or {@code off} to stop watching the rules file. */
     public synchronized void setRulesPoll(String interval) { settings.put(BellowsConfig.RULES_POLL, interval); }
+    /** {@code bellows.shadow}: the share of reads of an old column in expand to shadow, e.g. {@code 0.01}; {@code off} by default. */
+    public synchronized void setShadow(String rate) { settings.put(BellowsConfig.SHADOW, rate); }
 
     // ---- pgjdbc settings, forwarded to the PGSimpleDataSource
 

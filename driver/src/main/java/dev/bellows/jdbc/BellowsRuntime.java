@@ -42,6 +42,8 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
     private volatile dev.bellows.usage.UsageRecorder recorder;
     /** bellows.flags.mode=check: read before statements when the phases are stale; null otherwise. Set once at creation. */
     volatile dev.bellows.flags.FlagCheck flagCheck;
+    /** Shadow reads ({@code bellows.shadow}); null when off. */
+    volatile ShadowReads shadow;
 
     /** Opens a pgjdbc connection of this configuration, for catalog reads outside application connections. */
     @FunctionalInterface
@@ -112,6 +114,18 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
         if (recorder == null) recorder = dev.bellows.usage.UsageRecorder.create(appName, settings, this::rules, source::open);
     }
 
+    /** Starts shadow reads when {@code bellows.shadow} is above 0 (once, after {@link #startUsage}). */
+    synchronized void startShadow(double rate, int maxRows, dev.bellows.usage.UsageSettings settings) {
+        if (shadow != null || rate <= 0) return;
+        shadow = new ShadowReads(rate, maxRows, dev.bellows.usage.ShadowRecorder.create(recorder, settings, source::open), appName);
+    }
+
+    /** The recorder of shadow-read outcomes, or null when {@code bellows.shadow} is off. */
+    public dev.bellows.usage.ShadowRecorder shadowRecorder() {
+        ShadowReads s = shadow;
+        return s == null ? null : s.recorder();
+    }
+
     /** This configuration's usage recorder, or null when {@code bellows.usage=off}. */
     public dev.bellows.usage.UsageRecorder usageRecorder() { return recorder; }
 
@@ -122,6 +136,8 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
     public void close() {
         dev.bellows.usage.UsageRecorder r = recorder;
         if (r != null) r.close();
+        ShadowReads s = shadow;
+        if (s != null) s.recorder().close();
     }
 
     /** Moves one migration to another phase; statements pick it up at their next execute. */

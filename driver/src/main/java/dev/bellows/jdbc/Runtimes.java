@@ -37,7 +37,10 @@ final class Runtimes {
         if (watcher != null) created.flagCheck = watcher.check();
         existing = RUNTIMES.putIfAbsent(key, created);
         if (existing != null && watcher != null) watcher.close();
-        if (existing == null) created.startUsage(config.usage);
+        if (existing == null) {
+            created.startUsage(config.usage);
+            created.startShadow(config.shadowRate, config.shadowMaxRows, config.usage);
+        }
         return existing != null ? existing : created;
     }
 

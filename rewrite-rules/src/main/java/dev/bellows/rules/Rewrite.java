@@ -21,8 +21,9 @@ public final class Rewrite {
         this(original, sql, params, labels, facts, unanalysedReason, null);
     }
 
-    Rewrite(String original, String sql, ParamPlan params, Map<String, String> labels,
-            List<UsageFact> facts, String unanalysedReason, String rejection) {
+    /** Built by the engine's analysis ({@code dev.bellows.rules.analysis}); applications get theirs from {@link Rewriter}. */
+    public Rewrite(String original, String sql, ParamPlan params, Map<String, String> labels,
+                   List<UsageFact> facts, String unanalysedReason, String rejection) {
         this.rejection = rejection;
         this.original = original;
         this.sql = sql;

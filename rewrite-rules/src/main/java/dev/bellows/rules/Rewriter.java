@@ -1,5 +1,9 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.analysis.Analysis;
+import dev.bellows.rules.analysis.Managed;
+import dev.bellows.rules.sql.Template;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -167,7 +171,7 @@ public final class Rewriter {
                     // typed literals (DATE '...', INTERVAL '...') do not parse as '?': analyse the text itself
                     Template verbatim = Template.of(sql, managed.mentionable, options.maxTokens, false);
                     Analysis v = Analysis.run(verbatim, managed, catalog, path, options);
-                    if (v.parts != null || !v.templateUnparsable) return v.instantiate(sql, verbatim);
+                    if (v.hasEdits() || !v.templateUnparsable) return v.instantiate(sql, verbatim);
                     // neither parses: every literal variant will be passed through the same way, so remember that
                     a = v;
                 }
@@ -220,6 +224,12 @@ public final class Rewriter {
         public Options maxDepth(int n) { return new Options(cacheSize, maxSqlLength, maxTokens, n, parseBudgetMillis, stats, newView); }
         public Options parseBudgetMillis(long ms) { return new Options(cacheSize, maxSqlLength, maxTokens, maxDepth, ms, stats, newView); }
         public int cacheSize() { return cacheSize; }
+        /** Deepest parenthesis nesting that is parsed. */
+        public int maxDepth() { return maxDepth; }
+        /** Most tokens left to parse once long value lists are set aside. */
+        public int maxParseTokens() { return maxParseTokens; }
+        /** Time budget of one parse. */
+        public long parseBudgetMillis() { return parseBudgetMillis; }
         /** The counters every rewriter built with these options (and options derived from them) adds to. */
         public RewriteStats stats() { return stats; }
 

@@ -37,7 +37,8 @@ public final class RuleSet {
         return of(List.of(migrations));
     }
 
-    static RuleSet fromFile(List<Migration> migrations, String source) {
+    /** The migrations read from {@code source} (a file name), as {@link #source()} reports it. */
+    public static RuleSet fromFile(List<Migration> migrations, String source) {
         return new RuleSet(migrations, source);
     }
 

@@ -31,7 +31,7 @@ public class RulesException extends Exception {
     }
 
     /** With an explicit label for the migration, e.g. {@code migration #3} when it has no usable id. */
-    RulesException(String file, int line, String key, String migrationId, String migrationLabel, String detail,
+    public RulesException(String file, int line, String key, String migrationId, String migrationLabel, String detail,
                    Throwable cause) {
         super(format(file, line, key, migrationLabel, detail), cause);
         this.file = file == null ? "<unknown>" : file;

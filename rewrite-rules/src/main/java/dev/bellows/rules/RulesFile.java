@@ -1,5 +1,7 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.file.RulesValidator;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;

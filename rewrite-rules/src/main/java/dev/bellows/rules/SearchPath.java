@@ -31,7 +31,7 @@ public final class SearchPath {
      * no managed table's name and no column named like a migration's, so any schema answers the same:
      * {@code public} if on the path, else the first.
      */
-    String resolve(String table, Catalog catalog) {
+    public String resolve(String table, Catalog catalog) {
         for (String s : schemas) {
             if (catalog.hasRelation(s, table)) return s;
         }

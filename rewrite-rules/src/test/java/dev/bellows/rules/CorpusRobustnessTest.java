@@ -1,5 +1,10 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.sql.ParseGuard;
+import dev.bellows.rules.sql.ParseText;
+import dev.bellows.rules.sql.SqlLexer;
+import dev.bellows.rules.sql.Wrapped;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -262,7 +267,7 @@ class CorpusRobustnessTest {
     }
 
     /**
-     * Null when every statement of {@code sql} parses with {@link Analysis#parse} (as
+     * Null when every statement of {@code sql} parses with {@link ParseGuard#parse(String)} (as
      * {@code RewriteCasesTest.assertReparses} checks), else the first that does not and why.
      */
     static String reparseError(String sql) {
@@ -289,7 +294,7 @@ class CorpusRobustnessTest {
                     continue;
                 }
                 try {
-                    Analysis.parse(piece);
+                    ParseGuard.parse(piece);
                 } catch (Exception | StackOverflowError e) {
                     String m = String.valueOf(e.getMessage());
                     int nl = m.indexOf('\n');

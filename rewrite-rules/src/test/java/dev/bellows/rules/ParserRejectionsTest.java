@@ -1,5 +1,9 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.analysis.Managed;
+import dev.bellows.rules.sql.ParseText;
+import dev.bellows.rules.sql.Template;
+
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;

@@ -1,5 +1,8 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.sql.SqlLexer;
+import dev.bellows.rules.sql.Wrapped;
+
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;

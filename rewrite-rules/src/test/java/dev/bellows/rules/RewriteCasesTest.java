@@ -1,5 +1,11 @@
 package dev.bellows.rules;
 
+import dev.bellows.rules.sql.ParseGuard;
+import dev.bellows.rules.sql.ParseText;
+import dev.bellows.rules.sql.SqlLexer;
+import dev.bellows.rules.sql.Template;
+import dev.bellows.rules.sql.Wrapped;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -124,7 +130,7 @@ class RewriteCasesTest {
                     continue;
                 }
                 try {
-                    Analysis.parse(piece);
+                    ParseGuard.parse(piece);
                 } catch (Exception e) {
                     fail("rewritten SQL does not parse again: " + piece + "\n" + where + "\n" + e.getMessage());
                 }

@@ -85,23 +85,64 @@ public final class Demo {
     private Demo() {
     }
 
-    public static void main(String[] args) throws Exception {
-        Settings s = Settings.defaults();
-        for (String a : args) {
+    /** The {@code --scenario} choices: the README's rename (default), a table rename, a column removal, or all three. */
+    static final List<String> SCENARIOS = List.of("rename", "table-rename", "column-removal", "all");
+
+    /** The command line: settings, the scenario, and whether only the help was asked for. */
+    record Options(Settings settings, String scenario, boolean help) {
+    }
+
+    /** Parses {@code --scenario NAME} (or {@code --scenario=NAME}), {@code --fast}, {@code --no-cli}, {@code --help}. */
+    static Options parse(String... args) {
+        boolean fast = false;
+        boolean noCli = false;
+        boolean help = false;
+        String scenario = "rename";
+        for (int k = 0; k < args.length; k++) {
+            String a = args[k];
+            if (a.startsWith("--scenario=")) {
+                scenario = a.substring("--scenario=".length());
+                continue;
+            }
             switch (a) {
-                case "--fast" -> s = Settings.fast();
-                case "--no-cli" -> s = s.withPreferCli(false);
-                case "-h", "--help" -> {
-                    System.out.println("Bellows demo. Options: --fast (short durations), --no-cli (use the demo's fallbacks"
-                        + " instead of the bellows CLI commands)");
-                    return;
+                case "--fast" -> fast = true;
+                case "--no-cli" -> noCli = true;
+                case "--scenario" -> {
+                    if (k + 1 == args.length) throw new IllegalArgumentException("--scenario needs one of " + SCENARIOS);
+                    scenario = args[++k];
                 }
+                case "-h", "--help" -> help = true;
                 default -> throw new IllegalArgumentException("unknown option " + a + " (try --help)");
             }
         }
+        if (!SCENARIOS.contains(scenario)) {
+            throw new IllegalArgumentException("unknown scenario '" + scenario + "'; expected one of " + SCENARIOS);
+        }
+        if (noCli && !scenario.equals("rename")) {
+            throw new IllegalArgumentException("--no-cli is for the rename scenario only; " + scenario + " runs the bellows CLI");
+        }
+        Settings s = fast ? Settings.fast() : Settings.defaults();
+        return new Options(noCli ? s.withPreferCli(false) : s, scenario, help);
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o = parse(args);
+        if (o.help()) {
+            System.out.println("Bellows demo. Options: --scenario NAME (" + String.join(", ", SCENARIOS) + "; default rename:"
+                + " the leads.user_email -> contact_email incident and its safe replay), --fast (short durations),"
+                + " --no-cli (rename only: the demo's fallbacks instead of the bellows CLI commands)");
+            return;
+        }
+        Settings s = o.settings();
+        String scenario = o.scenario();
         int status;
         try {
-            status = run(System.out, s).asExpected() ? 0 : 1;
+            boolean ok = true;
+            if (scenario.equals("rename") || scenario.equals("all")) ok = run(System.out, s).asExpected();
+            for (String other : List.of("table-rename", "column-removal")) {
+                if (scenario.equals(other) || scenario.equals("all")) ok &= runScenario(System.out, s, other).asExpected();
+            }
+            status = ok ? 0 : 1;
         } catch (Throwable t) {
             t.printStackTrace();
             status = 1;
@@ -111,6 +152,27 @@ public final class Demo {
         // class loader, which `mvn exec:java` closes when main returns. Exiting runs the shutdown hooks instead:
         // usage is flushed and the embedded PostgreSQL stops.
         System.exit(status);
+    }
+
+    /** Runs {@code table-rename} or {@code column-removal}, printing the story and its summary to {@code out}. */
+    public static ScenarioResult runScenario(PrintStream out, Settings s, String scenario) throws Exception {
+        if (!s.preferCli()) throw new IllegalArgumentException("the " + scenario + " scenario runs the bellows CLI only (no --no-cli)");
+        BELLOWS_LOG.setLevel(java.util.logging.Level.WARNING);
+        Class.forName("org.postgresql.Driver");
+        Class.forName("dev.bellows.jdbc.BellowsDriver");
+        out.println("Bellows demo, scenario " + scenario + ": starting PostgreSQL (embedded unless BELLOWS_TEST_JDBC_URL or"
+            + " Docker is there; the first start unpacks it)...");
+        PostgresFixture pg = PostgresFixture.get();
+        out.println("PostgreSQL: " + pg.kind() + " at " + pg.jdbcUrl());
+        try (Timeline timeline = new Timeline(out, s)) {
+            ScenarioResult r = switch (scenario) {
+                case "table-rename" -> TableRenameDemo.run(timeline, pg, s);
+                case "column-removal" -> ColumnRemovalDemo.run(timeline, pg, s);
+                default -> throw new IllegalArgumentException("unknown scenario " + scenario);
+            };
+            r.summary(timeline);
+            return r;
+        }
     }
 
     /** Runs both parts, printing the story to {@code out}. */
@@ -345,7 +407,7 @@ public final class Demo {
         fleet.add(i);
         everyone.add(i);
         t.track(i);
-        t.say(i.name() + " started (" + i.service().version() + " code, " + rt.appName() + ")");
+        t.say(i.name() + " started (" + i.version() + " code, " + rt.appName() + ")");
         return i;
     }
 
@@ -369,7 +431,7 @@ public final class Demo {
     }
 
     /** Asks a gate until it says what the story expects, for a few seconds (usage reaches the database in batches). */
-    private static Gate awaitGate(Timeline t, Steps steps, String when, String id, boolean strict, boolean expectGreen,
+    static Gate awaitGate(Timeline t, Steps steps, String when, String id, boolean strict, boolean expectGreen,
                                   Settings s) throws Exception {
         long deadline = System.nanoTime() + s.window().toNanos() * 3;
         while (true) {
@@ -379,7 +441,7 @@ public final class Demo {
         }
     }
 
-    private static String phase(List<Instance> fleet, String id) {
+    static String phase(List<Instance> fleet, String id) {
         Set<String> phases = new LinkedHashSet<>();
         for (Instance i : fleet) {
             BellowsRuntime rt = i.runtime();
@@ -449,10 +511,24 @@ public final class Demo {
 
     /** The classpath rules file, copied to a file so the printed CLI commands work from a shell too. */
     private static Path rulesFile() throws Exception {
+        return rulesFile("bellows-rules.yaml");
+    }
+
+    /** Removes a temporary directory the demo wrote (the plan's files), best effort. */
+    static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            // a leftover in the temporary directory is harmless
+        }
+    }
+
+    /** A rules file of the class path, copied to a temporary file (the CLI commands take it as --rules). */
+    static Path rulesFile(String resource) throws Exception {
         Path file = Files.createTempFile("bellows-rules", ".yaml");
         file.toFile().deleteOnExit();
-        try (InputStream in = Demo.class.getClassLoader().getResourceAsStream("bellows-rules.yaml")) {
-            if (in == null) throw new IllegalStateException("bellows-rules.yaml is not on the class path");
+        try (InputStream in = Demo.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) throw new IllegalStateException(resource + " is not on the class path");
             Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
         }
         return file;

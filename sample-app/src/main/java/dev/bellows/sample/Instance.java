@@ -24,6 +24,7 @@ public final class Instance implements AutoCloseable {
     private final String name;
     private final HikariDataSource pool;
     private final LeadService service;
+    private final Job job;
     private final Stats stats = new Stats();
     private final List<Thread> workers = new ArrayList<>();
     private final Expectations expected;
@@ -31,10 +32,11 @@ public final class Instance implements AutoCloseable {
     private volatile boolean running = true;
     private BellowsRuntime runtime;
 
-    private Instance(String name, HikariDataSource pool, LeadService service, Expectations expected, Settings settings) {
+    private Instance(String name, HikariDataSource pool, LeadService service, Job job, Expectations expected, Settings settings) {
         this.name = name;
         this.pool = pool;
         this.service = service;
+        this.job = job;
         this.expected = expected;
         this.settings = settings;
     }
@@ -62,7 +64,18 @@ public final class Instance implements AutoCloseable {
     /** Like {@link #start(String, String, String, String, Function, int, Expectations, Settings)} on a pool already configured. */
     static Instance start(String name, HikariDataSource pool, Function<DataSource, LeadService> version,
                           int threads, Expectations expected, Settings settings) throws SQLException {
-        Instance instance = new Instance(name, pool, version.apply(pool), expected, settings);
+        return begin(new Instance(name, pool, version.apply(pool), null, expected, settings), threads);
+    }
+
+    /** An instance running {@code job} instead of the leads service's mix (the weekly job of the column-removal scenario). */
+    static Instance startJob(String name, HikariDataSource pool, Function<DataSource, Job> job, int threads, Settings settings)
+        throws SQLException {
+        return begin(new Instance(name, pool, null, job.apply(pool), null, settings), threads);
+    }
+
+    private static Instance begin(Instance instance, int threads) throws SQLException {
+        HikariDataSource pool = instance.pool;
+        String name = instance.name;
         try (Connection c = pool.getConnection()) {
             // Fails fast on a bad configuration, and loads Bellows' rules and catalog before the load starts.
             if (c.isWrapperFor(BellowsConnection.class)) instance.runtime = c.unwrap(BellowsConnection.class).runtime();
@@ -78,7 +91,11 @@ public final class Instance implements AutoCloseable {
 
     public String name() { return name; }
 
+    /** The leads service this instance runs, or null when it runs a {@link Job}. */
     public LeadService service() { return service; }
+
+    /** "legacy" or "new": the version of the code this instance runs. */
+    public String version() { return service != null ? service.version() : job.version(); }
 
     public Stats stats() { return stats; }
 
@@ -108,6 +125,13 @@ public final class Instance implements AutoCloseable {
         pool.close();
     }
 
+    /** A workload of its own, run by each worker thread in a loop; it counts its wrong answers in {@code stats}. */
+    interface Job {
+        String version();
+
+        void step(SplittableRandom random, Stats stats) throws SQLException;
+    }
+
     /** One user of the service, looping over a realistic mix of its operations. */
     private final class Worker implements Runnable {
         private final int id;
@@ -124,7 +148,8 @@ public final class Instance implements AutoCloseable {
         @Override public void run() {
             while (running) {
                 try {
-                    step();
+                    if (job != null) job.step(random, stats);
+                    else step();
                 } catch (SQLException | RuntimeException e) {
                     stats.error(e);
                 }

@@ -28,12 +28,30 @@ public final class LegacyLeadService implements LeadService {
     static final String COUNT_BY_STATUS = "SELECT status, count(*) FROM orders GROUP BY status";
 
     private final DataSource dataSource;
+    private final String version;
+    private final String insertOrder;
+    private final String selectOrder;
+    private final String updateStatus;
+    private final String countByStatus;
 
     public LegacyLeadService(DataSource dataSource) {
-        this.dataSource = dataSource;
+        this(dataSource, "legacy", "orders");
     }
 
-    @Override public String version() { return "legacy"; }
+    /**
+     * The same code with the orders table under another name: the table-rename scenario's new version
+     * ({@code orders -> purchases}), which differs from the legacy one by that name only.
+     */
+    LegacyLeadService(DataSource dataSource, String version, String ordersTable) {
+        this.dataSource = dataSource;
+        this.version = version;
+        this.insertOrder = INSERT_ORDER.replace(" orders ", " " + ordersTable + " ");
+        this.selectOrder = SELECT_ORDER.replace(" orders ", " " + ordersTable + " ");
+        this.updateStatus = UPDATE_STATUS.replace(" orders ", " " + ordersTable + " ");
+        this.countByStatus = COUNT_BY_STATUS.replace(" orders ", " " + ordersTable + " ");
+    }
+
+    @Override public String version() { return version; }
 
     @Override public long createLead(String name, String email) throws SQLException {
         try (Connection c = dataSource.getConnection();
@@ -78,7 +96,7 @@ public final class LegacyLeadService implements LeadService {
 
     @Override public long placeOrder(long leadId, BigDecimal amount) throws SQLException {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement(INSERT_ORDER, new String[] {"id"})) {
+             PreparedStatement ps = c.prepareStatement(insertOrder, new String[] {"id"})) {
             ps.setLong(1, leadId);
             ps.setString(2, OrderStatus.PENDING.text());
             ps.setBigDecimal(3, amount);
@@ -91,7 +109,7 @@ public final class LegacyLeadService implements LeadService {
     }
 
     @Override public Order findOrder(long id) throws SQLException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(SELECT_ORDER)) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(selectOrder)) {
             ps.setLong(1, id);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) return null;
@@ -102,7 +120,7 @@ public final class LegacyLeadService implements LeadService {
     }
 
     @Override public void setStatus(long orderId, OrderStatus status) throws SQLException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(UPDATE_STATUS)) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(updateStatus)) {
             ps.setString(1, status.text());
             ps.setLong(2, orderId);
             ps.executeUpdate();
@@ -112,7 +130,7 @@ public final class LegacyLeadService implements LeadService {
     @Override public Map<OrderStatus, Long> countByStatus() throws SQLException {
         try (Connection c = dataSource.getConnection();
              Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery(COUNT_BY_STATUS)) {
+             ResultSet rs = s.executeQuery(countByStatus)) {
             Map<OrderStatus, Long> out = new EnumMap<>(OrderStatus.class);
             while (rs.next()) {
                 String status = rs.getString(1);

@@ -277,7 +277,7 @@ final class Steps {
             if (strict) args.add("--strict");
             int rc = cli(args.toArray(String[]::new));
             Migration m = rules.get(id);
-            if (rc == BellowsCli.ERROR && !db.hasColumn(m.table(), m.from())) {
+            if (rc == BellowsCli.ERROR && m.from() != null && !db.hasColumn(m.table(), m.from())) {
                 // This build's gate answers only while the old column exists. Whether any code still names it (the
                 // --strict question) matters after the drop too: it decides when the rule can be removed.
                 modes.put("gate after the drop", "fallback");
@@ -339,6 +339,58 @@ final class Steps {
         timeline.say(label + ": RED");
         for (String u : unmet) timeline.say("  - " + u);
         return false;
+    }
+
+    // ------------------------------------------------------------------ bellows plan, check; applying a plan step
+
+    /** Writes the migration's SQL files ({@code bellows plan ID --out DIR}), printing what the plan says. */
+    void plan(String id, Path dir) {
+        if (!useCli("plan", "plan")) throw new IllegalStateException("this build's CLI has no `bellows plan`");
+        int rc = cli("plan", id, "--url", url(), "--rules", rulesFile.toString(), "--out", dir.toString());
+        if (rc != 0) throw new IllegalStateException("bellows plan " + id + " exited with " + rc);
+    }
+
+    /** {@code bellows check ID --file F}: which of these statements Bellows carries in each phase; returns the exit code. */
+    int check(String id, Path statements) {
+        if (!useCli("check", "check")) throw new IllegalStateException("this build's CLI has no `bellows check`");
+        return cli("check", id, "--url", url(), "--rules", rulesFile.toString(), "--file", statements.toString());
+    }
+
+    /**
+     * Runs the plan's file for {@code step} ({@code *_expand.sql}, ...) as the migration tool would, on a plain pgjdbc
+     * connection outside Bellows, printing its statements. A contract file may refuse (its guard) until every live
+     * instance's heartbeat shows contract: then it is tried again, for up to 30 s.
+     */
+    void apply(Path dir, String step) throws Exception {
+        Path file;
+        try (var files = java.nio.file.Files.list(dir)) {
+            file = files.filter(p -> p.getFileName().toString().endsWith("_" + step + ".sql")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no " + step + " file in " + dir));
+        }
+        // The statements that change the schema; the file's guards and bookkeeping are summed up in one line.
+        List<String> shown = new ArrayList<>();
+        int other = 0;
+        for (String line : java.nio.file.Files.readAllLines(file)) {
+            String l = line.strip();
+            if (l.isEmpty() || l.startsWith("--")) continue;
+            if (l.matches("(?i)(ALTER TABLE|CREATE VIEW|DROP VIEW|DROP INDEX|CREATE INDEX|GRANT|UPDATE) .*")) shown.add(l);
+            else other++;
+        }
+        timeline.say("migration> " + file.getFileName() + " (from bellows plan; one transaction):");
+        for (String l : shown) timeline.say("migration>   " + l);
+        if (other > 0) timeline.say("migration>   (+ " + other + " lines of lock timeout, guards and bookkeeping)");
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            try (Connection c = db.connect()) {
+                dev.bellows.workflow.ScriptRunner.run(c, file);
+                return;
+            } catch (SQLException e) {
+                if (!String.valueOf(e.getMessage()).contains("not in contract") || System.nanoTime() > deadline) throw e;
+                timeline.say("(the guard refused: " + e.getMessage().lines().findFirst().orElse("") + "; the next heartbeats"
+                    + " will show contract, so the migration tool tries again in 1 s)");
+                Thread.sleep(1000);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ bellows flags history

@@ -29,6 +29,7 @@ public final class Timeline implements AutoCloseable {
     private final Map<String, Long> lastStatements = new HashMap<>();
     private volatile Supplier<String> phases = () -> "";
     private volatile UsageTap tap;
+    private volatile String usageLabel = "old columns/s";
     private volatile Supplier<String> activity;
     private long lastPhysical;
     private long lastMapped;
@@ -96,6 +97,12 @@ public final class Timeline implements AutoCloseable {
     void phases(Supplier<String> phases) { this.phases = phases; }
 
     void usage(UsageTap tap) {
+        usage(tap, "old columns/s");
+    }
+
+    /** Like {@link #usage(UsageTap)}, naming what the uses are of (e.g. {@code "uses of orders/s"}). */
+    void usage(UsageTap tap, String label) {
+        this.usageLabel = label;
         this.tap = tap;
         if (tap != null) {
             lastPhysical = tap.physical();
@@ -182,7 +189,7 @@ public final class Timeline implements AutoCloseable {
         if (t != null) {
             long ph = t.physical();
             long ma = t.mapped();
-            sb.append(String.format(Locale.ROOT, "| old columns/s: %.0f direct, %.0f mapped ", (ph - lastPhysical) / secs,
+            sb.append(String.format(Locale.ROOT, "| %s: %.0f direct, %.0f mapped ", usageLabel, (ph - lastPhysical) / secs,
                 (ma - lastMapped) / secs));
             lastPhysical = ph;
             lastMapped = ma;

@@ -1,14 +1,18 @@
 package dev.bellows.spring;
 
 import dev.bellows.jdbc.BellowsDataSource;
+import dev.bellows.spring.boot3.Boot3HealthIndicator;
+import dev.bellows.usage.Durations;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 /**
  * Puts Bellows between the application and its DataSource (see {@link BellowsDataSourcePostProcessor}); with
@@ -44,11 +48,18 @@ public class BellowsAutoConfiguration {
     static class Actuator {
         @Bean
         @ConditionalOnMissingBean
-        BellowsEndpoint bellowsEndpoint(BellowsRuntimes runtimes) {
-            return new BellowsEndpoint(runtimes);
+        BellowsEndpoint bellowsEndpoint(BellowsRuntimes runtimes, Environment environment) {
+            String window = Binder.get(environment).bind("bellows", BellowsProperties.class)
+                .orElseGet(BellowsProperties::new).getGateWindow();
+            try {
+                return new BellowsEndpoint(runtimes, Durations.parse(window));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException("bellows.gate-window: " + e.getMessage(), e);
+            }
         }
     }
 
+    /** Spring Boot 4: the health API lives in spring-boot-health. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
     static class HealthContributor {
@@ -56,6 +67,17 @@ public class BellowsAutoConfiguration {
         @ConditionalOnMissingBean(name = "bellowsHealthIndicator")
         BellowsHealthIndicator bellowsHealthIndicator(BellowsRuntimes runtimes) {
             return new BellowsHealthIndicator(runtimes);
+        }
+    }
+
+    /** Spring Boot 3.5: the health API of spring-boot-actuator, compiled against it in bellows-spring-boot3-support. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.boot.actuate.health.HealthIndicator")
+    static class Boot3HealthContributor {
+        @Bean(name = "bellowsHealthIndicator")
+        @ConditionalOnMissingBean(name = "bellowsHealthIndicator")
+        Boot3HealthIndicator bellowsHealthIndicator(BellowsRuntimes runtimes) {
+            return new Boot3HealthIndicator(() -> BellowsRuntimes.health(runtimes));
         }
     }
 }

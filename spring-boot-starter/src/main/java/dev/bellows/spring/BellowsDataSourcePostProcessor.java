@@ -40,6 +40,7 @@ final class BellowsDataSourcePostProcessor implements BeanPostProcessor, Environ
         if (app != null) ds.setAppName(app);
         if (p.getSchema() != null) ds.setSchemaView(p.getSchema());
         if (p.getFlagsPoll() != null) ds.setFlagsPoll(p.getFlagsPoll());
+        if (p.getFlagsUrl() != null) ds.setFlagsUrl(p.getFlagsUrl());
         try {
             if (p.getUsage() != null) ds.setProperty("bellows.usage", p.getUsage());
         } catch (SQLException e) {

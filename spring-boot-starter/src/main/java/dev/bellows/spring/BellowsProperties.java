@@ -15,6 +15,16 @@ public class BellowsProperties {
     private String schema;
     /** How often the bellows.flags table is read ({@code bellows.flags.poll}, e.g. {@code 5s} or {@code off}). */
     private String flagsPoll;
+    /**
+     * A plain {@code jdbc:postgresql:} URL straight to the server for the flag watcher's LISTEN connection
+     * ({@code bellows.flags.url}); needed behind a transaction pooler, which does not pass LISTEN.
+     */
+    private String flagsUrl;
+    /**
+     * How far back the {@code bellows} endpoint's gate verdict and residual use reach (as {@code bellows gate
+     * --window}; default {@code 8d}, the CLI's).
+     */
+    private String gateWindow = "8d";
     /** Where usage goes ({@code bellows.usage}: {@code db}, {@code file:<path>}, {@code log} or {@code off}). */
     private String usage;
 
@@ -28,6 +38,10 @@ public class BellowsProperties {
     public void setSchema(String schema) { this.schema = schema; }
     public String getFlagsPoll() { return flagsPoll; }
     public void setFlagsPoll(String flagsPoll) { this.flagsPoll = flagsPoll; }
+    public String getFlagsUrl() { return flagsUrl; }
+    public void setFlagsUrl(String flagsUrl) { this.flagsUrl = flagsUrl; }
+    public String getGateWindow() { return gateWindow; }
+    public void setGateWindow(String gateWindow) { this.gateWindow = gateWindow; }
     public String getUsage() { return usage; }
     public void setUsage(String usage) { this.usage = usage; }
 }

@@ -21,18 +21,30 @@ public final class BellowsRuntimes {
 
     /** One runtime per Bellows DataSource bean, in bean order. */
     public List<BellowsRuntime> runtimes() {
-        List<BellowsRuntime> out = new ArrayList<>();
+        return List.copyOf(pools().keySet());
+    }
+
+    /** Each runtime with the DataSource under its Bellows DataSource (the pool: plain pgjdbc connections). */
+    Map<BellowsRuntime, DataSource> pools() {
+        Map<BellowsRuntime, DataSource> out = new LinkedHashMap<>();
         dataSources.orderedStream().forEach(ds -> {
             try {
                 if (ds.isWrapperFor(BellowsDataSource.class)) {
-                    BellowsRuntime r = ds.unwrap(BellowsDataSource.class).runtime();
-                    if (!out.contains(r)) out.add(r);
+                    BellowsDataSource b = ds.unwrap(BellowsDataSource.class);
+                    out.putIfAbsent(b.runtime(), b.getDelegate());
                 }
             } catch (SQLException e) {
                 // a DataSource whose Bellows configuration cannot load reports nothing here; its connections fail loudly
             }
         });
         return out;
+    }
+
+    /** The health contributor's details: each runtime's settings and phases (no database access). */
+    static Map<String, Object> health(BellowsRuntimes runtimes) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        runtimes.runtimes().forEach(r -> out.add(describe(r)));
+        return Map.of("dataSources", out);
     }
 
     /** What the endpoint and health show for one runtime: settings and each migration's effective phase. */

@@ -28,13 +28,15 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * A Spring Boot 4 application with Flyway and JPA on a plain {@code jdbc:postgresql:} URL and the starter on
  * the class path: the DataSource becomes Bellows over HikariCP, Flyway migrates through it, and the legacy
- * entity's writes are duplicated in expand; SimpleJdbcInsert from either schema view stores both columns.
+ * entity's writes are duplicated in expand; SimpleJdbcInsert from either schema view stores both columns. The
+ * {@code bellows} endpoint reads the fleet's residual use and the gate's verdict from the {@code bellows} schema,
+ * equal to what {@code bellows report} and {@code bellows gate} say on the same database.
  */
 @SpringBootTest(classes = StarterApp.class, properties = {
     "bellows.rules=classpath:bellows-rules.yaml",
     "bellows.app-name=starter-test",
     "bellows.flags-poll=off",
-    "bellows.usage=off",
+    "bellows.usage=db",
     "spring.jpa.hibernate.ddl-auto=validate",
     "spring.jpa.open-in-view=false"})
 class StarterTest {
@@ -95,12 +97,18 @@ class StarterTest {
         assertTrue(hits >= 1 && misses >= 1, "hits " + hits + ", misses " + misses);
         assertEquals(rt.rewriteStats().misses(), meters.get("bellows.rewrite.miss").functionTimer().count());
         assertTrue(meters.get("bellows.rewrite.miss").functionTimer().totalTime(java.util.concurrent.TimeUnit.NANOSECONDS) > 0);
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> described = (List<Map<String, Object>>) endpoint.bellows().get("dataSources");
-        assertEquals("starter-test", described.get(0).get("appName"));
-        assertEquals("[{id=leads-contact-email, table=public.leads, from=user_email, to=contact_email, phase=expand,"
-            + " newColumnExists=true, oldColumnExists=true}]", String.valueOf(described.get(0).get("migrations")));
+        EndpointChecks.assertFleetView(endpoint, dataSource, rt, URL, PG.user(), PG.password());
         assertEquals("UP", bellowsHealthIndicator.health().getStatus().getCode());
+    }
+
+    @Test
+    void flagsUrlPropertyReachesTheDriver() {
+        BellowsProperties p = props("old");
+        p.setAppName("starter-flags-url"); // another runtime: flags.url is not part of a runtime's identity
+        p.setFlagsUrl("jdbc:bellows:postgresql://127.0.0.1/x");
+        BellowsDataSource ds = BellowsDataSourcePostProcessor.wrap(((BellowsDataSource) dataSource).getDelegate(), p, null);
+        java.sql.SQLException e = org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class, ds::runtime);
+        assertTrue(e.getMessage().contains("'bellows.flags.url' must be a plain jdbc:postgresql: URL"), e.getMessage());
     }
 
     private static BellowsProperties props(String schema) {

@@ -1,0 +1,116 @@
+package dev.bellows.rules.sql;
+
+import java.util.Arrays;
+import java.util.Set;
+
+/**
+ * A statement with its literals replaced by {@code ?} and its comments by {@code /**}{@code /}: the cache key
+ * that lets statements differing only in literal values or trace comments share one analysis. Slots
+ * remember where each literal or comment stood so the original text can be put back byte for byte.
+ */
+public final class Template {
+    public static final String COMMENT_MARK = "/**/";
+
+    public final String text;          // the template SQL
+    public final String key;           // the cache key: the text plus which '?' are the application's parameters
+    public final int[] slotPos;        // template positions of literal/comment placeholders, ascending
+    public final String[] slotText;    // the original text of each slot
+    public final int[] paramPos;       // template positions of real JDBC '?' parameters, ascending
+    public final String fingerprint;   // literal-free, comment-free, single-spaced
+    public final boolean mentions;     // an identifier token names a managed column
+    public final boolean unterminated; // a quote or comment never closes: never analysed
+
+    private Template(String text, int[] slotPos, String[] slotText, int[] paramPos, String fingerprint, boolean mentions,
+                     boolean unterminated) {
+        this.unterminated = unterminated;
+        // literals and parameters both read '?' in the text: without the positions, `a = 'x'` and `a = ?`
+        // would share one analysis and one parameter plan
+        StringBuilder k = new StringBuilder(text.length() + 4 * paramPos.length + 1).append(text).append('\0');
+        for (int p : paramPos) k.append(p).append(',');
+        this.key = k.toString();
+        this.text = text;
+        this.slotPos = slotPos;
+        this.slotText = slotText;
+        this.paramPos = paramPos;
+        this.fingerprint = fingerprint;
+        this.mentions = mentions;
+    }
+
+    /** Builds the template of {@code sql}, or returns null when it has more than {@code maxTokens} tokens. */
+    public static Template of(String sql, Set<String> managedNames, int maxTokens) {
+        return of(sql, managedNames, maxTokens, true);
+    }
+
+    /** As {@link #of(String, Set, int)}; with {@code slots} false the template is the statement itself. */
+    public static Template of(String sql, Set<String> managedNames, int maxTokens, boolean useSlots) {
+        SqlLexer.Tokens t = SqlLexer.lex(sql, maxTokens);
+        if (t == null) return null;
+        StringBuilder tpl = new StringBuilder(sql.length());
+        StringBuilder fp = new StringBuilder(sql.length());
+        int[] slotPos = new int[8];
+        String[] slotText = new String[8];
+        int slots = 0;
+        int[] params = new int[8];
+        int nParams = 0;
+        boolean mentions = false;
+        int pos = 0;
+        byte prev = 0;
+        for (int i = 0; i < t.count; i++) {
+            byte k = t.kind[i];
+            tpl.append(sql, pos, t.start[i]);
+            String mark = null;
+            if (!useSlots) mark = null;
+            else if (k == SqlLexer.STRING || k == SqlLexer.NUMBER) mark = "?";
+            else if (k == SqlLexer.COMMENT) mark = COMMENT_MARK;
+            if (mark != null) {
+                if (slots == slotPos.length) {
+                    slotPos = Arrays.copyOf(slotPos, slots * 2);
+                    slotText = Arrays.copyOf(slotText, slots * 2);
+                }
+                slotPos[slots] = tpl.length();
+                slotText[slots] = t.text(i);
+                slots++;
+                tpl.append(mark);
+            } else {
+                if (k == SqlLexer.PARAM) {
+                    if (nParams == params.length) params = Arrays.copyOf(params, nParams * 2);
+                    params[nParams++] = tpl.length();
+                } else if ((k == SqlLexer.IDENT || k == SqlLexer.QIDENT) && !mentions) {
+                    String name = SqlLexer.identName(t, i);
+                    mentions = name != null && managedNames.contains(name);
+                }
+                tpl.append(sql, t.start[i], t.end[i]);
+            }
+            pos = t.end[i];
+            if (k != SqlLexer.COMMENT) {
+                if (fp.length() > 0 && space(prev, k, t, i)) fp.append(' ');
+                if (k == SqlLexer.STRING || k == SqlLexer.NUMBER || k == SqlLexer.PARAM
+                    || t.unterminated && i == t.count - 1) fp.append('?');
+                else fp.append(sql, t.start[i], t.end[i]);
+                prev = k;
+            }
+        }
+        tpl.append(sql, pos, sql.length());
+        return new Template(tpl.toString(), Arrays.copyOf(slotPos, slots), Arrays.copyOf(slotText, slots),
+            Arrays.copyOf(params, nParams), collapseLists(fp.toString()), mentions, t.unterminated);
+    }
+
+    private static boolean space(byte prev, byte k, SqlLexer.Tokens t, int i) {
+        if (k == SqlLexer.COMMA || k == SqlLexer.RPAREN || k == SqlLexer.DOT || k == SqlLexer.RBRACKET
+            || k == SqlLexer.SEMI || k == SqlLexer.LBRACKET) return false;
+        if (prev == SqlLexer.LPAREN || prev == SqlLexer.DOT || prev == SqlLexer.LBRACKET) return false;
+        if (k == SqlLexer.LPAREN && (prev == SqlLexer.IDENT || prev == SqlLexer.QIDENT)) {
+            return t.end[i - 1] != t.start[i]; // a call keeps its parenthesis attached, as written
+        }
+        return !(k == SqlLexer.OP && "::".equals(t.text(i))) && !(prev == SqlLexer.OP && i > 0 && "::".equals(t.text(i - 1)));
+    }
+
+    /** {@code (?, ?, ?)} → {@code (?, ...)} so that IN lists of any length share a fingerprint. */
+    static String collapseLists(String fp) {
+        if (fp.indexOf("?, ?") >= 0) fp = fp.replaceAll("\\?(, \\?)+", "?, ...");
+        return fp.length() <= MAX_FINGERPRINT ? fp : fp.substring(0, MAX_FINGERPRINT) + " …";
+    }
+
+    /** Fingerprints are keys in usage tables: a pathological statement must not make a huge one. */
+    static final int MAX_FINGERPRINT = 2048;
+}
