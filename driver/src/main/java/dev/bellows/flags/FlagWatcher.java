@@ -37,7 +37,7 @@ import org.postgresql.PGNotification;
  * again as soon as it is back. System properties are read again every second.
  *
  * <p><b>Rules file.</b> A rules file given as a path is checked every {@code bellows.rules.poll} (default 2 s,
- * by modification time and size). A changed file that loads is installed with
+ * by modification time and size). A changed file that held still for one poll and loads is installed with
  * {@link PhaseTarget#setRules} (flags still apply on top); one that does not is rejected with an error
  * naming file and line, and the last good rules stay in force. {@code classpath:} rules are not watched.
  *

@@ -15,7 +15,8 @@ import java.time.Instant;
 
 /**
  * The rules-file part of a {@link FlagWatcher}: notices a changed file (modification time, size, file key) and
- * loads it, keeping the last good rules when the new file does not load. Used by the watcher thread only.
+ * loads it once it held still for one poll, keeping the last good rules when the new file does not load. Used by the
+ * watcher thread only.
  */
 final class RulesFileWatch {
     // FlagWatcher's logger: its messages keep the logger name they always had.
@@ -26,6 +27,7 @@ final class RulesFileWatch {
     private final String label;
     private Instant baseLoadedAt = Instant.now();
     private FileStamp stamp;
+    private FileStamp pending;
     private boolean rejectedStamp;
 
     private RulesFileWatch(String location, Path path, String label) {
@@ -71,6 +73,20 @@ final class RulesFileWatch {
     RuleSet check(RuleSet base) {
         FileStamp now = FileStamp.of(path);
         if (now.equals(stamp)) return null;
+        // A file being written (truncated, then filled) must never be installed half-way: read as empty or cut short
+        // it can still parse, and losing a migration in expand or switch stops the dual writes. So a changed file is
+        // read only when its stamp held still since the previous poll, and is kept only if it still holds after.
+        if (!now.equals(pending)) {
+            pending = now;
+            return null;
+        }
+        if (now.size() == 0) {
+            stamp = now;
+            rejectedStamp = true;
+            LOG.log(Level.ERROR, label + ": rejected the changed rules file " + location + ": it is empty. The last"
+                + " good rules (loaded " + baseLoadedAt + ", " + base.migrations().size() + " migrations) stay in force.");
+            return null;
+        }
         RuleSet loaded;
         try {
             loaded = RulesFile.load(location, null);
@@ -86,6 +102,10 @@ final class RulesFileWatch {
             rejectedStamp = true;
             LOG.log(Level.ERROR, label + ": rejected the changed rules file " + location + ": " + e
                 + ". The last good rules stay in force.");
+            return null;
+        }
+        if (!FileStamp.of(path).equals(now)) {
+            pending = null; // written again while it was read: the next polls decide
             return null;
         }
         boolean wasRejected = rejectedStamp;
