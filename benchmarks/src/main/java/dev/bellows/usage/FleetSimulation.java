@@ -309,6 +309,18 @@ public final class FleetSimulation {
                 rs.next();
                 System.out.printf("  bellows schema on disk: %s%n", rs.getString(1));
             }
+            if (Boolean.getBoolean("fleet.explain")) { // the plan of the query report and gate spend their time in
+                try (PreparedStatement ps = c.prepareStatement("EXPLAIN (ANALYZE, BUFFERS) " + Rollups.readQuery(true, true))) {
+                    Instant since = Instant.now().minus(Duration.ofDays(days));
+                    for (int i = 1; i <= 4; i += 2) {
+                        ps.setString(i, ID);
+                        ps.setObject(i + 1, Rollups.time(since));
+                    }
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) System.out.println("    " + rs.getString(1));
+                    }
+                }
+            }
             long[] report = new long[5];
             long[] gate = new long[5];
             Gate.Result g = null;
