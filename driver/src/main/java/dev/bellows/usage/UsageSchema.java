@@ -141,7 +141,9 @@ public final class UsageSchema {
                 rs.next();
                 seed = rs.getBoolean(1);
             }
-            for (String ddl : DDL) s.execute(ddl);
+            for (String ddl : DDL) {
+                if (!present(c, ddl)) s.execute(ddl);
+            }
             if (seed) s.execute(SEED_DAILY);
             c.commit();
         } catch (SQLException e) {
@@ -153,6 +155,38 @@ public final class UsageSchema {
             throw e;
         } finally {
             c.setAutoCommit(auto);
+        }
+    }
+
+    private static final java.util.regex.Pattern INDEX = java.util.regex.Pattern.compile("CREATE INDEX IF NOT EXISTS (\\w+) ON .*");
+    private static final java.util.regex.Pattern COLUMN =
+        java.util.regex.Pattern.compile("ALTER TABLE bellows\\.(\\w+) ADD COLUMN IF NOT EXISTS (\\w+) .*");
+
+    /**
+     * Whether the index or column {@code ddl} adds is there already. {@code IF NOT EXISTS} alone is not enough: both
+     * take their table lock before they look (a share lock for CREATE INDEX, an exclusive one for ALTER TABLE), and on
+     * a schema that is being upgraded under running flushes that lock deadlocks with them (40P01, seen in the fleet
+     * simulation and the test servers' logs: a compaction's DELETE against CREATE INDEX IF NOT EXISTS).
+     */
+    private static boolean present(Connection c, String ddl) throws SQLException {
+        java.util.regex.Matcher m = INDEX.matcher(ddl);
+        String sql;
+        String[] args;
+        if (m.matches()) {
+            sql = "SELECT to_regclass(?) IS NOT NULL";
+            args = new String[] {"bellows." + m.group(1)};
+        } else if ((m = COLUMN.matcher(ddl)).matches()) {
+            sql = "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped)";
+            args = new String[] {"bellows." + m.group(1), m.group(2)};
+        } else {
+            return false; // CREATE SCHEMA/TABLE IF NOT EXISTS take no table lock when it exists
+        }
+        try (java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) ps.setString(i + 1, args[i]);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
         }
     }
 

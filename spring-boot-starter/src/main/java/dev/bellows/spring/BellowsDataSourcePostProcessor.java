@@ -43,6 +43,9 @@ final class BellowsDataSourcePostProcessor implements BeanPostProcessor, Environ
         if (p.getFlagsUrl() != null) ds.setFlagsUrl(p.getFlagsUrl());
         try {
             if (p.getUsage() != null) ds.setProperty("bellows.usage", p.getUsage());
+            if (p.getFlagsMode() != null) ds.setProperty("bellows.flags.mode", p.getFlagsMode());
+            if (p.getFlagsStaleness() != null) ds.setProperty("bellows.flags.staleness", p.getFlagsStaleness());
+            if (p.getShadow() != null) ds.setProperty("bellows.shadow", p.getShadow());
         } catch (SQLException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }

@@ -17,9 +17,15 @@ public class BellowsProperties {
     private String flagsPoll;
     /**
      * A plain {@code jdbc:postgresql:} URL straight to the server for the flag watcher's LISTEN connection
-     * ({@code bellows.flags.url}); needed behind a transaction pooler, which does not pass LISTEN.
+     * ({@code bellows.flags.url}); setting it makes {@code listen} the default flags mode.
      */
     private String flagsUrl;
+    /** {@code check} (the default: flags read on the application's own connections) or {@code listen} ({@code bellows.flags.mode}). */
+    private String flagsMode;
+    /** In check mode, how old the phases may get before a statement reads them ({@code bellows.flags.staleness}, e.g. {@code 500ms}). */
+    private String flagsStaleness;
+    /** Share of reads shadowed through the switch rewrite in expand ({@code bellows.shadow}, e.g. {@code 1%}; default off). */
+    private String shadow;
     /**
      * How far back the {@code bellows} endpoint's gate verdict and residual use reach (as {@code bellows gate
      * --window}; default {@code 8d}, the CLI's).
@@ -40,6 +46,12 @@ public class BellowsProperties {
     public void setFlagsPoll(String flagsPoll) { this.flagsPoll = flagsPoll; }
     public String getFlagsUrl() { return flagsUrl; }
     public void setFlagsUrl(String flagsUrl) { this.flagsUrl = flagsUrl; }
+    public String getFlagsMode() { return flagsMode; }
+    public void setFlagsMode(String flagsMode) { this.flagsMode = flagsMode; }
+    public String getFlagsStaleness() { return flagsStaleness; }
+    public void setFlagsStaleness(String flagsStaleness) { this.flagsStaleness = flagsStaleness; }
+    public String getShadow() { return shadow; }
+    public void setShadow(String shadow) { this.shadow = shadow; }
     public String getGateWindow() { return gateWindow; }
     public void setGateWindow(String gateWindow) { this.gateWindow = gateWindow; }
     public String getUsage() { return usage; }

@@ -111,6 +111,23 @@ class StarterTest {
         assertTrue(e.getMessage().contains("'bellows.flags.url' must be a plain jdbc:postgresql: URL"), e.getMessage());
     }
 
+    @Test
+    void flagsModeStalenessAndShadowPropertiesReachTheDriver() {
+        java.util.Map<String, java.util.function.Consumer<BellowsProperties>> bad = new java.util.LinkedHashMap<>();
+        bad.put("bellows.flags.mode", p -> p.setFlagsMode("sometimes"));
+        bad.put("bellows.flags.staleness", p -> p.setFlagsStaleness("soon"));
+        bad.put("bellows.shadow", p -> p.setShadow("often"));
+        for (var e : bad.entrySet()) {
+            BellowsProperties p = props("old");
+            p.setAppName("starter-" + e.getKey());
+            e.getValue().accept(p);
+            // the driver's own validation names the setting: the property was handed to it
+            Exception x = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () ->
+                BellowsDataSourcePostProcessor.wrap(((BellowsDataSource) dataSource).getDelegate(), p, null).runtime());
+            assertTrue(String.valueOf(x.getMessage()).contains(e.getKey()), e.getKey() + ": " + x.getMessage());
+        }
+    }
+
     private static BellowsProperties props(String schema) {
         BellowsProperties p = new BellowsProperties();
         p.setRules("classpath:bellows-rules.yaml");
