@@ -105,6 +105,21 @@ final class FlagsDb implements AutoCloseable {
         }
     }
 
+    /**
+     * Until every live instance's heartbeat reports {@code phase} for {@code id}: acting on a flip and reporting it
+     * are two steps, and {@code bellows status}, the backfill's fleet check and the contract guard read the report.
+     */
+    void awaitReported(String id, Phase phase, long millis) {
+        await("every live instance to report " + phase.label(), millis, () -> {
+            try {
+                return "0".equals(query("SELECT count(*) FROM bellows.instances WHERE stopped_at IS NULL"
+                    + " AND phases ->> '" + id + "' IS DISTINCT FROM '" + phase.label() + "'"));
+            } catch (SQLException e) {
+                return false;
+            }
+        });
+    }
+
     /** Sets a flag the way the CLI does (one transaction: row, history, NOTIFY), without its checks. */
     void setFlag(String id, Phase phase) throws SQLException {
         try (Connection c = raw()) {

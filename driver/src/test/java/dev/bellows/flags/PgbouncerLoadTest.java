@@ -132,7 +132,7 @@ class PgbouncerLoadTest {
         args.addAll(List.of(extra));
         assertEquals(0, cli(db, pooled, args.toArray(new String[0])), db.out + db.err);
         for (BellowsRuntime r : fleet) FlagsDb.awaitPhase(r, ID, to, FOLLOW_MILLIS);
-        awaitReported(db, to);
+        db.awaitReported(ID, to, FOLLOW_MILLIS); // the backfill's fleet check reads the report
         awaitOps(ops, errors, to.label());
         if (twinsEqual) {
             try {
@@ -148,21 +148,6 @@ class PgbouncerLoadTest {
         List<String> a = new ArrayList<>(List.of(args));
         a.addAll(List.of("--url", pooled, "--user", db.fixture.user(), "--password", db.fixture.password()));
         return db.cliRaw(a.toArray(new String[0]));
-    }
-
-    /**
-     * Until every live instance's heartbeat reports {@code phase}: acting on a flip and reporting it are two steps, and
-     * the backfill's fleet check (like {@code bellows status}) reads the report, so under load it can lag the act.
-     */
-    private static void awaitReported(FlagsDb db, Phase phase) {
-        FlagsDb.await("every live instance to report " + phase.label(), FOLLOW_MILLIS, () -> {
-            try {
-                return "0".equals(db.query("SELECT count(*) FROM bellows.instances WHERE stopped_at IS NULL"
-                    + " AND phases ->> '" + ID + "' IS DISTINCT FROM '" + phase.label() + "'"));
-            } catch (SQLException e) {
-                return false;
-            }
-        });
     }
 
     private static void awaitOps(AtomicLong ops, Queue<String> errors, String phase) {

@@ -60,7 +60,7 @@ class RecreatedColumnOrderTest {
         move(Phase.SWITCH);
         assertEquals(0, cli("flags", "set", ID, "contract", "--force"), db.err); // the gate's window cannot pass in a test
         FlagsDb.awaitPhase(legacy.runtime(), ID, Phase.CONTRACT, 5_000);
-        awaitReported(Phase.CONTRACT); // the contract file's guard checks what the instances report
+        db.awaitReported(ID, Phase.CONTRACT, 5_000); // the contract file's guard checks what the instances report
         apply(plan, "contract"); // records (id, user_email, name, contact_email), then drops user_email
         legacy.runtime().refreshCatalog();
         insertPositionally(3, "cy@x.org", "Cy");
@@ -139,18 +139,6 @@ class RecreatedColumnOrderTest {
     private void move(Phase phase) throws SQLException {
         assertEquals(0, cli("flags", "set", ID, phase.label()), db.err);
         FlagsDb.awaitPhase(legacy.runtime(), ID, phase, 5_000);
-    }
-
-    /** Until every live instance's heartbeat reports {@code phase} (what bellows status and the contract guard see). */
-    private void awaitReported(Phase phase) {
-        FlagsDb.await("every live instance to report " + phase.label(), 5_000, () -> {
-            try {
-                return "0".equals(db.query("SELECT count(*) FROM bellows.instances WHERE stopped_at IS NULL"
-                    + " AND phases ->> '" + ID + "' IS DISTINCT FROM '" + phase.label() + "'"));
-            } catch (SQLException e) {
-                return false;
-            }
-        });
     }
 
     private List<String> physicalOrder() throws SQLException {

@@ -306,28 +306,16 @@ class RollbackPathsTest {
             // both instances start (and begin heartbeating) now
         }
         assertEquals(0, cli("flags", "set", ID, "expand"), db.err);
-        awaitReported(Phase.EXPAND);
+        db.awaitReported(ID, Phase.EXPAND, 5_000);
         assertEquals(0, db.cli("backfill", ID, "--rules", db.rules.toString(), "--progress", "none"), db.err);
         if (notNull || phase == Phase.CONTRACT) apply("not_null", false);
         if (phase == Phase.EXPAND) return;
         assertEquals(0, cli("flags", "set", ID, "switch"), db.err);
-        awaitReported(Phase.SWITCH);
+        db.awaitReported(ID, Phase.SWITCH, 5_000);
         if (phase == Phase.SWITCH) return;
         // the gate's 8-day window cannot pass in a test: the forward move is forced (it is not a way back)
         assertEquals(0, cli("flags", "set", ID, "contract", "--force"), db.err);
-        awaitReported(Phase.CONTRACT);
-    }
-
-    /** Until every live instance's heartbeat reports {@code phase} (what bellows status shows). */
-    private void awaitReported(Phase phase) {
-        FlagsDb.await("every live instance to report " + phase.label(), 5_000, () -> {
-            try {
-                return "0".equals(db.query("SELECT count(*) FROM bellows.instances WHERE stopped_at IS NULL"
-                    + " AND phases ->> '" + ID + "' IS DISTINCT FROM '" + phase.label() + "'"));
-            } catch (SQLException e) {
-                return false;
-            }
-        });
+        db.awaitReported(ID, Phase.CONTRACT, 5_000);
     }
 
     private BellowsDataSource legacyDs;
