@@ -7,9 +7,10 @@ import java.util.Map;
 /**
  * Table → ordered column names, as the database has them now.
  *
- * <p>Contract: the catalog lists every managed table and every other table or view that has a column
- * named like some migration's {@code from} or {@code to}. A table it does not list is taken to have no
- * such column; that is how an unqualified name in a join is resolved with certainty.
+ * <p>Contract: the catalog lists every managed table and every other table, view or materialized view that
+ * has a column named like some migration's {@code from} or {@code to}. A table it does not list is taken to
+ * have no such column; that is how an unqualified name in a join is resolved with certainty. Functions in
+ * FROM: see {@link #routines}.
  */
 public interface Catalog {
     /** Columns of {@code schema.table} in ordinal order, or null when the catalog does not list it. */
@@ -30,6 +31,65 @@ public interface Catalog {
      */
     default boolean hasRelation(String schema, String table) {
         return columns(schema, table) != null;
+    }
+
+    /**
+     * Whether {@link #routines} answers: the catalog read the functions whose result in FROM is not one scalar
+     * column named after the call (see {@link Routine}). When false, a function in FROM has unknown columns.
+     */
+    default boolean knowsRoutines() {
+        return false;
+    }
+
+    /**
+     * Every overload of function {@code schema.name} when one of them could give FROM anything but one scalar
+     * column (a composite or OUT-parameter result, {@code record}, a polymorphic element, or a name like a managed
+     * column's); an empty list when every overload (if any) returns one plain scalar. Only asked when
+     * {@link #knowsRoutines()}.
+     */
+    default List<Routine> routines(String schema, String name) {
+        return List.of();
+    }
+
+    /**
+     * One overload of a function, as a FROM clause sees it.
+     *
+     * @param params   each input parameter's class: {@code array} (a concrete array type), {@code anyarray}
+     *                 (anyarray, anycompatiblearray), {@code poly} (any other polymorphic or "any"), {@code other}
+     * @param defaults how many trailing parameters have defaults
+     * @param variadic whether the last parameter is VARIADIC
+     * @param result   {@code scalar} (one column named after the call), {@code columns} (composite or OUT
+     *                 parameters: {@code columns}), {@code record} (needs a column definition list),
+     *                 {@code element} (anyelement and kin: scalar or composite by the arguments' types)
+     * @param columns  the result columns for {@code columns}, else empty
+     */
+    record Routine(List<String> params, int defaults, boolean variadic, String result, List<String> columns) {
+        public Routine {
+            params = List.copyOf(params);
+            columns = List.copyOf(columns);
+        }
+
+        /** Whether a call with {@code argc} arguments could reach this overload. */
+        public boolean accepts(int argc) {
+            int min = params.size() - defaults;
+            if (variadic) return argc >= Math.max(0, min - 1);
+            return argc >= min && argc <= params.size();
+        }
+    }
+
+    /** This catalog with {@code routines} (keyed {@code schema.name}) as everything it knows of functions. */
+    default Catalog withRoutines(Map<String, List<Routine>> routines) {
+        Catalog self = this;
+        Map<String, List<Routine>> copy = Map.copyOf(routines);
+        return new Catalog() {
+            @Override public List<String> columns(String schema, String table) { return self.columns(schema, table); }
+            @Override public List<String> recordedOrder(String schema, String table) { return self.recordedOrder(schema, table); }
+            @Override public boolean hasRelation(String schema, String table) { return self.hasRelation(schema, table); }
+            @Override public boolean knowsRoutines() { return true; }
+            @Override public List<Routine> routines(String schema, String name) {
+                return copy.getOrDefault(schema + "." + name, List.of());
+            }
+        };
     }
 
     /** A catalog from a map keyed by {@code schema.table} (or bare {@code table} for public). */

@@ -40,6 +40,7 @@ final class CaseFixture {
         t.put("public.customers", List.of("id", "name", "email", "region"));
         t.put("public.clients", List.of("id", "name", "email", "region")); // the view over customers, or the renamed table
         t.put("archive.leads", List.of("id", "user_email")); // not managed: found first when the path starts with archive
+        t.put("public.lead_mailings", List.of("mailing_id", "user_email")); // a materialized view with the old name
         return t;
     }
 
@@ -49,6 +50,35 @@ final class CaseFixture {
      * order recorded), "before" (new ones not added).
      */
     static Catalog catalog(String state) {
+        return tableCatalog(state).withRoutines(routines());
+    }
+
+    /**
+     * What the catalog knows of functions, as {@code CatalogLoader} reads it from the server of
+     * {@code RewriteCasesOnPostgresTest} (the pg_catalog functions the cases call, and the fixture's own).
+     */
+    static Map<String, List<Catalog.Routine>> routines() {
+        Map<String, List<Catalog.Routine>> r = new LinkedHashMap<>();
+        r.put("pg_catalog.unnest", List.of(routine("element", List.of(), "anyarray"),
+            routine("columns", List.of("lexeme", "positions", "weights"), "other"), routine("scalar", List.of(), "poly")));
+        r.put("pg_catalog.json_to_record", List.of(routine("record", List.of(), "other")));
+        r.put("pg_catalog.jsonb_to_recordset", List.of(routine("record", List.of(), "other")));
+        r.put("pg_catalog.json_each", List.of(routine("columns", List.of("key", "value"), "other")));
+        r.put("pg_catalog.jsonb_each", List.of(routine("columns", List.of("key", "value"), "other")));
+        r.put("pg_catalog.jsonb_array_elements", List.of(routine("columns", List.of("value"), "other")));
+        r.put("pg_catalog.jsonb_populate_recordset", List.of(routine("element", List.of(), "poly", "other")));
+        r.put("public.some_function", List.of(routine("columns", List.of("x"))));
+        r.put("public.lead_emails", List.of(routine("columns", List.of("lead_id", "user_email"))));
+        r.put("public.pairs", List.of(routine("columns", List.of("k", "v"))));
+        r.put("public.shape", List.of(routine("scalar", List.of(), "other"), routine("columns", List.of("a", "b"), "other")));
+        return r;
+    }
+
+    private static Catalog.Routine routine(String result, List<String> columns, String... params) {
+        return new Catalog.Routine(List.of(params), 0, false, result, columns);
+    }
+
+    private static Catalog tableCatalog(String state) {
         Map<String, List<String>> t = tables();
         if (state == null || state.equals("both")) return Catalog.of(t);
         if (state.equals("recreated")) {

@@ -51,6 +51,14 @@ class RewriteCasesOnPostgresTest {
                 st.execute("CREATE TABLE notes (id serial PRIMARY KEY, title text, body text)");
                 st.execute("CREATE TABLE cards (id serial PRIMARY KEY, title text, legacy_code text DEFAULT 'n/a', priority int, body text)");
                 st.execute("CREATE FUNCTION some_function() RETURNS TABLE (x int) LANGUAGE sql AS 'SELECT 1'");
+                // functions, views and a materialized view beside the managed tables (scope.yaml, CaseFixture.routines)
+                st.execute("CREATE FUNCTION lead_emails() RETURNS TABLE (lead_id int, user_email text) LANGUAGE sql AS 'SELECT 1, ''x''::text'");
+                st.execute("CREATE TYPE pair AS (k text, v int)");
+                st.execute("CREATE FUNCTION pairs() RETURNS SETOF pair LANGUAGE sql AS 'SELECT ''a''::text, 1'");
+                st.execute("CREATE FUNCTION shape(int) RETURNS int LANGUAGE sql AS 'SELECT 1'");
+                st.execute("CREATE FUNCTION shape(text) RETURNS TABLE (a int, b int) LANGUAGE sql AS 'SELECT 1, 2'");
+                st.execute("CREATE VIEW banned_names AS SELECT id AS uid, name FROM users WHERE banned");
+                st.execute("CREATE MATERIALIZED VIEW lead_mailings AS SELECT 1 AS mailing_id, 'x'::text AS user_email");
                 String customers = "(id serial PRIMARY KEY, name text, email text UNIQUE, region text)";
                 if (state.equals("dropped")) {
                     st.execute("CREATE TABLE clients " + customers);

@@ -130,7 +130,7 @@ final class Analyzer {
         if (s instanceof Values) {
             Scope sc = new Scope(outer, ctes);
             visit(((Values) s).getExpressions(), sc, READ);
-            return null;
+            return valuesColumns((Values) s);
         }
         throw new Refusal(s.getClass().getSimpleName() + " queries are not analysed");
     }
@@ -173,7 +173,13 @@ final class Analyzer {
             List<String> out;
             Object body = w.getParenthesedStatement();
             if (body instanceof ParenthesedSelect) {
-                out = query(((ParenthesedSelect) body).getSelect(), outer, m, false);
+                Select sel = ((ParenthesedSelect) body).getSelect();
+                if (w.isRecursive() && declared == null && sel instanceof SetOperationList
+                        && (sel.getWithItemsList() == null || sel.getWithItemsList().isEmpty())) {
+                    out = recursive((SetOperationList) sel, outer, m, n);
+                } else {
+                    out = query(sel, outer, m, false);
+                }
             } else if (body instanceof net.sf.jsqlparser.statement.insert.ParenthesedInsert) {
                 out = writes.insert(((net.sf.jsqlparser.statement.insert.ParenthesedInsert) body).getInsert(), outer, m);
             } else if (body instanceof net.sf.jsqlparser.statement.update.ParenthesedUpdate) {
@@ -186,6 +192,18 @@ final class Analyzer {
             m.put(n, declared != null ? declared : out);
         }
         return m;
+    }
+
+    /**
+     * A recursive CTE without a column list: its columns are its first (non-recursive) term's, known before the
+     * recursive terms that read the CTE itself are analysed, as in PostgreSQL.
+     */
+    private List<String> recursive(SetOperationList so, Scope outer, Map<String, List<String>> m, String name) {
+        List<String> out = query(so.getSelects().get(0), outer, m, false);
+        m.put(name, out);
+        for (int i = 1; i < so.getSelects().size(); i++) query(so.getSelects().get(i), outer, m, false);
+        orderOnOutputs(so.getOrderByElements(), outer, m, out);
+        return out;
     }
 
     private List<String> plain(PlainSelect ps, Scope outer, Map<String, List<String>> ctes, boolean exists) {
@@ -282,20 +300,23 @@ final class Analyzer {
             sc.rels.add(derived(p.getAlias(), out));
         } else if (fi instanceof ParenthesedFromItem) {
             ParenthesedFromItem p = (ParenthesedFromItem) fi;
+            if (p.getAlias() != null && p.getFromItem() instanceof Values && (p.getJoins() == null || p.getJoins().isEmpty())
+                    && p.getFromItem().getAlias() == null) { // (VALUES …) AS v(a, b)
+                Values v = (Values) p.getFromItem();
+                visit(v.getExpressions(), sc, READ);
+                sc.rels.add(derived(p.getAlias(), valuesColumns(v)));
+                return;
+            }
             if (p.getAlias() != null) throw new Refusal("aliased parenthesised join");
             from(p.getFromItem(), p.getJoins(), sc);
         } else if (fi instanceof TableFunction) {
             TableFunction tf = (TableFunction) fi;
             visit(tf.getFunction(), sc, READ);
-            Alias a = tf.getAlias();
-            List<String> cols = null;
-            if (a != null && a.getAliasColumns() != null && !a.getAliasColumns().isEmpty()) cols = aliasColumns(a);
-            else if (a != null) cols = List.of(aliasName(a)); // a single-column function's column is named after its alias
-            sc.rels.add(derived(a, cols));
+            sc.rels.add(new FunctionColumns(this).rel(tf));
         } else if (fi instanceof Values) {
             Values v = (Values) fi;
             visit(v.getExpressions(), sc, READ);
-            sc.rels.add(derived(v.getAlias(), null));
+            sc.rels.add(derived(v.getAlias(), valuesColumns(v)));
         } else if (fi != null) {
             throw new Refusal("FROM item " + fi.getClass().getSimpleName());
         }
@@ -397,8 +418,48 @@ final class Analyzer {
     private Scope.Rel derived(Alias a, List<String> out, String defaultName) {
         String n = a != null ? aliasName(a) : defaultName;
         if (a != null && managed.counts(n)) accounted++;
-        if (a != null && a.getAliasColumns() != null && !a.getAliasColumns().isEmpty()) out = aliasColumns(a);
+        if (a != null && a.getAliasColumns() != null && !a.getAliasColumns().isEmpty()) out = renamed(aliasColumns(a), out);
         return new Scope.Rel(n, null, null, a != null, null, out, n == null ? null : quote(n));
+    }
+
+    /**
+     * Output columns {@code out} under a column alias list: as in PostgreSQL the first ones take the aliases and
+     * the rest keep their names. Null when unknown, also when an opaque part ({@link Scope#OPAQUE}) lies under
+     * the aliases and a managed name follows it (whether that one was renamed cannot be told).
+     */
+    List<String> renamed(List<String> names, List<String> out) {
+        if (out == null) return null;
+        List<String> r = new ArrayList<>(names);
+        int op = out.indexOf(Scope.OPAQUE);
+        if (op >= 0 && op < names.size()) {
+            for (int i = op + 1; i < out.size(); i++) if (managed.names.contains(out.get(i))) return null;
+            r.add(Scope.OPAQUE);
+            return r;
+        }
+        if (names.size() < out.size()) r.addAll(out.subList(names.size(), out.size()));
+        return r;
+    }
+
+    /** {@code column1 … columnN} of a VALUES list, N the width of its first row; null when it cannot be read. */
+    private List<String> valuesColumns(Values v) {
+        int i;
+        try {
+            i = tok.indexAt(start(v));
+        } catch (Refusal noPosition) {
+            return null;
+        }
+        while (i < tok.count && tok.kind[i] == SqlLexer.LPAREN) i++;
+        if (!tok.isWord(i, "values") || i + 1 >= tok.count || tok.kind[i + 1] != SqlLexer.LPAREN) return null;
+        int width = 1;
+        for (int k = i + 2, depth = 1; k < tok.count; k++) {
+            if (tok.kind[k] == SqlLexer.LPAREN) depth++;
+            else if (tok.kind[k] == SqlLexer.RPAREN && --depth == 0) {
+                List<String> out = new ArrayList<>();
+                for (int c = 1; c <= width; c++) out.add("column" + c);
+                return out;
+            } else if (tok.kind[k] == SqlLexer.COMMA && depth == 1) width++;
+        }
+        return null;
     }
 
     private List<String> aliasColumns(Alias a) {
@@ -496,8 +557,15 @@ final class Analyzer {
         List<String> out = new ArrayList<>();
         boolean known = true;
         for (Scope.Rel r : under) {
-            if (r.cols == null) known = false;
-            else out.addAll(viewOrder(r));
+            if (r.cols != null) {
+                out.addAll(viewOrder(r));
+            } else if (r.partial != null || r.isBase() && r.migs.isEmpty() && r.renamedTo == null) {
+                // a table the catalog does not list has no managed name; a derived one may know some of its names
+                if (r.partial != null) out.addAll(r.partial);
+                out.add(Scope.OPAQUE);
+            } else {
+                known = false;
+            }
         }
         if (!rewrite || exists) return known ? out : null;
         Parts p = new Parts();
@@ -865,6 +933,15 @@ final class Analyzer {
     }
 
     int start(ASTNodeAccess n) { return position(n)[0]; }
+
+    /** Whether a {@code ?} of the template stands for a literal the statement has there, not a JDBC parameter. */
+    boolean isLiteral(ASTNodeAccess n) {
+        try {
+            return java.util.Arrays.binarySearch(tpl.slotPos, start(n)) >= 0;
+        } catch (Refusal noPosition) {
+            return false;
+        }
+    }
 
     /** Whether {@code c} is the bare column whose output label a rewrite must keep. */
     boolean isLabel(Column c) { return c == labelColumn; }

@@ -9,6 +9,16 @@ import java.util.Map;
 
 /** One query level's FROM entries and the levels around it: where column names are resolved. */
 final class Scope {
+    /**
+     * In a list of output columns: some columns whose names are not known, none named like a managed column
+     * (the {@code *} of a table the catalog does not list, a function whose result the catalog knows has none).
+     */
+    static final String OPAQUE = "\u0000*";
+
+    /** {@code out} when every column is known, else null. */
+    static List<String> exact(List<String> out) {
+        return out == null || out.contains(OPAQUE) ? null : out;
+    }
     /** A relation visible by name in a query level: a base table or a derived one (subquery, CTE, function). */
     static final class Rel {
         final String name;          // how columns qualify it: alias, or table name; null for an unnamed subquery
@@ -17,6 +27,7 @@ final class Scope {
         final boolean aliased;
         final List<Managed.M> migs; // migrations on this table; empty for derived or unmanaged
         final List<String> cols;    // known columns in order, or null
+        final List<String> partial; // when cols is null: names it certainly has, and no other managed name; or null
         final String qualText;      // the text to qualify a column of it with
         boolean merged;             // joined by USING or NATURAL: its managed columns are merged
         String renamedTo;           // a renamed table whose reference now names the new table, else null
@@ -27,7 +38,13 @@ final class Scope {
             this.table = table;
             this.aliased = aliased;
             this.migs = migs == null ? List.of() : migs;
-            this.cols = cols;
+            this.cols = exact(cols);
+            List<String> p = null;
+            if (cols != null && this.cols == null) {
+                p = new ArrayList<>(cols);
+                p.removeIf(OPAQUE::equals);
+            }
+            this.partial = p;
             this.qualText = qualText;
         }
 
@@ -45,6 +62,7 @@ final class Scope {
         int has(String col) {
             if (cols != null) return cols.contains(col) ? 1 : (managing(col) != null && isBase() ? 1 : 0);
             if (isBase()) return managing(col) != null ? 1 : 0; // the catalog lists every table having a managed name
+            if (partial != null) return partial.contains(col) ? 1 : 0;
             return -1;
         }
 

@@ -89,7 +89,7 @@ final class Writes {
             width = rows.get(0).vals.size();
             for (Row r : rows) if (r.vals.size() != width) throw new Refusal("VALUES rows of different widths");
         } else if (sel != null) {
-            List<String> out = an.query(sel, outer, ctes, false);
+            List<String> out = Scope.exact(an.query(sel, outer, ctes, false));
             width = out == null ? (names == null ? -1 : names.size()) : out.size();
         } else {
             width = 0; // DEFAULT VALUES
