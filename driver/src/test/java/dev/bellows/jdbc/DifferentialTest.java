@@ -69,6 +69,11 @@ class DifferentialTest {
         "CREATE TABLE users (id serial PRIMARY KEY, user_email text, name text, banned boolean NOT NULL DEFAULT false)",
         "CREATE TABLE bans (e text)",
         "CREATE TABLE imports (id int, n text, e text, ok boolean)",
+        // beside the managed tables: a view, a materialized view and a function (none depends on an old column)
+        "CREATE VIEW banned_users AS SELECT id AS uid, name AS uname FROM users WHERE banned",
+        "CREATE FUNCTION lead_tiers() RETURNS TABLE (tier text, lvl int) LANGUAGE sql IMMUTABLE"
+            + " AS $$ VALUES ('low', 1), ('mid', 2), ('high', 3) $$",
+        "CREATE MATERIALIZED VIEW tier_levels AS SELECT * FROM lead_tiers()",
     };
 
     static final String[] SEED = {
@@ -292,7 +297,27 @@ class DifferentialTest {
                 + "ORDER BY l.id").star(),
             s("derived table over a star of the type-changed table", "SELECT s.id, s.status FROM (SELECT * FROM orders) s "
                 + "ORDER BY s.id"),
-            p("count WHERE IS NULL", "SELECT count(*) AS n FROM leads WHERE user_email IS NULL AND id > ?", 0).query());
+            p("count WHERE IS NULL", "SELECT count(*) AS n FROM leads WHERE user_email IS NULL AND id > ?", 0).query(),
+            // unqualified old names beside a view, a materialized view, set-returning functions and a subquery
+            // over a table the catalog does not list: their columns come from the catalog (issue 13)
+            s("beside a view", "SELECT user_email, b.uname FROM leads JOIN banned_users b ON b.uid = leads.id "
+                + "ORDER BY 1 NULLS FIRST, 2"),
+            s("beside a materialized view", "SELECT user_email, lvl FROM leads JOIN tier_levels ON lvl * 10 = score "
+                + "ORDER BY 1 NULLS FIRST, 2"),
+            p("beside generate_series", "SELECT user_email, generate_series FROM leads, generate_series(1, ?) "
+                + "WHERE generate_series = leads.id ORDER BY 2", 4).query().mayBeEmpty(),
+            p("beside unnest of a typed array", "SELECT user_email, u FROM leads JOIN unnest(?::int[]) AS u ON u = leads.id "
+                + "ORDER BY 2", new TextArray("2", "3", "5")).query().mayBeEmpty(),
+            s("beside a record function with a column definition list", "SELECT user_email, x.a FROM leads, "
+                + "jsonb_to_recordset('[{\"a\": 1}, {\"a\": 2}]') AS x(a int) WHERE x.a = leads.id ORDER BY 2").mayBeEmpty(),
+            s("beside a function with OUT parameters", "SELECT user_email, key, value FROM leads, jsonb_each(data) "
+                + "ORDER BY 1, 2"),
+            s("beside a user function RETURNS TABLE", "SELECT user_email, tier, lvl FROM leads JOIN lead_tiers() ON lvl * 10 = score "
+                + "ORDER BY 1 NULLS FIRST, 2"),
+            s("beside a subquery over an unlisted table", "SELECT user_email, i.n FROM leads, (SELECT * FROM imports) i "
+                + "WHERE i.e = user_email ORDER BY 1").mayBeEmpty(),
+            s("beside VALUES", "SELECT user_email, v.id, v.column2 FROM leads JOIN (VALUES (1, 'a'), (2, 'b')) AS v(id) "
+                + "ON v.id = leads.id ORDER BY 2").mayBeEmpty());
     }
 
     /** Writes, each followed in the run by nothing but the next statement; their effects are read back later. */

@@ -1,7 +1,7 @@
 package dev.bellows.bench.stub;
 
 /**
- * Rows fixed in advance: the catalog query gets {@link StubCatalog}'s columns so Bellows sees the managed
+ * Rows fixed in advance: the catalog query (on pg_attribute) gets {@link StubCatalog}'s columns so Bellows sees the managed
  * tables, the search-path query a default path; every other query gets one row whose string columns all read {@code "x"}.
  */
 @SuppressWarnings({"unchecked", "rawtypes"})
@@ -21,10 +21,11 @@ public final class StubResultSet implements java.sql.ResultSet {
     static StubResultSet forSql(String sql) {
         if (sql != null && sql.contains("current_setting('search_path')")) return new StubResultSet(PATH_ROW);
         // no recorded column orders (bellows.column_order), and no bellows.flags table: no rows
-        if (sql != null && (sql.contains("column_order") || sql.contains("bellows.flags"))) {
+        // and no function in FROM with more than one scalar column (pg_proc)
+        if (sql != null && (sql.contains("column_order") || sql.contains("bellows.flags") || sql.contains("FROM pg_proc"))) {
             return new StubResultSet(new String[0][]);
         }
-        return new StubResultSet(sql != null && sql.contains("information_schema.columns") ? StubCatalog.ROWS : ONE_ROW);
+        return new StubResultSet(sql != null && sql.contains("FROM pg_attribute a") ? StubCatalog.ROWS : ONE_ROW);
     }
 
     private int column(int index) {
