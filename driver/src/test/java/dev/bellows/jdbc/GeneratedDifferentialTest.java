@@ -101,7 +101,7 @@ class GeneratedDifferentialTest {
         final long seed;
         final int count;
         final UnaryOperator<TestDb> via;
-        int baselineErrors, rejected, compared, writes, unanalysed;
+        int baselineErrors, rejected, compared, writes, unanalysed, parameterized, merges;
         final List<UsageFact> facts = new java.util.concurrent.CopyOnWriteArrayList<>();
         String rules = DifferentialTest.RULES;
 
@@ -115,8 +115,9 @@ class GeneratedDifferentialTest {
         }
 
         String stats() {
-            return String.format(Locale.ROOT, "%d compared, %d writes, baseline errors %.1f%%, %d rejected (BW003), %d unanalysed",
-                compared, writes, 100.0 * baselineErrors / Math.max(1, count), rejected, unanalysed);
+            return String.format(Locale.ROOT, "%d compared, %d writes, %d MERGE, %d with parameters, baseline errors %.1f%%,"
+                    + " %d rejected (BW003), %d unanalysed",
+                compared, writes, merges, parameterized, 100.0 * baselineErrors / Math.max(1, count), rejected, unanalysed);
         }
 
         void execute(List<String> failures, int maxFailures) throws Exception {
@@ -140,9 +141,13 @@ class GeneratedDifferentialTest {
                 for (int i = 0; i < count; i++) {
                     LegacySqlGenerator.Choices ch = new LegacySqlGenerator.Choices(random);
                     int id = 1000 + i;
-                    String sql = new LegacySqlGenerator(ch, id).statement();
+                    LegacySqlGenerator gen = new LegacySqlGenerator(ch, id);
+                    String sql = gen.statement();
+                    List<Object> params = gen.params;
+                    if (!params.isEmpty()) parameterized++;
+                    if (sql.contains("MERGE INTO")) merges++;
                     int factsBefore = facts.size();
-                    String diff = attempt(sql, base, bellows, mig, true);
+                    String diff = attempt(sql, params, base, bellows, mig, true);
                     for (UsageFact f : facts.subList(factsBefore, facts.size())) {
                         if (f.treatment() == UsageFact.Treatment.UNANALYSED) unanalysed++;
                     }
@@ -154,16 +159,18 @@ class GeneratedDifferentialTest {
                     base.rollback();
                     bellows.rollback();
                     String minimal = shrink(ch.recorded(), id, base, bellows, mig);
-                    failures.add(phase + " #" + i + ": " + sql + "\n    " + diff + "\n    minimal: " + minimal);
+                    failures.add(phase + " #" + i + ": " + sql + (params.isEmpty() ? "" : " " + params) + "\n    " + diff
+                        + "\n    minimal: " + minimal);
                     if (failures.size() >= maxFailures) return;
                 }
             }
         }
 
         /** Runs {@code sql} on both sides (inside their open transactions); the difference, or null. */
-        String attempt(String sql, Connection base, Connection bellows, Connection mig, boolean count) throws SQLException {
-            Outcome b = Outcome.of(base, sql, false);
-            Outcome o = Outcome.of(bellows, sql, true);
+        String attempt(String sql, List<Object> params, Connection base, Connection bellows, Connection mig, boolean count)
+                throws SQLException {
+            Outcome b = Outcome.of(base, sql, params, false);
+            Outcome o = Outcome.of(bellows, sql, params, true);
             if (o.error != null && o.error.startsWith("BW003")) {
                 if (count) rejected++;
                 base.rollback(); // the application saw an error: nothing of it is kept on either side
@@ -181,7 +188,7 @@ class GeneratedDifferentialTest {
             String d = b.differs(o);
             if (d != null) return d;
             String upper = sql.toUpperCase(Locale.ROOT);
-            if (upper.contains("INSERT") || upper.contains("UPDATE") || upper.contains("DELETE")) {
+            if (upper.contains("INSERT") || upper.contains("UPDATE") || upper.contains("DELETE") || upper.contains("MERGE")) {
                 writes++;
                 List<String> bs = state(base, null);
                 List<String> ms = state(mig, phase);
@@ -193,7 +200,8 @@ class GeneratedDifferentialTest {
         /** Lowers choices one at a time while the statement still differs; the simplest failing statement. */
         String shrink(int[] choices, int id, Connection base, Connection bellows, Connection mig) throws SQLException {
             int[] best = choices.clone();
-            String bestSql = new LegacySqlGenerator(new LegacySqlGenerator.Choices(best), id).statement();
+            LegacySqlGenerator first = new LegacySqlGenerator(new LegacySqlGenerator.Choices(best), id);
+            String bestSql = first.statement() + (first.params.isEmpty() ? "" : " " + first.params);
             int tries = 0;
             boolean improved = true;
             while (improved && tries < 200) {
@@ -202,18 +210,19 @@ class GeneratedDifferentialTest {
                     for (int v = 0; v < best[k]; v++) {
                         int[] cand = best.clone();
                         cand[k] = v;
-                        String sql = new LegacySqlGenerator(new LegacySqlGenerator.Choices(cand), id).statement();
+                        LegacySqlGenerator gen = new LegacySqlGenerator(new LegacySqlGenerator.Choices(cand), id);
+                        String sql = gen.statement();
                         tries++;
                         String diff;
                         try {
-                            diff = attempt(sql, base, bellows, mig, false);
+                            diff = attempt(sql, gen.params, base, bellows, mig, false);
                         } finally {
                             base.rollback();
                             bellows.rollback();
                         }
                         if (diff != null) {
                             best = cand;
-                            bestSql = sql;
+                            bestSql = sql + (gen.params.isEmpty() ? "" : " " + gen.params);
                             improved = true;
                             break;
                         }
@@ -248,10 +257,23 @@ class GeneratedDifferentialTest {
         String error;
         final List<String> results = new ArrayList<>();
 
-        static Outcome of(Connection c, String sql, boolean bellows) {
+        /** Runs {@code sql} as a Statement, or as a PreparedStatement with {@code params} bound the same way on both sides. */
+        static Outcome of(Connection c, String sql, List<Object> params, boolean bellows) {
             Outcome o = new Outcome();
-            try (Statement st = c.createStatement()) {
-                boolean rs = st.execute(sql);
+            try (Statement st = params.isEmpty() ? c.createStatement() : c.prepareStatement(sql)) {
+                boolean rs;
+                if (params.isEmpty()) {
+                    rs = st.execute(sql);
+                } else {
+                    java.sql.PreparedStatement ps = (java.sql.PreparedStatement) st;
+                    for (int i = 0; i < params.size(); i++) {
+                        Object v = params.get(i);
+                        if (v == null) ps.setNull(i + 1, java.sql.Types.VARCHAR);
+                        else if (v instanceof Integer n) ps.setInt(i + 1, n);
+                        else ps.setString(i + 1, (String) v);
+                    }
+                    rs = ps.execute();
+                }
                 while (true) {
                     if (rs) {
                         try (ResultSet r = st.getResultSet()) {

@@ -53,6 +53,8 @@ final class LegacySqlGenerator {
 
     private final Choices ch;
     private final int id;
+    /** The values of this statement's JDBC {@code ?} parameters, in order (bound through PreparedStatement). */
+    final List<Object> params = new ArrayList<>();
 
     /** {@code id}: a fresh primary key for this statement's inserts (the caller keeps them unique). */
     LegacySqlGenerator(Choices ch, int id) {
@@ -61,7 +63,7 @@ final class LegacySqlGenerator {
     }
 
     String statement() {
-        switch (ch.next(12)) {
+        switch (ch.next(14)) {
             case 0: return select();
             case 1: return joinSelect();
             case 2: return subquerySelect();
@@ -73,8 +75,18 @@ final class LegacySqlGenerator {
             case 8: return delete();
             case 9: return upsert();
             case 10: return orderWrite();
-            default: return writableCte();
+            case 11: return writableCte();
+            case 12: return merge();
+            default: return besideOthers();
         }
+    }
+
+    /** A literal as written, or (when drawn) a {@code ?} bound to the same value. */
+    private String lit(String sql) {
+        if (!ch.flip()) return sql;
+        params.add(sql.equals("NULL") ? null : sql.startsWith("'") ? sql.substring(1, sql.length() - 1).replace("''", "'")
+            : (Object) Integer.valueOf(sql));
+        return "?";
     }
 
     // ------------------------------------------------------------------------ pieces
@@ -102,23 +114,23 @@ final class LegacySqlGenerator {
     private String leadsPred(String q) {
         switch (ch.next(8)) {
             case 0: return "";
-            case 1: return " WHERE " + q + "user_email = " + EMAIL[ch.next(EMAIL.length)];
+            case 1: return " WHERE " + q + "user_email = " + lit(EMAIL[ch.next(EMAIL.length)]);
             case 2: return " WHERE " + q + "user_email LIKE '%example.com'";
             case 3: return " WHERE " + q + "user_email IS NULL";
-            case 4: return " WHERE " + q + "id < " + (1 + ch.next(10));
+            case 4: return " WHERE " + q + "id < " + lit(String.valueOf(1 + ch.next(10)));
             case 5: return " WHERE " + q + "user_email IN (SELECT u.user_email FROM users u WHERE u.banned)";
             case 6: return " WHERE lower(" + q + "user_email) > 'c'";
-            default: return " WHERE " + q + "score >= " + ch.next(30) + " AND " + q + "user_email IS NOT NULL";
+            default: return " WHERE " + q + "score >= " + lit(String.valueOf(ch.next(30))) + " AND " + q + "user_email IS NOT NULL";
         }
     }
 
     private String statusPred(String q) {
         switch (ch.next(5)) {
             case 0: return "";
-            case 1: return " WHERE " + q + "status = " + STATUS[ch.next(4)];
+            case 1: return " WHERE " + q + "status = " + lit(STATUS[ch.next(4)]);
             case 2: return " WHERE " + q + "status IN ('pending', 'completed')";
             case 3: return " WHERE " + q + "status IS NULL";
-            default: return " WHERE " + q + "amount > " + ch.next(40);
+            default: return " WHERE " + q + "amount > " + lit(String.valueOf(ch.next(40)));
         }
     }
 
@@ -202,8 +214,8 @@ final class LegacySqlGenerator {
 
     private String emailValue() {
         switch (ch.next(4)) {
-            case 0: return "'g" + id + "@example.com'";
-            case 1: return EMAIL[ch.next(EMAIL.length)];
+            case 0: return lit("'g" + id + "@example.com'");
+            case 1: return lit(EMAIL[ch.next(EMAIL.length)]);
             case 2: return "lower('G" + id + "@Example.com')";
             default: return "'g" + id + "@example.com' || ''";
         }
@@ -222,7 +234,7 @@ final class LegacySqlGenerator {
 
     private String update() {
         switch (ch.next(4)) {
-            case 0: return "UPDATE leads SET user_email = " + emailValue() + " WHERE id = " + (1 + ch.next(12)) + returning();
+            case 0: return "UPDATE leads SET user_email = " + emailValue() + " WHERE id = " + lit(String.valueOf(1 + ch.next(12))) + returning();
             case 1: return "UPDATE leads SET user_email = lower(user_email)" + leadsPred("") + returning();
             case 2: return "UPDATE leads l SET score = l.score + 1 FROM users u WHERE u.user_email = l.user_email"
                 + (ch.flip() ? " RETURNING l.id, l.user_email, u.name" : "");
@@ -232,7 +244,7 @@ final class LegacySqlGenerator {
 
     private String delete() {
         switch (ch.next(3)) {
-            case 0: return "DELETE FROM leads WHERE id = " + (1 + ch.next(12)) + returning();
+            case 0: return "DELETE FROM leads WHERE id = " + lit(String.valueOf(1 + ch.next(12))) + returning();
             case 1: return "DELETE FROM leads" + leadsPred("") .replace("WHERE", "WHERE id > 8 AND") + returning();
             default: return "DELETE FROM leads l USING users u WHERE u.user_email = l.user_email AND u.banned AND l.id > " + ch.next(12);
         }
@@ -252,8 +264,8 @@ final class LegacySqlGenerator {
     private String orderWrite() {
         switch (ch.next(4)) {
             case 0: return "INSERT INTO orders (id, lead_id, status, amount) VALUES (" + id + ", " + (1 + ch.next(8)) + ", "
-                + STATUS[ch.next(STATUS.length)] + ", " + ch.next(50) + ")";
-            case 1: return "UPDATE orders SET status = " + STATUS[ch.next(STATUS.length)] + statusPred("") + " RETURNING id, status";
+                + lit(STATUS[ch.next(STATUS.length)]) + ", " + lit(String.valueOf(ch.next(50))) + ")";
+            case 1: return "UPDATE orders SET status = " + lit(STATUS[ch.next(STATUS.length)]) + statusPred("") + " RETURNING id, status";
             case 2: return "INSERT INTO orders VALUES (" + id + ", 2, " + STATUS[ch.next(4)] + ", 1.5) RETURNING *";
             default: return "DELETE FROM orders WHERE status = " + STATUS[ch.next(4)] + " AND id > 9 RETURNING status";
         }
@@ -265,6 +277,44 @@ final class LegacySqlGenerator {
                 + " RETURNING id, user_email) SELECT * FROM u";
             default: return "WITH d AS (DELETE FROM leads WHERE id = " + (1 + ch.next(12)) + " RETURNING user_email) "
                 + "SELECT count(*) FROM d";
+        }
+    }
+
+    // ------------------------------------------------------------------------ MERGE (PostgreSQL 16: no RETURNING)
+
+    private String merge() {
+        String target = ch.flip() ? String.valueOf(1 + ch.next(12)) : String.valueOf(id); // an existing row, or a new one
+        switch (ch.next(5)) {
+            case 0: return "MERGE INTO leads l USING (VALUES (" + target + ", " + emailValue() + ")) AS s(id, e) ON l.id = s.id"
+                + " WHEN MATCHED THEN UPDATE SET user_email = s.e"
+                + " WHEN NOT MATCHED THEN INSERT (id, name, user_email) VALUES (s.id, 'm', s.e)";
+            case 1: return "MERGE INTO leads l USING users u ON u.user_email = l.user_email"
+                + " WHEN MATCHED AND u.banned THEN " + (ch.flip() ? "DELETE" : "UPDATE SET name = u.name")
+                + " WHEN MATCHED THEN UPDATE SET score = l.score + 1"
+                + " WHEN NOT MATCHED THEN INSERT (id, name, user_email) VALUES (" + (200_000 + 10 * id) + " + u.id, u.name, u.user_email)";
+            case 2: return "MERGE INTO leads l USING (SELECT id, user_email FROM leads WHERE id <= " + lit(String.valueOf(1 + ch.next(12)))
+                + ") s ON l.id = s.id WHEN MATCHED AND s.user_email IS NULL THEN DELETE"
+                + " WHEN MATCHED THEN UPDATE SET user_email = " + (ch.flip() ? "lower(s.user_email)" : "upper(l.user_email)");
+            case 3: return "MERGE INTO orders o USING (SELECT " + target + " AS id, " + lit(STATUS[ch.next(STATUS.length)]) + " AS s) src"
+                + " ON o.id = src.id WHEN MATCHED AND o.status IS DISTINCT FROM src.s THEN UPDATE SET status = src.s"
+                + " WHEN NOT MATCHED THEN INSERT (id, lead_id, status, amount) VALUES (src.id, 1, src.s, 2)";
+            default: return "WITH b AS (SELECT e FROM bans) MERGE INTO leads l USING b ON b.e = l.user_email"
+                + " WHEN MATCHED THEN UPDATE SET user_email = " + emailValue() + ", score = 0";
+        }
+    }
+
+    // ------------------------------------------------------------------------ a view, functions and subqueries beside leads
+
+    private String besideOthers() {
+        switch (ch.next(7)) {
+            case 0: return "SELECT user_email, b.uname FROM leads JOIN banned_users b ON b.uid = leads.id ORDER BY 1 NULLS FIRST, 2";
+            case 1: return "SELECT id, user_email, g FROM leads JOIN generate_series(1, " + lit(String.valueOf(1 + ch.next(8)))
+                + ") g ON g = leads.id ORDER BY 1, 3";
+            case 2: return "SELECT user_email, x.n FROM leads, (SELECT * FROM imports) x WHERE x.e = user_email ORDER BY 1, 2";
+            case 3: return "SELECT user_email, key FROM leads, jsonb_each(coalesce(data, '{}')) ORDER BY 1 NULLS FIRST, 2";
+            case 4: return "SELECT user_email, t FROM leads, unnest(ARRAY['a', 'b']) t WHERE leads.id < 4 ORDER BY 1 NULLS FIRST, 2";
+            case 5: return "SELECT user_email, tier, lvl FROM leads JOIN lead_tiers() ON lvl = score ORDER BY 1 NULLS FIRST, 2";
+            default: return "SELECT user_email, v.id FROM leads JOIN (VALUES (1), (2), (3)) AS v(id) ON v.id = leads.id ORDER BY 2";
         }
     }
 }
