@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * One managed change: column {@code table.from} is deprecated in favour of {@code table.to}; or, for a column
@@ -203,6 +204,56 @@ public final class Migration {
     public String downOf(String source) { return derived != null ? derived.downs().get(source) : down; }
     /** New column {@code target}'s declared SQL type, or null. */
     public String typeOf(String target) { return derived != null ? derived.types().get(target) : type; }
+    /** {@code up} for new column {@code target} as SQL over the table's columns ({@code ident} quotes a column name). */
+    public String upSql(String target, UnaryOperator<String> ident) {
+        String e = upOf(target);
+        return e == null ? ident.apply(from) : "(" + e.strip() + ")";
+    }
+
+    /** {@code down} for old column {@code source} as SQL over the table's columns. */
+    public String downSql(String source, UnaryOperator<String> ident) {
+        String e = downOf(source);
+        return e == null ? ident.apply(to) : "(" + e.strip() + ")";
+    }
+
+    /** The SET list writing every new column from the old ones: {@code a = up_a, b = up_b}. */
+    public String upAssignments(UnaryOperator<String> ident) {
+        StringBuilder sb = new StringBuilder();
+        for (String t : tos()) sb.append(sb.length() == 0 ? "" : ", ").append(ident.apply(t)).append(" = ").append(upSql(t, ident));
+        return sb.toString();
+    }
+
+    /** The SET list writing every old column from the new ones: {@code a = down_a, …} (the way back). */
+    public String downAssignments(UnaryOperator<String> ident) {
+        StringBuilder sb = new StringBuilder();
+        for (String f : froms()) sb.append(sb.length() == 0 ? "" : ", ").append(ident.apply(f)).append(" = ").append(downSql(f, ident));
+        return sb.toString();
+    }
+
+    /** SQL over the table's columns, true for a row whose new columns are not what up computes from the old ones. */
+    public String upDiffers(UnaryOperator<String> ident) {
+        if (tos().size() == 1) return ident.apply(to) + " IS DISTINCT FROM " + upSql(to, ident);
+        StringBuilder l = new StringBuilder("(");
+        StringBuilder r = new StringBuilder("(");
+        for (String t : tos()) {
+            l.append(l.length() == 1 ? "" : ", ").append(ident.apply(t));
+            r.append(r.length() == 1 ? "" : ", ").append(upSql(t, ident));
+        }
+        return l + ") IS DISTINCT FROM " + r + ")";
+    }
+
+    /** SQL over the table's columns, true for a row whose old columns are not what down computes from the new ones. */
+    public String downDiffers(UnaryOperator<String> ident) {
+        if (froms().size() == 1) return ident.apply(from) + " IS DISTINCT FROM " + downSql(from, ident);
+        StringBuilder l = new StringBuilder("(");
+        StringBuilder r = new StringBuilder("(");
+        for (String f : froms()) {
+            l.append(l.length() == 1 ? "" : ", ").append(ident.apply(f));
+            r.append(r.length() == 1 ? "" : ", ").append(downSql(f, ident));
+        }
+        return l + ") IS DISTINCT FROM " + r + ")";
+    }
+
     /** Columns other than the old and new ones that up or down read (they stay); empty unless derived. */
     public Set<String> inputs() { return derived != null ? derived.inputs() : Set.of(); }
     /** The table's new name (same schema) for a table rename, else null. */
