@@ -204,6 +204,11 @@ public final class FlagChange {
                 + " set " + id + " contract, which maps " + m.from() + " to " + m.to());
             return problems;
         }
+        if (m.keepsFrom() && (to == Phase.SWITCH || to == Phase.CONTRACT)) {
+            problems.add("migration '" + id + "' keeps its old columns (keep_from: true, no down): it stays in expand, where"
+                + " Bellows keeps " + String.join(", ", m.tos()) + " computed from them; there is no " + to.label() + " for it");
+            return problems;
+        }
         if (to == Phase.SWITCH && from == Phase.EXPAND) {
             long diverging = diverging(c, m);
             if (diverging > 0) {

@@ -55,6 +55,12 @@ final class DerivedPlanner {
             "before bellows flags set " + m.id() + " expand, then bellows backfill " + m.id(), true, up.toString(),
             down.toString(), "drops the new columns again (only before switch: their values are then still derivable)"));
 
+        if (m.keepsFrom()) {
+            warnings.add("keep_from: " + String.join(", ", m.froms()) + " stay: Bellows keeps " + String.join(", ", m.tos())
+                + " computed from them on every write it sees, and the migration stays in expand (no switch, no contract step)."
+                + " Where up is immutable, PostgreSQL can do the same without Bellows: ADD COLUMN … GENERATED ALWAYS AS (up) STORED");
+            return new Plan(m, steps, warnings);
+        }
         String id = literal(m.id());
         String live = "FROM bellows.instances WHERE stopped_at IS NULL"
             + " AND last_seen > now() - greatest(interval '60 seconds', flush_interval_ms * interval '3 milliseconds')"

@@ -75,6 +75,24 @@ class DerivedPhasesTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void keepFromKeepsADerivedColumnRightUnderLegacyWrites() throws Exception {
+        TestDb db = TestDb.create("derivedkeep");
+        db.exec("CREATE TABLE posts (id int PRIMARY KEY, title text, slug text)");
+        Path rules = tmp.resolve("keep.yaml");
+        Files.writeString(rules, "migrations:\n  - id: posts-slug\n    table: posts\n    from: title\n    to: slug\n"
+            + "    keep_from: true\n    up: lower(replace(title, ' ', '-')) || '-' || id\n    phase: expand\n");
+        try (Connection c = db.connect("bellows.rules", rules.toString(), "bellows.appName", "derived-keep")) {
+            update(c, "INSERT INTO posts (id, title) VALUES (?, ?)", 7, "Hello World");
+            assertEquals("hello-world-7", db.query("SELECT slug FROM posts WHERE id = 7"));
+            update(c, "UPDATE posts SET title = ? WHERE id = ?", "Second Take", 7);
+            assertEquals("second-take-7", db.query("SELECT slug FROM posts WHERE id = 7"));
+            update(c, "UPDATE posts SET id = ? WHERE id = ?", 8, 7);
+            assertEquals("second-take-8", db.query("SELECT slug FROM posts WHERE id = 8"));
+            assertEquals("Second Take", read(c, "SELECT title FROM posts WHERE id = ?", 8));
+        }
+    }
+
     private static void update(Connection c, String sql, Object... args) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);

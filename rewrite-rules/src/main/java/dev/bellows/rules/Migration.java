@@ -152,7 +152,10 @@ public final class Migration {
         if (froms.isEmpty() || tos.isEmpty()) throw new IllegalArgumentException("a derived migration needs from and to columns");
         if (froms.size() > 1 && tos.size() > 1) throw new IllegalArgumentException("several columns into several is not supported");
         if (!ups.keySet().equals(Set.copyOf(tos))) throw new IllegalArgumentException("one up per new column: " + tos);
-        if (!downs.keySet().equals(Set.copyOf(froms))) throw new IllegalArgumentException("one down per old column: " + froms);
+        if (!downs.isEmpty() && !downs.keySet().equals(Set.copyOf(froms))) throw new IllegalArgumentException("one down per old column: " + froms);
+        if (downs.isEmpty() && (phase == Phase.SWITCH || phase == Phase.CONTRACT)) {
+            throw new IllegalArgumentException("without down the old columns stay: phase off or expand only");
+        }
         Derived d = new Derived(froms, tos, ups, downs, types, inputs);
         String to = tos.get(0);
         String from = froms.get(0);
@@ -254,6 +257,12 @@ public final class Migration {
         return l + ") IS DISTINCT FROM " + r + ")";
     }
 
+    /**
+     * A derived migration without {@code down} ({@code keep_from: true}): the old columns stay, and Bellows only keeps
+     * the new ones computed from them on every write; it never goes past expand.
+     */
+    public boolean keepsFrom() { return derived != null && derived.downs().isEmpty(); }
+
     /** Columns other than the old and new ones that up or down read (they stay); empty unless derived. */
     public Set<String> inputs() { return derived != null ? derived.inputs() : Set.of(); }
     /** The table's new name (same schema) for a table rename, else null. */
@@ -272,6 +281,7 @@ public final class Migration {
 
     /** This migration in another phase. */
     public Migration withPhase(Phase p) {
+        if (keepsFrom() && (p == Phase.SWITCH || p == Phase.CONTRACT)) p = Phase.EXPAND; // its old columns stay: never past expand
         return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, removedValue, defaultValue, inverse, toTable, derived);
     }
 

@@ -93,4 +93,22 @@ class DerivedRulesFileTest {
         assertTrue(e.getMessage().contains("belongs to derived migration 'items-amount-eur'"), e.getMessage());
         assertEquals("from", e.key());
     }
+
+    static final String KEEP = "migrations:\n  - id: posts-slug\n    table: posts\n    from: title\n    to: slug\n"
+        + "    keep_from: true\n    up: lower(title)\n    phase: PHASE\n";
+
+    @Test
+    void keepFromHasNoDownAndNeverGoesPastExpand() throws RulesException {
+        Migration m = RulesFile.parse(KEEP.replace("PHASE", "expand"), "rules.yaml").migrations().get(0);
+        assertTrue(m.isDerived() && m.keepsFrom());
+        assertEquals(Phase.EXPAND, m.withPhase(Phase.SWITCH).phase(), "a flag saying switch cannot move it: the old column stays the truth");
+        RulesException late = assertThrows(RulesException.class, () -> RulesFile.parse(KEEP.replace("PHASE", "switch"), "rules.yaml"));
+        assertEquals("phase", late.key());
+        RulesException down = assertThrows(RulesException.class, () -> RulesFile.parse(
+            KEEP.replace("PHASE", "expand") + "    down: slug\n", "rules.yaml"));
+        assertEquals("down", down.key());
+        RulesException odd = assertThrows(RulesException.class, () -> RulesFile.parse(
+            KEEP.replace("PHASE", "expand").replace("keep_from: true", "keep_from: yes"), "rules.yaml"));
+        assertEquals("keep_from", odd.key());
+    }
 }

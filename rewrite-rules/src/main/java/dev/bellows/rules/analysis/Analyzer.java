@@ -903,6 +903,7 @@ final class Analyzer {
         if (m.keepsOne()) return m.mig.phase();
         if (r.cols != null && !r.cols.contains(m.to())) return Phase.OFF;
         if (m.derived() && r.cols != null && !r.cols.containsAll(m.mig.tos())) return Phase.OFF; // one phase for all its columns
+        if (m.mig.keepsFrom() && isRead(m.mig.phase())) return Phase.EXPAND; // no down: the old columns stay the truth
         return m.mig.phase();
     }
 

@@ -47,6 +47,7 @@ final class DerivedRules {
 
     /** Whether this migration is written in the derived form (or its up/down read columns besides from/to). */
     boolean applies() throws RulesException {
+        if (e.containsKey("keep_from")) return true;
         for (String k : STRUCTURED) {
             if (e.containsKey(k) && !(e.get(k).getValueNode() instanceof ScalarNode)) return true;
         }
@@ -88,7 +89,20 @@ final class DerivedRules {
                 throw v.error(RulesValidator.valueLine(e, "to"), "to", id, label, "column '" + t + "' is both old and new", null);
             }
         }
-        for (String k : List.of("up", "down")) {
+        boolean keep = false;
+        if (e.containsKey("keep_from")) {
+            String k = v.text(e, "keep_from", id, label);
+            if (!k.equals("true")) {
+                throw v.error(RulesValidator.valueLine(e, "keep_from"), "keep_from", id, label, "the only value is true (leave it out"
+                    + " and give down to move reads to the new columns)", null);
+            }
+            if (e.containsKey("down")) {
+                throw v.error(RulesValidator.valueLine(e, "down"), "down", id, label, "keep_from: true keeps the old columns: there"
+                    + " is nothing for down to compute", null);
+            }
+            keep = true;
+        }
+        for (String k : keep ? List.of("up") : List.of("up", "down")) {
             if (!e.containsKey(k)) {
                 throw v.error(line, k, id, label, "missing: a split or merge needs 'up' (each new column from the old"
                     + " ones) and 'down' (each old column from the new ones)", null);
@@ -103,7 +117,11 @@ final class DerivedRules {
         Set<String> upInputs = new LinkedHashSet<>();
         Set<String> downInputs = new LinkedHashSet<>();
         Map<String, String> ups = perColumn("up", tos, froms, tos, upInputs);
-        Map<String, String> downs = perColumn("down", froms, tos, froms, downInputs);
+        Map<String, String> downs = keep ? Map.of() : perColumn("down", froms, tos, froms, downInputs);
+        if (keep && (phase == Phase.SWITCH || phase == Phase.CONTRACT)) {
+            throw v.error(RulesValidator.valueLine(e, "phase"), "phase", id, label, "with keep_from: true the old columns stay"
+                + " and are read as they are: the phase is off or expand", null);
+        }
         Set<String> inputs = new LinkedHashSet<>(upInputs);
         inputs.addAll(downInputs);
         Map<String, String> types = new LinkedHashMap<>();

@@ -48,7 +48,7 @@ public final class RulesValidator {
     static final List<String> TOP_LEVEL_KEYS = List.of(KEY_MIGRATIONS);
     static final List<String> REQUIRED_KEYS = List.of("id", "table", "from", "to", "phase");
     static final List<String> MIGRATION_KEYS = List.of("id", "table", "from", "to", "phase", "type", "up", "down", "inverse",
-        "removed_value", "not_null", "default_value", "to_table");
+        "removed_value", "not_null", "default_value", "to_table", "keep_from");
     /** A table rename names its new table instead of columns. */
     static final List<String> TABLE_RENAME_KEYS = List.of("id", "table", "to_table", "phase");
 
