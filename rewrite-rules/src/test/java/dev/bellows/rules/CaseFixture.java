@@ -38,9 +38,9 @@ final class CaseFixture {
         Map.of("full_name", "jsonb_build_array(given_name, family_name)"),
         Map.of("given_name", "full_name ->> 0", "family_name", "full_name ->> 1"),
         Map.of("full_name", "jsonb"), java.util.Set.of(), Phase.OFF, 0);
-    /** keep_from: posts.slug kept computed from title (which stays) and id; never past expand. */
+    /** keep_from: posts.slug kept computed from title (which stays) and lang; never past expand. */
     static final Migration POSTS = Migration.derived("posts-slug", "public", "posts", List.of("title"), List.of("slug"),
-        Map.of("slug", "lower(replace(title, ' ', '-')) || '-' || id"), Map.of(), Map.of(), java.util.Set.of("id"), Phase.OFF, 0);
+        Map.of("slug", "lower(replace(title, ' ', '-')) || '.' || lang"), Map.of(), Map.of(), java.util.Set.of("lang"), Phase.OFF, 0);
     /** One into one with up and down reading another column of the row, which stays: items.rate. */
     static final Migration ITEMS = Migration.derived("items-amount-eur", "public", "items", List.of("amount_local"),
         List.of("amount_eur"), Map.of("amount_eur", "amount_local * rate"), Map.of("amount_local", "amount_eur / rate"),
@@ -63,7 +63,7 @@ final class CaseFixture {
         t.put("public.people", List.of("id", "name", "age", "first_name", "last_name"));
         t.put("public.members", List.of("id", "given_name", "family_name", "email", "full_name"));
         t.put("public.items", List.of("id", "amount_local", "rate", "amount_eur"));
-        t.put("public.posts", List.of("id", "title", "slug"));
+        t.put("public.posts", List.of("id", "title", "lang", "slug"));
         return t;
     }
 

@@ -55,7 +55,7 @@ class RewriteCasesOnPostgresTest {
                 st.execute("CREATE TABLE people (id serial PRIMARY KEY, name text, age int)");
                 st.execute("CREATE TABLE members (id serial PRIMARY KEY, given_name text, family_name text, email text)");
                 st.execute("CREATE TABLE items (id serial PRIMARY KEY, amount_local numeric, rate numeric)");
-                st.execute("CREATE TABLE posts (id serial PRIMARY KEY, title text, slug text)");
+                st.execute("CREATE TABLE posts (id serial PRIMARY KEY, title text, lang text, slug text)");
                 String customers = "(id serial PRIMARY KEY, name text, email text UNIQUE, region text)";
                 if (state.equals("dropped")) {
                     st.execute("CREATE TABLE clients " + customers);
