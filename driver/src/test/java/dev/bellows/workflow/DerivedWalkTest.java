@@ -16,12 +16,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A split (issue 15 §3) through every step on the embedded server: {@code people.name} becomes {@code first_name} and
+ * A split and a merge (issue 15 §3) through every step on the embedded server: {@code people.name} becomes {@code first_name} and
  * {@code last_name} while legacy code (reading and writing name) and new code (writing both new columns, and
  * last_name alone) run side by side under load: plan, expand, backfill, check, switch, gate, contract and the drop.
  * The end: 0 errors, 0 wrong reads, every row's new columns what up makes of what was last written.
  */
-class SplitWalkTest {
+class DerivedWalkTest {
     static final String ID = "people-split-name";
     private static final int SEED = 3_000;
     static final String RULES = "migrations:\n  - id: " + ID + "\n    table: people\n    from: name\n"
@@ -104,6 +104,75 @@ class SplitWalkTest {
         assertTrue(world.ops.get() > 1_000, "the load ran: " + world.ops.get());
     }
 
+    static final String MERGE_ID = "members-merge-name";
+
+    @Test
+    void twoColumnsAreMergedWhileLegacyAndNewCodeRun() throws Exception {
+        WfDb db = WfDb.create("merge");
+        db.exec("CREATE TABLE members (id bigint PRIMARY KEY, given_name text, family_name text, email text)",
+            "INSERT INTO members SELECT g, CASE WHEN g % 7 = 0 THEN NULL ELSE 'Given' || g END,"
+                + " CASE WHEN g % 5 = 0 THEN NULL ELSE 'Family ' || g END, 'seed' || g FROM generate_series(1, " + SEED + ") g");
+        Path rules = tmp.resolve("merge-rules.yaml");
+        Files.writeString(rules, "migrations:\n  - id: " + MERGE_ID + "\n    table: members\n    from: [given_name, family_name]\n"
+            + "    to: full_name\n    type: jsonb\n    up: jsonb_build_array(given_name, family_name)\n"
+            + "    down:\n      given_name: full_name ->> 0\n      family_name: full_name ->> 1\n    phase: off\n");
+        List<String> conn = List.of("--url", RunbookWalkTest.cliUrl(db));
+        String r = rules.toString();
+        dev.bellows.testapp.MergeApp.World world = new dev.bellows.testapp.MergeApp.World();
+        String appUrl = "jdbc:bellows:" + db.url.substring("jdbc:".length()) + (db.url.contains("?") ? "&" : "?")
+            + "bellows.rules=" + URLEncoder.encode(r, StandardCharsets.UTF_8) + "&bellows.usage.flushInterval=500ms";
+        dev.bellows.testapp.MergeApp legacy = dev.bellows.testapp.MergeApp.start(appUrl, db.fixture.user(), db.fixture.password(),
+            "legacy-app", dev.bellows.testapp.MergeApp.Version.LEGACY, world, 2, 1_000_000_000L);
+        dev.bellows.testapp.MergeApp newer = null;
+        try {
+            awaitLoad(world.ops, world.problems, 200);
+            ok(cli(conn, "init"));
+            Path dir = tmp.resolve("merge-plan");
+            ok(cli(conn, "plan", MERGE_ID, "--rules", r, "--out", dir.toString()));
+            RunbookWalkTest.apply(db, dir, "expand");
+            ok(cli(conn, "flags", "set", MERGE_ID, "expand", "--rules", r, "--reason", "expand applied"));
+            await(conn, new String[] {"status"}, x -> x.out().contains(MERGE_ID + "=expand") && !x.out().contains(MERGE_ID + "=off"));
+            newer = dev.bellows.testapp.MergeApp.start(appUrl, db.fixture.user(), db.fixture.password(), "new-app",
+                dev.bellows.testapp.MergeApp.Version.NEW, world, 1, 2_000_000_000L);
+            awaitLoad(world.ops, world.problems, 300);
+            ok(cli(conn, "backfill", MERGE_ID, "--rules", r, "--batch", "500"));
+            ok(cli(conn, "check", MERGE_ID, "--rules", r, "--file", mergeStatements().toString()));
+            ok(cli(conn, "flags", "set", MERGE_ID, "switch", "--rules", r, "--reason", "backfilled"));
+            await(conn, new String[] {"status"}, x -> x.out().contains(MERGE_ID + "=switch") && !x.out().contains(MERGE_ID + "=expand"));
+            awaitLoad(world.ops, world.problems, 400);
+            await(conn, new String[] {"gate", MERGE_ID, "--window", "3s"}, x -> x.exit() == 0);
+            ok(cli(conn, "flags", "set", MERGE_ID, "contract", "--rules", r, "--window", "3s", "--reason", "gate green"));
+            await(conn, new String[] {"status"}, x -> x.out().contains(MERGE_ID + "=contract") && !x.out().contains(MERGE_ID + "=switch"));
+            awaitLoad(world.ops, world.problems, 300);
+            RunbookWalkTest.apply(db, dir, "contract");
+            assertEquals(0, db.count("SELECT count(*) FROM pg_attribute WHERE attrelid = 'members'::regclass AND attname IN ('given_name', 'family_name') AND NOT attisdropped"));
+            awaitLoad(world.ops, world.problems, 400);
+        } finally {
+            if (newer != null) newer.close();
+            legacy.close();
+        }
+        System.out.printf("merge walk: %d statements, %d errors, %d wrong reads%n", world.ops.get(), world.errors.get(), world.wrong.get());
+        assertEquals(0, world.errors.get(), "errors: " + world.problems);
+        assertEquals(0, world.wrong.get(), "wrong reads: " + world.problems);
+        long diverging = 0;
+        for (String row : db.rows("SELECT id, full_name::text FROM members WHERE id > " + SEED)) {
+            String[] p = row.split(" \\| ", -1);
+            String[] want = world.names.get(Long.parseLong(p[0]));
+            if (!dev.bellows.testapp.MergeApp.json(want[0], want[1]).equals(p[1])) diverging++;
+        }
+        assertEquals(0, diverging, "rows whose new column is not what the last write meant");
+        assertEquals(world.names.size(), db.count("SELECT count(*) FROM members WHERE id > " + SEED), "no row lost");
+        assertEquals(0, db.count("SELECT count(*) FROM members WHERE id <= " + SEED + " AND full_name IS NULL"), "the seed rows were backfilled");
+        assertTrue(world.ops.get() > 1_000, "the load ran: " + world.ops.get());
+    }
+
+    private Path mergeStatements() throws java.io.IOException {
+        Path f = tmp.resolve("merge-statements.sql");
+        Files.writeString(f, "INSERT INTO members (id, given_name, family_name, email) VALUES (?, ?, ?, ?);\n"
+            + "UPDATE members SET given_name = ? WHERE id = ?;\nSELECT given_name, family_name FROM members WHERE id = ?;\n");
+        return f;
+    }
+
     @Test
     void aDownThatIsNotTotalOnTheDataIsRefusedBeforeTheSwitch() throws Exception {
         WfDb db = WfDb.create("splitbad");
@@ -161,10 +230,15 @@ class SplitWalkTest {
     }
 
     private static void awaitLoad(SplitApp.World world, long statements) throws InterruptedException {
-        long target = world.ops.get() + statements;
+        awaitLoad(world.ops, world.problems, statements);
+    }
+
+    private static void awaitLoad(java.util.concurrent.atomic.AtomicLong ops, java.util.Collection<String> problems, long statements)
+            throws InterruptedException {
+        long target = ops.get() + statements;
         long deadline = System.nanoTime() + 30_000_000_000L;
-        while (world.ops.get() < target) {
-            if (System.nanoTime() > deadline) fail("the load stalled at " + world.ops.get() + " statements: " + world.problems);
+        while (ops.get() < target) {
+            if (System.nanoTime() > deadline) fail("the load stalled at " + ops.get() + " statements: " + problems);
             Thread.sleep(20);
         }
     }
