@@ -50,7 +50,8 @@ class GeneratedDifferentialTest {
         List<String> failures = new ArrayList<>();
         Map<String, String> summary = new LinkedHashMap<>();
         long started = System.nanoTime();
-        for (Phase phase : List.of(Phase.EXPAND, Phase.SWITCH, Phase.CONTRACT)) {
+        System.out.printf(label + ": seed %d, %d statements per phase%n", seed, count); // first, for a run cut short
+        for (Phase phase : phases()) {
             Run run = new Run(phase, phase, seed, count, via);
             run.execute(failures, 40);
             summary.put(phase.label(), run.stats());
@@ -58,6 +59,15 @@ class GeneratedDifferentialTest {
         System.out.printf(label + ": seed %d, %d statements per phase, %d ms; %s%n",
             seed, count, (System.nanoTime() - started) / 1_000_000, summary);
         assertTrue(failures.isEmpty(), failures.size() + " differences (seed " + seed + "):\n" + String.join("\n", failures));
+    }
+
+    /** The phases to run: all three, or those {@code -Dbellows.gen.phases=expand,switch} names (long runs side by side). */
+    static List<Phase> phases() {
+        String p = System.getProperty("bellows.gen.phases", "");
+        if (p.isBlank()) return List.of(Phase.EXPAND, Phase.SWITCH, Phase.CONTRACT);
+        List<Phase> out = new ArrayList<>();
+        for (String s : p.split(",")) out.add(Phase.valueOf(s.trim().toUpperCase(Locale.ROOT)));
+        return out;
     }
 
     /**
@@ -117,7 +127,7 @@ class GeneratedDifferentialTest {
         String stats() {
             return String.format(Locale.ROOT, "%d compared, %d writes, %d MERGE, %d with parameters, baseline errors %.1f%%,"
                     + " %d rejected (BW003), %d unanalysed",
-                compared, writes, merges, parameterized, 100.0 * baselineErrors / Math.max(1, count), rejected, unanalysed);
+                compared, writes, merges, parameterized, 100.0 * baselineErrors / Math.max(1, compared + rejected), rejected, unanalysed);
         }
 
         void execute(List<String> failures, int maxFailures) throws Exception {
@@ -151,6 +161,10 @@ class GeneratedDifferentialTest {
                     for (UsageFact f : facts.subList(factsBefore, facts.size())) {
                         if (f.treatment() == UsageFact.Treatment.UNANALYSED) unanalysed++;
                     }
+                    if ((i + 1) % 10_000 == 0) { // progress of a long run, readable while it goes on
+                        System.out.printf("  %s: %d of %d, %s, %d differences so far%n", phase.label(), i + 1, count, stats(),
+                            failures.size());
+                    }
                     if (diff == null) { // keep the statement's effect on both sides (an error rolled both back)
                         base.commit();
                         bellows.commit();
@@ -161,6 +175,7 @@ class GeneratedDifferentialTest {
                     String minimal = shrink(ch.recorded(), id, base, bellows, mig);
                     failures.add(phase + " #" + i + ": " + sql + (params.isEmpty() ? "" : " " + params) + "\n    " + diff
                         + "\n    minimal: " + minimal);
+                    System.out.println("  difference: " + failures.get(failures.size() - 1));
                     if (failures.size() >= maxFailures) return;
                 }
             }
