@@ -94,17 +94,7 @@ final class DerivedPlanner {
             + "    RAISE EXCEPTION 'bellows: refusing to drop " + cols + ": % rows have a value only in the old columns', bellows_only\n"
             + "      USING HINT = 'written without Bellows since contract began: bellows gate " + esc(m.id()) + " lists such clients';\n"
             + "  END IF;\nEND\n$bellows$;\n");
-        drop.append("-- the column order legacy code knows, for positional INSERTs and SELECT * after the drop\n"
-            + "CREATE SCHEMA IF NOT EXISTS bellows;\n"
-            + "CREATE TABLE IF NOT EXISTS bellows.column_order (schema_name text NOT NULL, table_name text NOT NULL,"
-            + " migration_id text NOT NULL, columns text[] NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
-            + " PRIMARY KEY (schema_name, table_name, migration_id));\n"
-            + "INSERT INTO bellows.column_order (schema_name, table_name, migration_id, columns)\n"
-            + "  SELECT " + literal(m.schema()) + ", " + literal(m.table()) + ", " + literal(m.id())
-            + ", array_agg(attname::text ORDER BY attnum) FROM pg_attribute\n"
-            + "  WHERE attrelid = " + regclass + " AND attnum > 0 AND NOT attisdropped\n"
-            + "  HAVING bool_or(attname = " + literal(m.from()) + ")\n"
-            + "  ON CONFLICT DO NOTHING;\n");
+        drop.append(Planner.recordColumnOrder(m, regclass));
         drop.append("ALTER TABLE ").append(qt);
         for (int i = 0; i < m.froms().size(); i++) drop.append(i == 0 ? " " : ", ").append("DROP COLUMN IF EXISTS ").append(ident(m.froms().get(i)));
         drop.append(";\nRESET lock_timeout;\n");

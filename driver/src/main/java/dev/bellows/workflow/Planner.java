@@ -609,6 +609,11 @@ public final class Planner {
      * instead of refusing them. A no-op once the column is gone.
      */
     private String recordColumnOrder() {
+        return recordColumnOrder(m, regclass());
+    }
+
+    /** The contract step's record of the table's column order while {@code m}'s old column exists (shared by every plan). */
+    static String recordColumnOrder(Migration m, String regclass) {
         return "-- the column order legacy code knows, for positional INSERTs and SELECT * after the drop\n"
             + "CREATE SCHEMA IF NOT EXISTS bellows;\n"
             + "CREATE TABLE IF NOT EXISTS bellows.column_order (schema_name text NOT NULL, table_name text NOT NULL,"
@@ -617,7 +622,7 @@ public final class Planner {
             + "INSERT INTO bellows.column_order (schema_name, table_name, migration_id, columns)\n"
             + "  SELECT " + literal(m.schema()) + ", " + literal(m.table()) + ", " + literal(m.id())
             + ", array_agg(attname::text ORDER BY attnum) FROM pg_attribute\n"
-            + "  WHERE attrelid = " + regclass() + " AND attnum > 0 AND NOT attisdropped\n"
+            + "  WHERE attrelid = " + regclass + " AND attnum > 0 AND NOT attisdropped\n"
             + "  HAVING bool_or(attname = " + literal(m.from()) + ")\n"
             + "  ON CONFLICT DO NOTHING;\n";
     }

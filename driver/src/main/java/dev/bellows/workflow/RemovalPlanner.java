@@ -72,17 +72,7 @@ final class RemovalPlanner {
             + "    IF bellows_behind IS NOT NULL THEN\n"
             + "      RAISE EXCEPTION 'bellows: refusing to drop " + colText + ": live instances are not in contract: %', bellows_behind;\n"
             + "    END IF;\n  END IF;\nEND\n$bellows$;\n");
-        drop.append("-- the column order legacy code knows, for positional INSERTs and SELECT * after the drop\n"
-            + "CREATE SCHEMA IF NOT EXISTS bellows;\n"
-            + "CREATE TABLE IF NOT EXISTS bellows.column_order (schema_name text NOT NULL, table_name text NOT NULL,"
-            + " migration_id text NOT NULL, columns text[] NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
-            + " PRIMARY KEY (schema_name, table_name, migration_id));\n"
-            + "INSERT INTO bellows.column_order (schema_name, table_name, migration_id, columns)\n"
-            + "  SELECT " + literal(m.schema()) + ", " + literal(m.table()) + ", " + literal(m.id())
-            + ", array_agg(attname::text ORDER BY attnum) FROM pg_attribute\n"
-            + "  WHERE attrelid = " + regclass + " AND attnum > 0 AND NOT attisdropped\n"
-            + "  HAVING bool_or(attname = " + literal(m.from()) + ")\n"
-            + "  ON CONFLICT DO NOTHING;\n");
+        drop.append(Planner.recordColumnOrder(m, regclass));
         drop.append("ALTER TABLE ").append(qt).append(" DROP COLUMN IF EXISTS ").append(f).append(";\n");
         steps.add(new Plan.Step("contract", "drops " + f + " (guarded: the fleet must be in contract)",
             "once bellows gate " + m.id() + " passes and the fleet is in contract", true, drop.toString(), null,
