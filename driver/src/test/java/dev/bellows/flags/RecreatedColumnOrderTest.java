@@ -55,6 +55,7 @@ class RecreatedColumnOrderTest {
             // the instance starts (and watches the flag) now
         }
         move(Phase.EXPAND);
+        db.awaitReported(ID, Phase.EXPAND, 5_000); // the backfill's guard reads what the instances report, too
         assertEquals(0, db.cli("backfill", ID, "--rules", db.rules.toString(), "--progress", "none"), db.err);
         apply(plan, "not_null");
         move(Phase.SWITCH);
