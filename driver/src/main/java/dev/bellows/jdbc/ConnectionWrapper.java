@@ -61,14 +61,28 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
      * this session's search path when {@code sql} may name a managed column or table.
      */
     Rewriter rewriter(BellowsRuntime.State state, String sql) {
+        if (sql == null) return state.rewriter;
+        // With the path known, its rewriter serves every statement (one that names no managed name comes back
+        // unchanged from any rewriter), so a statement seen before is one cache lookup and never a scan.
+        Rewriter known = knownPathRewriter(state);
+        if (known != null) return known;
         Rewriter r = state.rewriter;
-        if (sql == null || !r.mayMention(sql)) return r;
+        if (!r.mayMention(sql)) return r;
         return pathRewriter(state);
     }
 
     /** {@code state}'s rewriter for this session's search path (its own when the path cannot be read). */
     Rewriter pathRewriter(BellowsRuntime.State state) {
-        SearchPath p = path.get(delegate);
+        return pathRewriter(state, path.get(delegate));
+    }
+
+    /** {@code state}'s rewriter for this session's search path when that is known without reading it; else null. */
+    Rewriter knownPathRewriter(BellowsRuntime.State state) {
+        SearchPath p = path.known();
+        return p == null ? null : pathRewriter(state, p);
+    }
+
+    private Rewriter pathRewriter(BellowsRuntime.State state, SearchPath p) {
         Rewriter base = state.rewriter;
         if (base == lastBase && p == lastPath) return lastRewriter;
         Rewriter r = base.withSearchPath(p);

@@ -34,6 +34,12 @@ final class PrepareRequest<S extends PreparedStatement> {
 
     /** The rewrite this request gets under {@code state}'s rewriter, on {@code connection}'s search path. */
     Prepared plan(BellowsRuntime.State state, ConnectionWrapper connection) throws SQLException {
+        Rewriter known = keys == null ? connection.knownPathRewriter(state) : null;
+        if (known != null) {
+            // the path is known: its rewriter's cached rewrite says whether the SQL names a managed name, no scan
+            Rewrite r = BellowsRuntime.rewrite(known, sql);
+            return new Prepared(r, false, Map.of(), state.version, known, r.mentionsManaged());
+        }
         boolean mentions = state.rewriter.mayMention(sql);
         Rewriter rewriter = mentions ? connection.pathRewriter(state) : state.rewriter;
         if (keys != null) {

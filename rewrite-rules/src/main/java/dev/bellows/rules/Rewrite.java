@@ -15,6 +15,8 @@ public final class Rewrite {
     // Computed on first use and then kept; a racy but idempotent cache of an immutable value.
     private Kind kind;
     private byte pathChange; // 0 not computed, 1 no, 2 yes
+    /** Set by {@link Rewriter#rewrite} before the rewrite is cached or returned; see {@link #mentionsManaged()}. */
+    private boolean mentions;
 
     Rewrite(String original, String sql, ParamPlan params, Map<String, String> labels,
             List<UsageFact> facts, String unanalysedReason) {
@@ -77,6 +79,23 @@ public final class Rewrite {
      * string is seen, the instance first seen when an equal string comes back from the cache.
      */
     public String sql() { return sql; }
+
+    /**
+     * Whether the rewriter's scan found a managed name (column or table) in the application's SQL: the statement's
+     * rewrite may then depend on which schema an unqualified table name means, so a driver must rewrite it again
+     * when the session's search path changes. The same answer as {@link Rewriter#mayMention} on the original SQL,
+     * kept with the cached rewrite so a statement seen before needs no second scan. False for rewrites not made
+     * by {@link Rewriter#rewrite}.
+     */
+    public boolean mentionsManaged() { return mentions; }
+
+    /** This rewrite marked as mentioning a managed name; a copy, since a rewrite may already be shared. */
+    Rewrite mentioning() {
+        if (mentions) return this;
+        Rewrite r = new Rewrite(original, sql, params, labels, facts, unanalysedReason, rejection);
+        r.mentions = true;
+        return r;
+    }
 
     /** The application's SQL. */
     public String original() { return original; }

@@ -121,7 +121,13 @@ public final class Rewriter {
 
     /** Whether {@code sql} might name a managed column (a case-insensitive scan; no parse). */
     public boolean mayMention(String sql) {
-        return sql != null && (!managed.isEmpty() && managed.mentioned(sql) || next != null && next.mayMention(sql));
+        if (sql == null) return false;
+        options.stats.scan();
+        return scanMentions(sql);
+    }
+
+    private boolean scanMentions(String sql) {
+        return !managed.isEmpty() && managed.mentioned(sql) || next != null && next.scanMentions(sql);
     }
 
     /**
@@ -136,7 +142,12 @@ public final class Rewriter {
             long start = System.nanoTime();
             boolean mentions = !managed.isEmpty() && managed.mentioned(sql);
             r = mentions ? compute(sql) : Rewrite.unchanged(sql);
-            if (next != null) r = Rewrite.compose(r, next.rewrite(r.sql()));
+            if (next != null) {
+                Rewrite second = next.rewrite(r.sql());
+                mentions |= second.mentionsManaged();
+                r = Rewrite.compose(r, second);
+            }
+            if (mentions) r = r.mentioning();
             options.stats.miss(System.nanoTime() - start);
             // long one-off statements (bulk VALUES lists) would pin their text in the cache; rescanning them is cheap by comparison
             if (!mentions && !r.changed() && sql.length() > MAX_CACHED_PASS_THROUGH) return r;
