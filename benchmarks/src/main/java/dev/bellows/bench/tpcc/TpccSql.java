@@ -16,7 +16,10 @@ import java.sql.Statement;
  *   <li>{@code -e SQL}: one statement in auto-commit, its rows printed;</li>
  *   <li>{@code -x SQL}: on a {@code jdbc:bellows:} URL, the statement as Bellows sends it ({@code nativeSQL}),
  *       then {@code EXPLAIN (ANALYZE, BUFFERS)} of that text five times on the same server connection, each in a
- *       transaction rolled back, the last plan printed (so a write changes nothing).</li>
+ *       transaction rolled back, the last plan printed (so a write changes nothing);</li>
+ *   <li>{@code -c SQL}: on a {@code jdbc:bellows:} URL, the statement as written and as Bellows sends it, each run
+ *       under {@code EXPLAIN (ANALYZE, BUFFERS)} 200 times in alternation (each in a transaction rolled back); the
+ *       median execution and planning times of each.</li>
  * </ul>
  */
 public final class TpccSql {
@@ -34,6 +37,7 @@ public final class TpccSql {
                     case "-f" -> file(c, Path.of(args[i + 1]));
                     case "-e" -> statement(c, args[i + 1]);
                     case "-x" -> explain(c, args[i + 1]);
+                    case "-c" -> compare(c, args[i + 1]);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
@@ -91,6 +95,43 @@ public final class TpccSql {
         } finally {
             raw.setAutoCommit(true);
         }
+    }
+
+    private static void compare(Connection c, String sql) throws SQLException {
+        String sent = c.nativeSQL(sql);
+        Connection raw = c.unwrap(org.postgresql.PGConnection.class) instanceof Connection pg ? pg : c;
+        raw.setAutoCommit(false);
+        int n = 200;
+        double[][] exec = new double[2][n];
+        double[][] plan = new double[2][n];
+        try (Statement s = raw.createStatement()) {
+            for (int i = 0; i < n; i++) {
+                for (int v = 0; v < 2; v++) {
+                    try (ResultSet rs = s.executeQuery("EXPLAIN (ANALYZE, BUFFERS) " + (v == 0 ? sql : sent))) {
+                        while (rs.next()) {
+                            String line = rs.getString(1).trim();
+                            if (line.startsWith("Execution Time:")) exec[v][i] = ms(line);
+                            if (line.startsWith("Planning Time:")) plan[v][i] = ms(line);
+                        }
+                    }
+                    raw.rollback();
+                }
+            }
+        } finally {
+            raw.setAutoCommit(true);
+        }
+        System.out.printf("-- %s%n   as written: execution median %.1f us, planning %.1f us%n", sql, median(exec[0]) * 1000, median(plan[0]) * 1000);
+        System.out.printf("-- %s%n   as sent:    execution median %.1f us, planning %.1f us%n", sent, median(exec[1]) * 1000, median(plan[1]) * 1000);
+    }
+
+    private static double ms(String line) {
+        return Double.parseDouble(line.replaceAll("[^0-9.]", ""));
+    }
+
+    private static double median(double[] a) {
+        double[] b = a.clone();
+        java.util.Arrays.sort(b);
+        return b.length % 2 == 1 ? b[b.length / 2] : (b[b.length / 2 - 1] + b[b.length / 2]) / 2;
     }
 
     private static void print(ResultSet rs) throws SQLException {
