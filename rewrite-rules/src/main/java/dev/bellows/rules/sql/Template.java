@@ -22,14 +22,10 @@ public final class Template {
     public final boolean mentions;     // an identifier token names a managed column
     public final boolean unterminated; // a quote or comment never closes: never analysed
 
-    private Template(String text, int[] slotPos, String[] slotText, int[] paramPos, String sql, SqlLexer.Tokens tokens,
+    private Template(String text, String key, int[] slotPos, String[] slotText, int[] paramPos, String sql, SqlLexer.Tokens tokens,
                      boolean mentions, boolean unterminated) {
         this.unterminated = unterminated;
-        // literals and parameters both read '?' in the text: without the positions, `a = 'x'` and `a = ?`
-        // would share one analysis and one parameter plan
-        StringBuilder k = new StringBuilder(text.length() + 4 * paramPos.length + 1).append(text).append('\0');
-        for (int p : paramPos) k.append(p).append(',');
-        this.key = k.toString();
+        this.key = key;
         this.text = text;
         this.slotPos = slotPos;
         this.slotText = slotText;
@@ -53,7 +49,7 @@ public final class Template {
     public static Template of(String sql, NameSet managedNames, int maxTokens, boolean useSlots) {
         SqlLexer.Tokens t = SqlLexer.lex(sql, maxTokens);
         if (t == null) return null;
-        StringBuilder tpl = new StringBuilder(sql.length());
+        StringBuilder tpl = new StringBuilder(sql.length() + 16);
         int[] slotPos = new int[8];
         String[] slotText = new String[8];
         int slots = 0;
@@ -89,7 +85,12 @@ public final class Template {
             pos = t.end[i];
         }
         tpl.append(sql, pos, sql.length());
-        return new Template(tpl.toString(), Arrays.copyOf(slotPos, slots), Arrays.copyOf(slotText, slots),
+        String text = tpl.toString();
+        // literals and parameters both read '?' in the text: without the positions, `a = 'x'` and `a = ?`
+        // would share one analysis and one parameter plan
+        tpl.append('\0');
+        for (int i = 0; i < nParams; i++) tpl.append(params[i]).append(',');
+        return new Template(text, tpl.toString(), Arrays.copyOf(slotPos, slots), Arrays.copyOf(slotText, slots),
             Arrays.copyOf(params, nParams), sql, t, mentions, t.unterminated);
     }
 
