@@ -97,6 +97,7 @@ public final class Planner {
         }
         if (m.isRemoval()) return RemovalPlanner.plan(c, m, o, t);
         if (m.isNotNull()) return NotNullPlanner.plan(c, m, o, t);
+        if (m.isDerived()) return DerivedPlanner.plan(c, m, o, t);
         qt = t.qualified();
         f = ident(m.from());
         to = ident(m.to());
