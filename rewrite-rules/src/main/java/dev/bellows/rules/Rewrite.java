@@ -92,6 +92,11 @@ public final class Rewrite {
         return a == null ? b : b == null ? a : a + "; " + b;
     }
 
+    /** A placeholder a {@link Rewriter} may keep in its cache; never handed out. */
+    static Rewrite marker() {
+        return new Rewrite("", false);
+    }
+
     /** Sent as written because it names no managed column or table at all. */
     static Rewrite inert(String sql) {
         return new Rewrite(sql, true);

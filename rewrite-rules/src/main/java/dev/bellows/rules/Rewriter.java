@@ -156,22 +156,31 @@ public final class Rewriter {
             Rewriter s = r.inert() ? this : session.rewriterFor(this);
             if (s != this) return s.rewrite(sql);
             options.stats.lookup();
-            return r;
+            return r != ELSEWHERE ? r : miss(sql, UNKNOWN);
         }
         boolean here = !managed.isEmpty() && managed.mentioned(sql);
         Rewriter s = here || next != null && next.mayMention(sql) ? session.rewriterFor(this) : this;
-        if (s != this && s != null) return s.lookup(sql, here ? MENTIONS : NONE);
+        if (s != this && s != null) {
+            // remembered here (from its second sighting, as in miss) so that the next time costs no scan
+            if (seenBefore(sql)) exact.asMap().putIfAbsent(sql, ELSEWHERE);
+            return s.lookup(sql, here ? MENTIONS : NONE);
+        }
         options.stats.lookup();
         return miss(sql, here ? MENTIONS : NONE);
     }
 
     private static final int UNKNOWN = -1, NONE = 0, MENTIONS = 1;
+    /**
+     * Cached in place of a statement that names something managed and was rewritten for a session on another search
+     * path, by that path's rewriter: never returned, it only spares the next such session the scan.
+     */
+    private static final Rewrite ELSEWHERE = Rewrite.marker();
 
     /** A lookup; on a miss, {@code scanned} says what this stage's scan found already, if it ran. */
     private Rewrite lookup(String sql, int scanned) {
         options.stats.lookup();
         Rewrite r = exact.getIfPresent(sql);
-        return r != null ? r : miss(sql, scanned);
+        return r != null && r != ELSEWHERE ? r : miss(sql, scanned);
     }
 
     private Rewrite miss(String sql, int scanned) {

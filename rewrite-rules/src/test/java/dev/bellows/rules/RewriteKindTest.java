@@ -68,6 +68,27 @@ class RewriteKindTest {
     }
 
     @Test
+    void aSessionOnAnotherSearchPathGetsThatPathsRewriteAndThePublicPathItsOwn() {
+        // the public rewriter remembers (from the second sighting) that the statement names something managed, so
+        // that sessions on another path skip the scan; what it remembers is never handed out
+        Rewriter base = Rewriter.create(CaseFixture.rules(Phase.SWITCH), CaseFixture.catalog("both"));
+        SearchPath archiveFirst = SearchPath.of(java.util.List.of("archive", "public"));
+        Rewriter archive = base.withSearchPath(archiveFirst);
+        Rewriter.Session onArchive = b -> b.withSearchPath(archiveFirst);
+        String sql = "SELECT user_email FROM leads WHERE id = ?";
+        for (int i = 0; i < 4; i++) {
+            Rewrite r = base.rewrite(sql, onArchive);
+            assertFalse(r.changed(), "archive.leads, found first, is not the managed table: " + r);
+            assertFalse(r.inert());
+            assertSame(archive.rewrite(sql), r);
+        }
+        Rewrite pub = base.rewrite(sql);
+        assertTrue(pub.changed() && pub.sql().contains("contact_email"), "public.leads is: " + pub);
+        assertSame(pub, base.rewrite(sql, b -> b), "a session on the public path gets the public rewrite");
+        assertSame(archive.rewrite(sql), base.rewrite(sql, onArchive));
+    }
+
+    @Test
     void aStatementFilledIntoAKnownTemplateIsKeptFromItsSecondSighting() {
         rw.rewrite("SELECT user_email FROM leads WHERE id = 1"); // the shape is analysed and kept
         String sql = "SELECT user_email FROM leads WHERE id = 2";
