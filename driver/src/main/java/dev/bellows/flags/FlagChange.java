@@ -235,19 +235,18 @@ public final class FlagChange {
 
     /** Rows whose old columns differ from {@code down(new)}: what a read in switch would get wrong. */
     static long readsDiffer(Connection c, Migration m) throws SQLException {
-        try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("/* bellows:flags */ SELECT count(*) FROM " + quote(m.schema()) + "."
-                 + quote(m.table()) + " WHERE " + m.downDiffers(FlagChange::quote))) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return rows(c, m, m.downDiffers(FlagChange::quote));
     }
 
     /** Rows whose new column differs from {@code up(old)}: what the backfill still has to do. */
     static long diverging(Connection c, Migration m) throws SQLException {
+        return rows(c, m, m.upDiffers(FlagChange::quote));
+    }
+
+    private static long rows(Connection c, Migration m, String where) throws SQLException {
         try (Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("/* bellows:flags */ SELECT count(*) FROM " + quote(m.schema()) + "."
-                 + quote(m.table()) + " WHERE " + m.upDiffers(FlagChange::quote))) {
+                 + quote(m.table()) + " WHERE " + where)) {
             rs.next();
             return rs.getLong(1);
         }

@@ -61,10 +61,6 @@ final class DerivedPlanner {
                 + " Where up is immutable, PostgreSQL can do the same without Bellows: ADD COLUMN … GENERATED ALWAYS AS (up) STORED");
             return new Plan(m, steps, warnings);
         }
-        String id = literal(m.id());
-        String live = "FROM bellows.instances WHERE stopped_at IS NULL"
-            + " AND last_seen > now() - greatest(interval '60 seconds', flush_interval_ms * interval '3 milliseconds')"
-            + " AND phases ? " + id;
         String cols = esc(qt + "." + String.join(", ", m.froms()));
         List<String> only = new ArrayList<>();
         for (String to : m.tos()) only.add("(" + ident(to) + " IS NULL AND " + m.upSql(to, SqlText::ident) + " IS NOT NULL)");
@@ -72,39 +68,15 @@ final class DerivedPlanner {
         drop.append("-- The guard: the flag must be contract and every live instance must report contract, or statements still\n")
             .append("-- naming the old columns fail once they are gone; and no row may hold a value only in them.\n");
         drop.append("DO $bellows$\nDECLARE\n  bellows_flag text;\n  bellows_behind text;\n  bellows_only bigint;\nBEGIN\n"
-            + "  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = " + regclass + " AND attname = " + literal(m.from())
-            + " AND NOT attisdropped) THEN\n"
-            + "    RAISE NOTICE 'bellows: " + cols + " already dropped';\n    RETURN;\n  END IF;\n"
-            + "  IF to_regclass('bellows.flags') IS NOT NULL THEN\n"
-            + "    SELECT phase INTO bellows_flag FROM bellows.flags WHERE migration_id = " + id + ";\n  END IF;\n"
-            + "  IF bellows_flag IS DISTINCT FROM 'contract' THEN\n"
-            + "    RAISE EXCEPTION 'bellows: refusing to drop " + cols + ": the flag of " + esc(m.id()) + " is %, not contract',"
-            + " coalesce(bellows_flag, 'not set')\n"
-            + "      USING HINT = 'bellows flags set " + esc(m.id()) + " contract once bellows gate " + esc(m.id())
-            + " passes; then apply this file again';\n  END IF;\n"
-            + "  IF to_regclass('bellows.instances') IS NOT NULL THEN\n"
-            + "    SELECT string_agg(app_name || ' (' || instance_id || ') in ' || (phases ->> " + id + "), ', ' ORDER BY app_name, instance_id)\n"
-            + "      INTO bellows_behind " + live + " AND phases ->> " + id + " <> 'contract';\n"
-            + "    IF bellows_behind IS NOT NULL THEN\n"
-            + "      RAISE EXCEPTION 'bellows: refusing to drop " + cols + ": live instances are not in contract: %', bellows_behind;\n"
-            + "    END IF;\n  END IF;\n"
+            + Planner.fleetInContract(m, regclass, cols, "bellows flags set " + esc(m.id()) + " contract once bellows gate "
+                + esc(m.id()) + " passes; then apply this file again")
             + "  LOCK TABLE " + qt + " IN SHARE MODE;\n"
             + "  SELECT count(*) INTO bellows_only FROM " + qt + " WHERE " + String.join(" OR ", only) + ";\n"
             + "  IF bellows_only > 0 AND current_setting('" + Planner.ALLOW_DIVERGENCE_SETTING + "', true) IS DISTINCT FROM 'on' THEN\n"
             + "    RAISE EXCEPTION 'bellows: refusing to drop " + cols + ": % rows have a value only in the old columns', bellows_only\n"
             + "      USING HINT = 'written without Bellows since contract began: bellows gate " + esc(m.id()) + " lists such clients';\n"
             + "  END IF;\nEND\n$bellows$;\n");
-        drop.append("-- the column order legacy code knows, for positional INSERTs and SELECT * after the drop\n"
-            + "CREATE SCHEMA IF NOT EXISTS bellows;\n"
-            + "CREATE TABLE IF NOT EXISTS bellows.column_order (schema_name text NOT NULL, table_name text NOT NULL,"
-            + " migration_id text NOT NULL, columns text[] NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
-            + " PRIMARY KEY (schema_name, table_name, migration_id));\n"
-            + "INSERT INTO bellows.column_order (schema_name, table_name, migration_id, columns)\n"
-            + "  SELECT " + literal(m.schema()) + ", " + literal(m.table()) + ", " + literal(m.id())
-            + ", array_agg(attname::text ORDER BY attnum) FROM pg_attribute\n"
-            + "  WHERE attrelid = " + regclass + " AND attnum > 0 AND NOT attisdropped\n"
-            + "  HAVING bool_or(attname = " + literal(m.from()) + ")\n"
-            + "  ON CONFLICT DO NOTHING;\n");
+        drop.append(Planner.recordColumnOrder(m, regclass));
         drop.append("ALTER TABLE ").append(qt);
         for (int i = 0; i < m.froms().size(); i++) drop.append(i == 0 ? " " : ", ").append("DROP COLUMN IF EXISTS ").append(ident(m.froms().get(i)));
         drop.append(";\nRESET lock_timeout;\n");

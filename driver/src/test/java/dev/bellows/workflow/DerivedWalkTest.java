@@ -2,7 +2,6 @@ package dev.bellows.workflow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.bellows.testapp.SplitApp;
 import java.net.URLEncoder;
@@ -11,7 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.Predicate;
+import static dev.bellows.workflow.WalkSteps.await;
+import static dev.bellows.workflow.WalkSteps.cli;
+import static dev.bellows.workflow.WalkSteps.ok;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -125,7 +127,7 @@ class DerivedWalkTest {
             "legacy-app", dev.bellows.testapp.MergeApp.Version.LEGACY, world, 2, 1_000_000_000L);
         dev.bellows.testapp.MergeApp newer = null;
         try {
-            awaitLoad(world.ops, world.problems, 200);
+            WalkSteps.awaitLoad(world.ops, world.problems, 200);
             ok(cli(conn, "init"));
             Path dir = tmp.resolve("merge-plan");
             ok(cli(conn, "plan", MERGE_ID, "--rules", r, "--out", dir.toString()));
@@ -134,19 +136,19 @@ class DerivedWalkTest {
             await(conn, new String[] {"status"}, x -> x.out().contains(MERGE_ID + "=expand") && !x.out().contains(MERGE_ID + "=off"));
             newer = dev.bellows.testapp.MergeApp.start(appUrl, db.fixture.user(), db.fixture.password(), "new-app",
                 dev.bellows.testapp.MergeApp.Version.NEW, world, 1, 2_000_000_000L);
-            awaitLoad(world.ops, world.problems, 300);
+            WalkSteps.awaitLoad(world.ops, world.problems, 300);
             ok(cli(conn, "backfill", MERGE_ID, "--rules", r, "--batch", "500"));
             ok(cli(conn, "check", MERGE_ID, "--rules", r, "--file", mergeStatements().toString()));
             ok(cli(conn, "flags", "set", MERGE_ID, "switch", "--rules", r, "--reason", "backfilled"));
             await(conn, new String[] {"status"}, x -> x.out().contains(MERGE_ID + "=switch") && !x.out().contains(MERGE_ID + "=expand"));
-            awaitLoad(world.ops, world.problems, 400);
+            WalkSteps.awaitLoad(world.ops, world.problems, 400);
             await(conn, new String[] {"gate", MERGE_ID, "--window", "3s"}, x -> x.exit() == 0);
             ok(cli(conn, "flags", "set", MERGE_ID, "contract", "--rules", r, "--window", "3s", "--reason", "gate green"));
             await(conn, new String[] {"status"}, x -> x.out().contains(MERGE_ID + "=contract") && !x.out().contains(MERGE_ID + "=switch"));
-            awaitLoad(world.ops, world.problems, 300);
+            WalkSteps.awaitLoad(world.ops, world.problems, 300);
             RunbookWalkTest.apply(db, dir, "contract");
             assertEquals(0, db.count("SELECT count(*) FROM pg_attribute WHERE attrelid = 'members'::regclass AND attname IN ('given_name', 'family_name') AND NOT attisdropped"));
-            awaitLoad(world.ops, world.problems, 400);
+            WalkSteps.awaitLoad(world.ops, world.problems, 400);
         } finally {
             if (newer != null) newer.close();
             legacy.close();
@@ -207,39 +209,7 @@ class DerivedWalkTest {
         return f;
     }
 
-    private static WfDb.Run cli(List<String> conn, String... args) {
-        String[] all = new String[args.length + conn.size()];
-        System.arraycopy(args, 0, all, 0, args.length);
-        for (int i = 0; i < conn.size(); i++) all[args.length + i] = conn.get(i);
-        return WfDb.cli(all);
-    }
-
-    private static WfDb.Run ok(WfDb.Run r) {
-        assertEquals(0, r.exit(), r.toString());
-        return r;
-    }
-
-    private static WfDb.Run await(List<String> conn, String[] args, Predicate<WfDb.Run> done) throws InterruptedException {
-        long deadline = System.nanoTime() + 40_000_000_000L;
-        while (true) {
-            WfDb.Run r = cli(conn, args);
-            if (done.test(r)) return r;
-            if (System.nanoTime() > deadline) fail("never satisfied within 40 s: " + r);
-            Thread.sleep(500);
-        }
-    }
-
     private static void awaitLoad(SplitApp.World world, long statements) throws InterruptedException {
-        awaitLoad(world.ops, world.problems, statements);
-    }
-
-    private static void awaitLoad(java.util.concurrent.atomic.AtomicLong ops, java.util.Collection<String> problems, long statements)
-            throws InterruptedException {
-        long target = ops.get() + statements;
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (ops.get() < target) {
-            if (System.nanoTime() > deadline) fail("the load stalled at " + ops.get() + " statements: " + problems);
-            Thread.sleep(20);
-        }
+        WalkSteps.awaitLoad(world.ops, world.problems, statements);
     }
 }
