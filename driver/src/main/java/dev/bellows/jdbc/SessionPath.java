@@ -30,11 +30,6 @@ final class SessionPath {
         return p;
     }
 
-    /** The path if it is known now, without reading it; null otherwise. */
-    SearchPath known() {
-        return known;
-    }
-
     /** A statement ran through this connection. */
     void executed(boolean mayChangePath, Connection raw) {
         if (mayChangePath) {

@@ -132,43 +132,6 @@ class SearchPathTest {
         }
     }
 
-    /**
-     * Issue 23 §3: an application that prepares its statements again for every transaction (BenchBase's TPC-C) paid a
-     * scan of each statement for managed names on every prepare. With the path known, the cached rewrite answers.
-     */
-    @Test
-    void statementsSeenBeforeAreNotScannedAgainWhileThePathIsKnown() throws SQLException {
-        try (Connection c = open("currentSchema", "app,public"); Statement s = c.createStatement()) {
-            assertEquals(MANAGED, read(c)); // the rules came after the connection: this statement reads the path
-            dev.bellows.rules.RewriteStats stats = c.unwrap(BellowsConnection.class).runtime().rewriteStats();
-            long before = stats.scans();
-            for (int i = 0; i < 20; i++) {
-                try (PreparedStatement managed = c.prepareStatement("SELECT user_email FROM leads WHERE id = ?");
-                     PreparedStatement plain = c.prepareStatement("SELECT 41 + ?")) {
-                    managed.setInt(1, 1);
-                    plain.setInt(1, 1);
-                    assertEquals(MANAGED, single(managed));
-                    assertEquals("42", single(plain));
-                }
-                assertEquals(MANAGED, read(c));
-            }
-            assertEquals(before, stats.scans(), "60 statements seen before, none scanned");
-            // the statements still follow a change of path, prepared before it or after
-            try (PreparedStatement managed = c.prepareStatement("SELECT user_email FROM leads WHERE id = ?");
-                 PreparedStatement plain = c.prepareStatement("SELECT 41 + ?")) {
-                managed.setInt(1, 1);
-                plain.setInt(1, 1);
-                s.execute("SET search_path TO other, public");
-                assertEquals(OTHER, single(managed));
-                assertEquals("42", single(plain));
-                assertEquals(OTHER, read(c));
-                s.execute("SET search_path TO app, public");
-                assertEquals(MANAGED, single(managed));
-                assertEquals(MANAGED, read(c));
-            }
-        }
-    }
-
     @Test
     void writesGoToTheTableThePathFinds() throws SQLException {
         try (Connection c = open("currentSchema", "other,app,public"); Statement s = c.createStatement()) {

@@ -11,7 +11,6 @@ public final class RewriteStats {
     private final LongAdder lookups = new LongAdder();
     private final LongAdder misses = new LongAdder();
     private final LongAdder missNanos = new LongAdder();
-    private final LongAdder scans = new LongAdder();
 
     /** Statements looked up (every {@link Rewriter#rewrite} call with a non-null statement). */
     public long lookups() { return lookups.sum(); }
@@ -25,16 +24,7 @@ public final class RewriteStats {
     /** Total time spent on misses, in nanoseconds. */
     public long missNanos() { return missNanos.sum(); }
 
-    /**
-     * Scans for managed names outside a lookup ({@link Rewriter#mayMention}), which a driver makes to learn whether a
-     * statement depends on the session's search path before it knows that path; a lookup answers it once it does
-     * ({@link Rewrite#mentionsManaged()}).
-     */
-    public long scans() { return scans.sum(); }
-
     void lookup() { lookups.increment(); }
-
-    void scan() { scans.increment(); }
 
     void miss(long nanos) {
         misses.increment();
