@@ -184,7 +184,7 @@ public final class FlagWatcher implements AutoCloseable {
                 try {
                     long started = System.nanoTime();
                     source.open();
-                    phases.readByWatcher(source.read());
+                    phases.readByWatcher(source.read(), started);
                     health.readAtStart();
                     if (check != null) {
                         check.readElsewhere(started);
@@ -222,7 +222,8 @@ public final class FlagWatcher implements AutoCloseable {
                             if (now - health.nextConnectNanos() >= 0) {
                                 try {
                                     source.open();
-                                    phases.readByWatcher(source.read());
+                                    long sent = System.nanoTime();
+                                    phases.readByWatcher(source.read(), sent);
                                     health.recovered(source.where());
                                     phases.apply(null);
                                     nextPoll = System.nanoTime() + pollNanos;
@@ -285,15 +286,16 @@ public final class FlagWatcher implements AutoCloseable {
 
     /**
      * check mode: what a statement's check read on the application connection {@code raw}, still in auto-commit
-     * there; a phase change reads the catalog on it first, and the heartbeat goes from the watcher thread.
+     * there, sent at {@code sentAt}; a phase change reads the catalog on it first, and the heartbeat goes from the
+     * watcher thread.
      */
-    void offer(Map<String, Phase> read, Connection raw) {
+    void offer(Map<String, Phase> read, Connection raw, long sentAt) {
         phases.countRead();
+        if (!phases.record(read, sentAt)) return; // the quiet poll read them since: this read is older
         if (health.reachable() && read.equals(phases.database())) return; // the common case takes no monitor
         synchronized (phases) {
             if (!health.reachable()) health.recovered(source.where());
-            if (read.equals(phases.database())) return;
-            phases.offered(read, raw);
+            phases.offered(raw);
         }
     }
 
@@ -311,7 +313,8 @@ public final class FlagWatcher implements AutoCloseable {
     /** listen mode: reads the flags and applies them; a failure drops the connection and schedules a reconnect. */
     private void readAndApply() {
         try {
-            phases.readByWatcher(source.read());
+            long sent = System.nanoTime();
+            phases.readByWatcher(source.read(), sent);
         } catch (SQLException | RuntimeException e) {
             failed(e);
             return;

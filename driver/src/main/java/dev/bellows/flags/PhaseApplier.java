@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.StringJoiner;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
 /**
@@ -39,6 +40,17 @@ final class PhaseApplier {
     private Map<String, PhaseOverrides.Source> local = Map.of();
     private RuleSet appliedBase;
     private Map<String, Phase> appliedPhases;
+    /**
+     * The read of the flags sent last, whether applied yet or not. A read sent earlier can arrive later (the quiet-
+     * instance poll waits for a pooled connection and the catalog while statements go on checking) and must not
+     * replace what a later read found, or the instance would go back to the old phase. Lock-free, so a statement's
+     * check that finds nothing new takes no monitor.
+     */
+    private final AtomicReference<Read> latest = new AtomicReference<>();
+
+    /** One read of the flags, and {@code System.nanoTime()} when it was sent (it sees the flags as of then or later). */
+    private record Read(Map<String, Phase> flags, long sentAt) {
+    }
 
     private volatile Map<String, PhaseOverrides.Source> effective = Map.of();
     private volatile long flagReads;
@@ -80,15 +92,28 @@ final class PhaseApplier {
         return format(PhaseOverrides.resolve(base, database, local));
     }
 
-    /** The watcher's own read of the flags (at start, or in listen mode); a flag naming no migration is noted once. */
-    void readByWatcher(Map<String, Phase> read) {
+    /**
+     * The watcher's own read of the flags, sent at {@code sentAt} (at start, or in listen mode, where reads are made
+     * one at a time holding this); a flag naming no migration is noted once.
+     */
+    void readByWatcher(Map<String, Phase> read, long sentAt) {
         flagReads++;
         for (String id : read.keySet()) {
             if (base.get(id) == null && reportedInvalid.add("flag:" + id)) {
                 LOG.log(Level.DEBUG, label + ": flag '" + id + "' names no migration of the rules file; ignored");
             }
         }
+        record(read, sentAt);
         database = read;
+    }
+
+    /**
+     * check mode: notes a read sent at {@code sentAt}; false when a read sent later was noted already, and this one
+     * is then to be dropped. Takes no monitor.
+     */
+    boolean record(Map<String, Phase> read, long sentAt) {
+        Read r = new Read(read, sentAt);
+        return latest.accumulateAndGet(r, (cur, next) -> cur == null || next.sentAt - cur.sentAt >= 0 ? next : cur) == r;
     }
 
     /** A statement's read (check mode), counted before the monitor is taken. */
@@ -96,15 +121,23 @@ final class PhaseApplier {
         flagReads++;
     }
 
-    /** check mode: what a statement's check read; applied on {@code raw} (see {@link #apply}). Called holding this. */
-    void offered(Map<String, Phase> read, Connection raw) {
+    /**
+     * check mode, after a statement's check {@link #record recorded} its read: applies the latest read on {@code raw}
+     * (see {@link #apply}) when it differs from the flags in force. Called holding this.
+     */
+    void offered(Connection raw) {
+        Map<String, Phase> read = latest.get().flags();
+        if (read.equals(database)) return;
         database = read;
         apply(raw);
     }
 
-    /** check mode's quiet-instance poll read {@code read}; {@code catalogRead}: it read the catalog just before. Called holding this. */
-    void polled(Map<String, Phase> read, boolean catalogRead) {
-        database = read;
+    /**
+     * check mode, after the quiet-instance poll recorded its read: applies the latest read; {@code catalogRead}: the
+     * poll read the catalog just before. Called holding this.
+     */
+    void polled(boolean catalogRead) {
+        database = latest.get().flags();
         catalogJustRead = catalogRead;
         try {
             apply(null);

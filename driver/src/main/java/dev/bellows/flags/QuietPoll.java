@@ -52,10 +52,11 @@ final class QuietPoll {
     private void pollOnce() {
         // No monitor is held while a connection is taken (it may come from the application's pool, whose
         // connections may be held by statements waiting for the monitor in offer()).
-        long started = System.nanoTime();
+        long sent;
         Map<String, Phase> read;
         try {
             source.open();
+            sent = System.nanoTime(); // after the wait for a connection: the read sees the flags as of now or later
             read = source.read();
             source.close(true);
         } catch (SQLException | RuntimeException e) {
@@ -65,8 +66,10 @@ final class QuietPoll {
             }
             return;
         }
-        check.readElsewhere(started);
-        boolean changed = !read.equals(phases.database());
+        check.readElsewhere(sent);
+        // a statement's check may have read the flags since this read was sent: then this one is dropped
+        boolean latest = phases.record(read, sent);
+        boolean changed = latest && !read.equals(phases.database());
         if (changed) {
             try {
                 runtime.refreshCatalog(); // a phase change usually follows DDL: read the catalog first (see apply)
@@ -78,7 +81,7 @@ final class QuietPoll {
         synchronized (phases) {
             phases.countRead();
             health.recovered(source.where());
-            phases.polled(read, changed);
+            if (latest) phases.polled(changed);
         }
     }
 }
