@@ -291,8 +291,9 @@ public final class FlagWatcher implements AutoCloseable {
      */
     void offer(Map<String, Phase> read, Connection raw, long sentAt) {
         phases.countRead();
-        if (!phases.record(read, sentAt)) return; // the quiet poll read them since: this read is older
-        if (health.reachable() && read.equals(phases.database())) return; // the common case takes no monitor
+        // the latest read, which may be the quiet poll's if it was sent after this one and is not applied yet
+        Map<String, Phase> latest = phases.record(read, sentAt);
+        if (health.reachable() && latest.equals(phases.database())) return; // the common case takes no monitor
         synchronized (phases) {
             if (!health.reachable()) health.recovered(source.where());
             phases.offered(raw);

@@ -108,12 +108,12 @@ final class PhaseApplier {
     }
 
     /**
-     * check mode: notes a read sent at {@code sentAt}; false when a read sent later was noted already, and this one
-     * is then to be dropped. Takes no monitor.
+     * check mode: notes a read sent at {@code sentAt}, unless one sent later was noted already; returns the flags of
+     * the latest read, which is what is to be applied (by whichever thread gets there first). Takes no monitor.
      */
-    boolean record(Map<String, Phase> read, long sentAt) {
+    Map<String, Phase> record(Map<String, Phase> read, long sentAt) {
         Read r = new Read(read, sentAt);
-        return latest.accumulateAndGet(r, (cur, next) -> cur == null || next.sentAt - cur.sentAt >= 0 ? next : cur) == r;
+        return latest.accumulateAndGet(r, (cur, next) -> cur == null || next.sentAt - cur.sentAt >= 0 ? next : cur).flags();
     }
 
     /** A statement's read (check mode), counted before the monitor is taken. */

@@ -66,10 +66,8 @@ final class QuietPoll {
             }
             return;
         }
-        check.readElsewhere(sent);
-        // a statement's check may have read the flags since this read was sent: then this one is dropped
-        boolean latest = phases.record(read, sent);
-        boolean changed = latest && !read.equals(phases.database());
+        // a statement's check may have read the flags since this read was sent: the latest read is applied
+        boolean changed = !phases.record(read, sent).equals(phases.database());
         if (changed) {
             try {
                 runtime.refreshCatalog(); // a phase change usually follows DDL: read the catalog first (see apply)
@@ -81,7 +79,10 @@ final class QuietPoll {
         synchronized (phases) {
             phases.countRead();
             health.recovered(source.where());
-            if (latest) phases.polled(changed);
+            phases.polled(changed);
         }
+        // Only now: until what this read found is applied, statements go on reading the flags themselves. (Marked
+        // before the catalog read, it let them run in the old phase for as long as that read took.)
+        check.readElsewhere(sent);
     }
 }

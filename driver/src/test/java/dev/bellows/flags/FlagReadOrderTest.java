@@ -53,6 +53,32 @@ class FlagReadOrderTest {
         }
     }
 
+    /**
+     * While the quiet poll has read a change but not applied it yet (held here in the catalog read before the change),
+     * the phases in force are those of the read before; once those are older than the staleness bound, a statement
+     * must read the flags itself and run in the new phase. (When the poll counted as a read from the moment it was
+     * sent, statements skipped their read for a staleness interval and ran in the old phase meanwhile.)
+     */
+    @Test
+    void aStatementDoesNotWaitForAQuietPollStillApplyingItsRead() throws Exception {
+        try (FlagsDb db = FlagsDb.create("flag_read_order_wait", FlagsDb.leadsRules("off"))) {
+            db.setFlag(ID, Phase.OFF);
+            Target target = new Target(RulesFile.parse(FlagsDb.leadsRules("off"), "rules.yaml"));
+            // a quiet poll every 1 s (+ jitter), staleness 200 ms
+            FlagWatcher w = FlagWatcher.start(target, db.rules.toString(), 1000, 200, 0, db::raw, k -> null, k -> null);
+            try (Connection app = db.raw()) {
+                db.setFlag(ID, Phase.EXPAND);
+                assertTrue(target.pollHeld.await(10, SECONDS), "the quiet poll read expand and reads the catalog first");
+                assertTrue(w.check().stale(), "the phases in force are from the poll a second before: stale");
+                w.check().beforeStatement(app);
+                assertEquals(List.of(ID + " -> expand"), target.moves, "the statement read the flags and moved to expand");
+            } finally {
+                target.release.countDown();
+                w.close();
+            }
+        }
+    }
+
     /** The runtime side: records every phase move; holds the watcher thread's first catalog read until released. */
     private static final class Target implements PhaseTarget {
         final RuleSet rules;
