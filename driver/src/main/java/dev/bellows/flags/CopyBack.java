@@ -38,6 +38,18 @@ final class CopyBack {
     /** Copies inside the caller's transaction; returns the rows brought in line. */
     static long copy(Connection c, Migration m) throws SQLException {
         String t = table(m);
+        if (m.isDerived()) { // every old column from its down, where the new columns hold a row
+            Savepoint sp = c.setSavepoint();
+            try (Statement s = c.createStatement()) {
+                long n = s.executeLargeUpdate("UPDATE " + TAG + " " + t + " SET " + m.downAssignments(FlagChange::quote)
+                    + " WHERE " + m.downDiffers(FlagChange::quote));
+                c.releaseSavepoint(sp);
+                return n;
+            } catch (SQLException e) {
+                c.rollback(sp);
+                throw e;
+            }
+        }
         String old = FlagChange.quote(m.from());
         String neu = FlagChange.quote(m.to());
         String down = down(m);

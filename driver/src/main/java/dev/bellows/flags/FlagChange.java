@@ -204,6 +204,11 @@ public final class FlagChange {
                 + " set " + id + " contract, which maps " + m.from() + " to " + m.to());
             return problems;
         }
+        if (m.keepsFrom() && (to == Phase.SWITCH || to == Phase.CONTRACT)) {
+            problems.add("migration '" + id + "' keeps its old columns (keep_from: true, no down): it stays in expand, where"
+                + " Bellows keeps " + String.join(", ", m.tos()) + " computed from them; there is no " + to.label() + " for it");
+            return problems;
+        }
         if (to == Phase.SWITCH && from == Phase.EXPAND) {
             long diverging = diverging(c, m);
             if (diverging > 0) {
@@ -212,18 +217,36 @@ public final class FlagChange {
                     + " reads come from " + m.to() + " and would miss them. Run bellows backfill " + id + " first (it ends"
                     + " with 'verified: 0 rows diverge'), then this command again");
             }
+            if (m.isDerived()) {
+                long unreadable = readsDiffer(c, m);
+                if (unreadable > 0) {
+                    problems.add(unreadable + " row" + (unreadable == 1 ? "" : "s") + " of " + m.qualifiedTable() + " would read"
+                        + " differently through down: " + String.join(", ", m.froms()) + " IS DISTINCT FROM down(" + String.join(", ", m.tos())
+                        + "). down is not total on this data (it cannot give back what up took apart), so in switch legacy reads"
+                        + " would return other values. Fix up/down in the rules file (bellows check " + id + " lists the rule),"
+                        + " then run bellows backfill " + id + " and this command again");
+                }
+            }
             // where instances shadowed reads (bellows.shadow), their evidence must hold too
             problems.addAll(dev.bellows.usage.ShadowGate.switchProblems(c, id));
         }
         return problems;
     }
 
+    /** Rows whose old columns differ from {@code down(new)}: what a read in switch would get wrong. */
+    static long readsDiffer(Connection c, Migration m) throws SQLException {
+        return rows(c, m, m.downDiffers(FlagChange::quote));
+    }
+
     /** Rows whose new column differs from {@code up(old)}: what the backfill still has to do. */
     static long diverging(Connection c, Migration m) throws SQLException {
-        String up = m.up() != null ? "(" + m.up().strip() + ")" : quote(m.from());
+        return rows(c, m, m.upDiffers(FlagChange::quote));
+    }
+
+    private static long rows(Connection c, Migration m, String where) throws SQLException {
         try (Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("/* bellows:flags */ SELECT count(*) FROM " + quote(m.schema()) + "."
-                 + quote(m.table()) + " WHERE " + quote(m.to()) + " IS DISTINCT FROM " + up)) {
+                 + quote(m.table()) + " WHERE " + where)) {
             rs.next();
             return rs.getLong(1);
         }

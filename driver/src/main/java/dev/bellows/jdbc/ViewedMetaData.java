@@ -111,6 +111,13 @@ final class ViewedMetaData {
             for (Migration m : active) {
                 if (!m.schema().equals(r[schemaCol - 1]) || !m.table().equals(r[tableCol - 1])) continue;
                 String name = String.valueOf(r[nameCol - 1]);
+                if (m.isDerived()) { // each side shows while the other is complete; after the drop the new columns stay
+                    if (view == SchemaView.OLD ? m.tos().contains(name) && hasAll(cat, m, m.froms())
+                        : m.froms().contains(name) && hasAll(cat, m, m.tos())) {
+                        hidden = true;
+                    }
+                    continue;
+                }
                 if (view == SchemaView.OLD && name.equals(m.to()) && !(m.isTypeChange() && !has(cat, m, m.from()))) {
                     hidden = true; // a type change's legacy type is unknown after the drop: its new column stays visible
                 } else if (view == SchemaView.NEW && name.equals(m.from()) && has(cat, m, m.to())) {
@@ -138,6 +145,14 @@ final class ViewedMetaData {
         for (Object[] r : rows) {
             for (Migration m : active) {
                 if (!m.schema().equals(r[schemaCol - 1]) || !m.table().equals(r[tableCol - 1])) continue;
+                if (m.isDerived()) { // a key over a column outside the view goes while the view's columns exist; never renamed
+                    List<String> out = view == SchemaView.OLD ? m.tos() : m.froms();
+                    if (out.contains(String.valueOf(r[nameCol - 1])) && hasAll(cat, m, view == SchemaView.OLD ? m.froms() : m.tos())) {
+                        hiddenGroups.add(List.of(String.valueOf(r[schemaCol - 1]), String.valueOf(r[tableCol - 1]),
+                            String.valueOf(r[groupCol - 1])));
+                    }
+                    continue;
+                }
                 String outside = view == SchemaView.OLD ? m.to() : m.from();
                 String inside = view == SchemaView.OLD ? m.from() : m.to();
                 if (!outside.equals(r[nameCol - 1])) continue;
@@ -157,6 +172,11 @@ final class ViewedMetaData {
     }
 
     /** Whether the catalog lists {@code column} in the migration's table; an unlisted table counts as having it. */
+    private static boolean hasAll(Catalog cat, Migration m, List<String> cols) {
+        for (String c : cols) if (!has(cat, m, c)) return false;
+        return true;
+    }
+
     private static boolean has(Catalog cat, Migration m, String column) {
         List<String> cols = cat.columns(m.schema(), m.table());
         return cols == null || cols.contains(column);

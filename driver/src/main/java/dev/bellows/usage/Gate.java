@@ -449,6 +449,11 @@ public final class Gate {
         String where = contract ? to + " IS NULL AND " + up + " IS NOT NULL"
             : to + " IS DISTINCT FROM " + up + (m.up() == null ? ""
                 : " OR (" + StatementForms.quote(m.from()) + " IS NOT NULL AND " + to + " IS NULL)");
+        if (m.isDerived()) { // every new column, each from its own up
+            List<String> only = new ArrayList<>();
+            for (String t : m.tos()) only.add("(" + StatementForms.quote(t) + " IS NULL AND " + m.upSql(t, StatementForms::quote) + " IS NOT NULL)");
+            where = contract ? String.join(" OR ", only) : m.upDiffers(StatementForms::quote);
+        }
         String title = contract ? "no row has a value only in " + m.from() + " (the backfill is complete)"
             : "every row has " + m.to() + " = " + (m.up() == null ? m.from() : "up(" + m.from() + ")") + " (the backfill is complete)";
         long bad;

@@ -148,11 +148,13 @@ public final class Backfill {
             throw new WorkflowException("migration '" + m.id() + "' removes " + qt + "." + SqlText.ident(m.from())
                 + ": there is no new column, so nothing to backfill. Its next step is bellows flags set " + m.id() + " switch");
         }
-        if (t.column(m.to()) == null) {
-            throw new WorkflowException(qt + " has no column " + SqlText.ident(m.to()) + " yet: run the plan's expand step first"
-                + " (bellows plan " + m.id() + ")");
+        for (String col : m.tos()) {
+            if (t.column(col) == null) {
+                throw new WorkflowException(qt + " has no column " + SqlText.ident(col) + " yet: run the plan's expand step first"
+                    + " (bellows plan " + m.id() + ")");
+            }
         }
-        if (t.column(m.from()) == null) {
+        if (m.froms().stream().anyMatch(col -> t.column(col) == null)) {
             throw new WorkflowException(BackfillGuard.contracted(m, qt));
         }
         String inContract = BackfillGuard.refusal(c, m);
@@ -190,9 +192,10 @@ public final class Backfill {
         }
         String pk = SqlText.ident(t.primaryKey.get(0));
         String pkType = t.primaryKeyType;
-        String to = SqlText.ident(m.to());
-        String up = Planner.upExpr(m);
-        String target = to + " = " + up;
+        String to = String.join(", ", m.tos().stream().map(SqlText::ident).toList());
+        String up = m.isDerived() ? "up" : Planner.upExpr(m);
+        String target = m.upAssignments(SqlText::ident); // a split or merge writes several columns at once
+        String differs = m.upDiffers(SqlText::ident);
         String last = null;
         long scanned = 0;
         long updated = 0;
@@ -247,10 +250,10 @@ public final class Backfill {
             + " WHERE " + pk + " <= ?" + cast + " ORDER BY " + pk + " LIMIT ?) s";
         String boundsNext = "SELECT count(*), max(k)::text FROM (SELECT " + pk + " AS k FROM " + qt
             + " WHERE " + pk + " > ?" + cast + " AND " + pk + " <= ?" + cast + " ORDER BY " + pk + " LIMIT ?) s";
-        String updFirst = "UPDATE " + TAG + " " + qt + " SET " + to + " = " + up + " WHERE " + pk + " <= ?" + cast
-            + " AND " + to + " IS DISTINCT FROM " + up;
-        String updNext = "UPDATE " + TAG + " " + qt + " SET " + to + " = " + up + " WHERE " + pk + " > ?" + cast + " AND " + pk + " <= ?" + cast
-            + " AND " + to + " IS DISTINCT FROM " + up;
+        String updFirst = "UPDATE " + TAG + " " + qt + " SET " + target + " WHERE " + pk + " <= ?" + cast
+            + " AND " + differs;
+        String updNext = "UPDATE " + TAG + " " + qt + " SET " + target + " WHERE " + pk + " > ?" + cast + " AND " + pk + " <= ?" + cast
+            + " AND " + differs;
         String progress = "UPDATE bellows.backfill_progress SET last_key = ?, rows_scanned = rows_scanned + ?,"
             + " rows_updated = rows_updated + ?, batches = batches + 1, updated_at = now() WHERE migration_id = ?";
 
@@ -353,15 +356,15 @@ public final class Backfill {
             p.executeUpdate();
         }
         l.progress(new Progress(scanned, updated, batches, Math.max(total, scanned), rate, last));
-        long diverging = Db.scalarLong(c, "SELECT " + TAG + " count(*) FROM " + qt + " WHERE " + to + " IS DISTINCT FROM " + up);
+        long diverging = Db.scalarLong(c, "SELECT " + TAG + " count(*) FROM " + qt + " WHERE " + differs);
         if (diverging > 0) {
             List<String> sample = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + TAG + " " + pk + "::text FROM " + qt + " WHERE " + to
-                + " IS DISTINCT FROM " + up + " ORDER BY " + pk + " LIMIT 5");
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + TAG + " " + pk + "::text FROM " + qt + " WHERE " + differs
+                + " ORDER BY " + pk + " LIMIT 5");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) sample.add(rs.getString(1));
             }
-            say("verification FAILED: " + diverging + " rows have " + to + " IS DISTINCT FROM " + up + " (" + pk + " "
+            say("verification FAILED: " + diverging + " rows have " + differs + " (" + pk + " "
                 + String.join(", ", sample) + (diverging > sample.size() ? ", …" : "") + "). Something writes "
                 + SqlText.ident(m.from()) + " without duplicating the write: an instance in phase off or a client that"
                 + " bypasses Bellows (see bellows status / the sync trigger of bellows plan --trigger)");

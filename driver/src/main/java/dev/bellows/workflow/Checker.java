@@ -208,7 +208,15 @@ public final class Checker {
         TableInfo t = m.isTableRename() ? null : TableInfo.load(c, m.schema(), m.table());
         if (t == null && !m.isTableRename()) throw new WorkflowException("table " + qt + " does not exist");
         // a removal or a NOT NULL has no new column to simulate
-        boolean simulate = !m.isTableRename() && m.to() != null && t.column(m.to()) == null && t.column(m.from()) != null;
+        if (m.isDerived()) {
+            for (String col : m.tos()) {
+                if (t.column(col) == null) {
+                    throw new WorkflowException(qt + " has no column " + SqlText.ident(col) + " yet: run the expand step of bellows plan "
+                        + m.id() + " first (a split or merge is checked on the expanded schema)");
+                }
+            }
+        }
+        boolean simulate = !m.isTableRename() && !m.isDerived() && m.to() != null && t.column(m.to()) == null && t.column(m.from()) != null;
         String type = null;
         if (simulate) {
             type = m.type() != null ? m.type() : m.isTypeChange() ? null : t.column(m.from()).type();
@@ -231,7 +239,8 @@ public final class Checker {
                 Db.exec(c, "SET LOCAL lock_timeout = '2s'");
                 Db.exec(c, "ALTER TABLE " + qt + " ADD COLUMN " + SqlText.ident(m.to()) + " " + type);
             }
-            List<String> problems = m.isTableRename() ? List.of() : InverseCheck.verify(c, m, t, true);
+            List<String> problems = m.isTableRename() ? List.of() : new ArrayList<>(InverseCheck.verify(c, m, t, true));
+            if (m.isDerived() && m.froms().stream().allMatch(col -> t.column(col) != null)) problems.addAll(DerivedCheck.totality(c, m));
             Map<String, List<String>> cat = Db.catalog(c, rules, simulate ? Map.of(m.qualifiedTable(), m.to()) : null);
             Checker ch = new Checker(c, m, true);
             Map<Phase, Rewriter> rw = new EnumMap<>(Phase.class);

@@ -97,6 +97,7 @@ public final class Planner {
         }
         if (m.isRemoval()) return RemovalPlanner.plan(c, m, o, t);
         if (m.isNotNull()) return NotNullPlanner.plan(c, m, o, t);
+        if (m.isDerived()) return DerivedPlanner.plan(c, m, o, t);
         qt = t.qualified();
         f = ident(m.from());
         to = ident(m.to());
@@ -608,6 +609,37 @@ public final class Planner {
      * instead of refusing them. A no-op once the column is gone.
      */
     private String recordColumnOrder() {
+        return recordColumnOrder(m, regclass());
+    }
+
+    /**
+     * The statements inside a contract guard's DO block that return when {@code m}'s old column is already gone and
+     * refuse unless its flag and every live instance are in contract ({@code cols}: the columns, for messages).
+     */
+    static String fleetInContract(Migration m, String regclass, String cols, String hint) {
+        String id = literal(m.id());
+        String live = "FROM bellows.instances WHERE stopped_at IS NULL"
+            + " AND last_seen > now() - greatest(interval '60 seconds', flush_interval_ms * interval '3 milliseconds')"
+            + " AND phases ? " + id;
+        return "  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = " + regclass + " AND attname = " + literal(m.from())
+            + " AND NOT attisdropped) THEN\n"
+            + "    RAISE NOTICE 'bellows: " + cols + " is already dropped';\n    RETURN;\n  END IF;\n"
+            + "  IF to_regclass('bellows.flags') IS NOT NULL THEN\n"
+            + "    SELECT phase INTO bellows_flag FROM bellows.flags WHERE migration_id = " + id + ";\n  END IF;\n"
+            + "  IF bellows_flag IS DISTINCT FROM 'contract' THEN\n"
+            + "    RAISE EXCEPTION 'bellows: refusing to drop " + cols + ": the flag of " + esc(m.id()) + " is %, not contract',"
+            + " coalesce(bellows_flag, 'not set')\n"
+            + "      USING HINT = '" + hint + "';\n  END IF;\n"
+            + "  IF to_regclass('bellows.instances') IS NOT NULL THEN\n"
+            + "    SELECT string_agg(app_name || ' (' || instance_id || ') in ' || (phases ->> " + id + "), ', ' ORDER BY app_name, instance_id)\n"
+            + "      INTO bellows_behind " + live + " AND phases ->> " + id + " <> 'contract';\n"
+            + "    IF bellows_behind IS NOT NULL THEN\n"
+            + "      RAISE EXCEPTION 'bellows: refusing to drop " + cols + ": live instances are not in contract: %', bellows_behind;\n"
+            + "    END IF;\n  END IF;\n";
+    }
+
+    /** The contract step's record of the table's column order while {@code m}'s old column exists (shared by every plan). */
+    static String recordColumnOrder(Migration m, String regclass) {
         return "-- the column order legacy code knows, for positional INSERTs and SELECT * after the drop\n"
             + "CREATE SCHEMA IF NOT EXISTS bellows;\n"
             + "CREATE TABLE IF NOT EXISTS bellows.column_order (schema_name text NOT NULL, table_name text NOT NULL,"
@@ -616,7 +648,7 @@ public final class Planner {
             + "INSERT INTO bellows.column_order (schema_name, table_name, migration_id, columns)\n"
             + "  SELECT " + literal(m.schema()) + ", " + literal(m.table()) + ", " + literal(m.id())
             + ", array_agg(attname::text ORDER BY attnum) FROM pg_attribute\n"
-            + "  WHERE attrelid = " + regclass() + " AND attnum > 0 AND NOT attisdropped\n"
+            + "  WHERE attrelid = " + regclass + " AND attnum > 0 AND NOT attisdropped\n"
             + "  HAVING bool_or(attname = " + literal(m.from()) + ")\n"
             + "  ON CONFLICT DO NOTHING;\n";
     }

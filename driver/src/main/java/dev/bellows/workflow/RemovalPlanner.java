@@ -46,43 +46,16 @@ final class RemovalPlanner {
             "before bellows flags set " + m.id() + " switch", true, up.toString(), down.toString(),
             "puts back what the expand step changed"));
 
-        String id = literal(m.id());
-        String live = "FROM bellows.instances WHERE stopped_at IS NULL"
-            + " AND last_seen > now() - greatest(interval '60 seconds', flush_interval_ms * interval '3 milliseconds')"
-            + " AND phases ? " + id;
         String colText = esc(qt + "." + f);
         StringBuilder drop = new StringBuilder(lock);
         drop.append("-- The guard: the flag must be contract and every live instance must report contract, or statements still\n")
             .append("-- naming ").append(f).append(" fail once it is gone. bellows gate ").append(m.id())
             .append(" --strict says whether any code still names it.\n");
         drop.append("DO $bellows$\nDECLARE\n  bellows_flag text;\n  bellows_behind text;\nBEGIN\n"
-            + "  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = " + regclass + " AND attname = " + literal(m.from())
-            + " AND NOT attisdropped) THEN\n"
-            + "    RAISE NOTICE 'bellows: " + colText + " is already dropped';\n    RETURN;\n  END IF;\n"
-            + "  IF to_regclass('bellows.flags') IS NOT NULL THEN\n"
-            + "    SELECT phase INTO bellows_flag FROM bellows.flags WHERE migration_id = " + id + ";\n  END IF;\n"
-            + "  IF bellows_flag IS DISTINCT FROM 'contract' THEN\n"
-            + "    RAISE EXCEPTION 'bellows: refusing to drop " + colText + ": the flag of " + esc(m.id()) + " is %, not contract',"
-            + " coalesce(bellows_flag, 'not set')\n"
-            + "      USING HINT = 'bellows flags set " + esc(m.id()) + " switch, then contract once bellows gate " + esc(m.id())
-            + " passes; then apply this file again';\n  END IF;\n"
-            + "  IF to_regclass('bellows.instances') IS NOT NULL THEN\n"
-            + "    SELECT string_agg(app_name || ' (' || instance_id || ') in ' || (phases ->> " + id + "), ', ' ORDER BY app_name, instance_id)\n"
-            + "      INTO bellows_behind " + live + " AND phases ->> " + id + " <> 'contract';\n"
-            + "    IF bellows_behind IS NOT NULL THEN\n"
-            + "      RAISE EXCEPTION 'bellows: refusing to drop " + colText + ": live instances are not in contract: %', bellows_behind;\n"
-            + "    END IF;\n  END IF;\nEND\n$bellows$;\n");
-        drop.append("-- the column order legacy code knows, for positional INSERTs and SELECT * after the drop\n"
-            + "CREATE SCHEMA IF NOT EXISTS bellows;\n"
-            + "CREATE TABLE IF NOT EXISTS bellows.column_order (schema_name text NOT NULL, table_name text NOT NULL,"
-            + " migration_id text NOT NULL, columns text[] NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
-            + " PRIMARY KEY (schema_name, table_name, migration_id));\n"
-            + "INSERT INTO bellows.column_order (schema_name, table_name, migration_id, columns)\n"
-            + "  SELECT " + literal(m.schema()) + ", " + literal(m.table()) + ", " + literal(m.id())
-            + ", array_agg(attname::text ORDER BY attnum) FROM pg_attribute\n"
-            + "  WHERE attrelid = " + regclass + " AND attnum > 0 AND NOT attisdropped\n"
-            + "  HAVING bool_or(attname = " + literal(m.from()) + ")\n"
-            + "  ON CONFLICT DO NOTHING;\n");
+            + Planner.fleetInContract(m, regclass, colText, "bellows flags set " + esc(m.id()) + " switch, then contract once bellows gate "
+                + esc(m.id()) + " passes; then apply this file again")
+            + "END\n$bellows$;\n");
+        drop.append(Planner.recordColumnOrder(m, regclass));
         drop.append("ALTER TABLE ").append(qt).append(" DROP COLUMN IF EXISTS ").append(f).append(";\n");
         steps.add(new Plan.Step("contract", "drops " + f + " (guarded: the fleet must be in contract)",
             "once bellows gate " + m.id() + " passes and the fleet is in contract", true, drop.toString(), null,

@@ -2,7 +2,6 @@ package dev.bellows.workflow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.bellows.testapp.NotNullApp;
 import java.net.URLEncoder;
@@ -10,7 +9,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.function.Predicate;
+import static dev.bellows.workflow.WalkSteps.await;
+import static dev.bellows.workflow.WalkSteps.cli;
+import static dev.bellows.workflow.WalkSteps.ok;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -96,34 +98,7 @@ class NotNullWalkTest {
         assertTrue(world.ops.get() > 1_000, "the load ran: " + world.ops.get());
     }
 
-    private static WfDb.Run cli(List<String> conn, String... args) {
-        String[] all = new String[args.length + conn.size()];
-        System.arraycopy(args, 0, all, 0, args.length);
-        for (int i = 0; i < conn.size(); i++) all[args.length + i] = conn.get(i);
-        return WfDb.cli(all);
-    }
-
-    private static WfDb.Run ok(WfDb.Run r) {
-        assertEquals(0, r.exit(), r.toString());
-        return r;
-    }
-
-    private static WfDb.Run await(List<String> conn, String[] args, Predicate<WfDb.Run> done) throws InterruptedException {
-        long deadline = System.nanoTime() + 40_000_000_000L;
-        while (true) {
-            WfDb.Run r = cli(conn, args);
-            if (done.test(r)) return r;
-            if (System.nanoTime() > deadline) fail("never satisfied within 40 s: " + r);
-            Thread.sleep(500);
-        }
-    }
-
     private static void awaitLoad(NotNullApp.World world, long statements) throws InterruptedException {
-        long target = world.ops.get() + statements;
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (world.ops.get() < target) {
-            if (System.nanoTime() > deadline) fail("the load stalled at " + world.ops.get() + " statements: " + world.problems);
-            Thread.sleep(20);
-        }
+        WalkSteps.awaitLoad(world.ops, world.problems, statements);
     }
 }

@@ -1,6 +1,10 @@
 package dev.bellows.rules;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * One managed change: column {@code table.from} is deprecated in favour of {@code table.to}; or, for a column
@@ -25,10 +29,28 @@ public final class Migration {
     private final String defaultValue;
     private final boolean inverse;
     private final String toTable; // table renames only
+    private final Derived derived; // splits, merges and up/down reading other columns; null otherwise
+
+    /**
+     * What a derived migration adds to a rename: several old columns ({@code froms}) or several new ones ({@code tos}),
+     * one {@code up} per new column over the old columns (and {@code inputs}, other columns of the row that stay), one
+     * {@code down} per old column over the new ones (and {@code inputs}).
+     */
+    record Derived(List<String> froms, List<String> tos, Map<String, String> ups, Map<String, String> downs,
+                   Map<String, String> types, Set<String> inputs) {
+        Derived {
+            froms = List.copyOf(froms);
+            tos = List.copyOf(tos);
+            ups = Map.copyOf(ups);
+            downs = Map.copyOf(downs);
+            types = Map.copyOf(types);
+            inputs = Set.copyOf(inputs);
+        }
+    }
 
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line) {
-        this(id, schema, table, from, to, up, down, type, phase, line, null, null, false, null);
+        this(id, schema, table, from, to, up, down, type, phase, line, null, null, false, null, null);
         Objects.requireNonNull(to, "to");
     }
 
@@ -40,12 +62,13 @@ public final class Migration {
      */
     public Migration(String id, String schema, String table, String from, String to,
                      String up, String down, String type, Phase phase, int line, String removedValue, String defaultValue) {
-        this(id, schema, table, from, to, up, down, type, phase, line, removedValue, defaultValue, false, null);
+        this(id, schema, table, from, to, up, down, type, phase, line, removedValue, defaultValue, false, null, null);
     }
 
     private Migration(String id, String schema, String table, String from, String to, String up, String down,
                       String type, Phase phase, int line, String removedValue, String defaultValue, boolean inverse,
-                      String toTable) {
+                      String toTable, Derived derived) {
+        this.derived = derived;
         if (inverse && up == null) throw new IllegalArgumentException("inverse needs up and down");
         if (to == null && (up != null || down != null)) throw new IllegalArgumentException("a migration without 'to' has no up/down");
         if (to != null && (removedValue != null || defaultValue != null)) {
@@ -113,7 +136,31 @@ public final class Migration {
     /** A table rename ({@code schema.table} becomes {@code schema.toTable}) read from line {@code line} of a rules file. */
     public static Migration tableRename(String id, String schema, String table, String toTable, Phase phase, int line) {
         return new Migration(id, schema, table, null, null, null, null, null, phase, line, null, null, false,
-            Objects.requireNonNull(toTable, "toTable"));
+            Objects.requireNonNull(toTable, "toTable"), null);
+    }
+
+    /**
+     * A derived migration: old columns {@code froms} become new columns {@code tos}, each new column computed by its
+     * {@code ups} expression over the old columns and {@code inputs} (other columns of the row, which stay), each old
+     * column by its {@code downs} expression over the new columns and {@code inputs}. One old column split into
+     * several new ones, several merged into one, or one into one with expressions reading other columns; never
+     * several into several. {@code types} gives new columns' SQL types for {@code bellows plan} (may be empty).
+     */
+    public static Migration derived(String id, String schema, String table, List<String> froms, List<String> tos,
+                                    Map<String, String> ups, Map<String, String> downs, Map<String, String> types,
+                                    Set<String> inputs, Phase phase, int line) {
+        if (froms.isEmpty() || tos.isEmpty()) throw new IllegalArgumentException("a derived migration needs from and to columns");
+        if (froms.size() > 1 && tos.size() > 1) throw new IllegalArgumentException("several columns into several is not supported");
+        if (!ups.keySet().equals(Set.copyOf(tos))) throw new IllegalArgumentException("one up per new column: " + tos);
+        if (!downs.isEmpty() && !downs.keySet().equals(Set.copyOf(froms))) throw new IllegalArgumentException("one down per old column: " + froms);
+        if (downs.isEmpty() && (phase == Phase.SWITCH || phase == Phase.CONTRACT)) {
+            throw new IllegalArgumentException("without down the old columns stay: phase off or expand only");
+        }
+        Derived d = new Derived(froms, tos, ups, downs, types, inputs);
+        String to = tos.get(0);
+        String from = froms.get(0);
+        return new Migration(id, schema == null ? "public" : schema, table, from, to, ups.get(to), downs.get(from),
+            types.get(to), phase, line, null, null, false, null, d);
     }
 
     static String[] splitTable(String table) {
@@ -147,6 +194,77 @@ public final class Migration {
     /** Line of the rules file where this migration starts, 0 when not from a file. */
     public int line() { return line; }
     public boolean isTypeChange() { return up != null; }
+
+    /** Whether this is a derived migration (a split, a merge, or up/down reading other columns of the row). */
+    public boolean isDerived() { return derived != null; }
+    /** The old columns, in rules-file order: {@code [from]} unless derived; empty for a table rename. */
+    public List<String> froms() { return derived != null ? derived.froms() : from == null ? List.of() : List.of(from); }
+    /** The new columns, in rules-file order: {@code [to]} unless derived; empty without a new column. */
+    public List<String> tos() { return derived != null ? derived.tos() : to == null ? List.of() : List.of(to); }
+    /** The expression computing new column {@code target} (null: the identity of {@code from}). */
+    public String upOf(String target) { return derived != null ? derived.ups().get(target) : up; }
+    /** The expression computing old column {@code source} (null: the identity of {@code to}). */
+    public String downOf(String source) { return derived != null ? derived.downs().get(source) : down; }
+    /** New column {@code target}'s declared SQL type, or null. */
+    public String typeOf(String target) { return derived != null ? derived.types().get(target) : type; }
+    /** {@code up} for new column {@code target} as SQL over the table's columns ({@code ident} quotes a column name). */
+    public String upSql(String target, UnaryOperator<String> ident) {
+        String e = upOf(target);
+        return e == null ? ident.apply(from) : "(" + e.strip() + ")";
+    }
+
+    /** {@code down} for old column {@code source} as SQL over the table's columns. */
+    public String downSql(String source, UnaryOperator<String> ident) {
+        String e = downOf(source);
+        return e == null ? ident.apply(to) : "(" + e.strip() + ")";
+    }
+
+    /** The SET list writing every new column from the old ones: {@code a = up_a, b = up_b}. */
+    public String upAssignments(UnaryOperator<String> ident) {
+        StringBuilder sb = new StringBuilder();
+        for (String t : tos()) sb.append(sb.length() == 0 ? "" : ", ").append(ident.apply(t)).append(" = ").append(upSql(t, ident));
+        return sb.toString();
+    }
+
+    /** The SET list writing every old column from the new ones: {@code a = down_a, …} (the way back). */
+    public String downAssignments(UnaryOperator<String> ident) {
+        StringBuilder sb = new StringBuilder();
+        for (String f : froms()) sb.append(sb.length() == 0 ? "" : ", ").append(ident.apply(f)).append(" = ").append(downSql(f, ident));
+        return sb.toString();
+    }
+
+    /** SQL over the table's columns, true for a row whose new columns are not what up computes from the old ones. */
+    public String upDiffers(UnaryOperator<String> ident) {
+        if (tos().size() == 1) return ident.apply(to) + " IS DISTINCT FROM " + upSql(to, ident);
+        StringBuilder l = new StringBuilder("(");
+        StringBuilder r = new StringBuilder("(");
+        for (String t : tos()) {
+            l.append(l.length() == 1 ? "" : ", ").append(ident.apply(t));
+            r.append(r.length() == 1 ? "" : ", ").append(upSql(t, ident));
+        }
+        return l + ") IS DISTINCT FROM " + r + ")";
+    }
+
+    /** SQL over the table's columns, true for a row whose old columns are not what down computes from the new ones. */
+    public String downDiffers(UnaryOperator<String> ident) {
+        if (froms().size() == 1) return ident.apply(from) + " IS DISTINCT FROM " + downSql(from, ident);
+        StringBuilder l = new StringBuilder("(");
+        StringBuilder r = new StringBuilder("(");
+        for (String f : froms()) {
+            l.append(l.length() == 1 ? "" : ", ").append(ident.apply(f));
+            r.append(r.length() == 1 ? "" : ", ").append(downSql(f, ident));
+        }
+        return l + ") IS DISTINCT FROM " + r + ")";
+    }
+
+    /**
+     * A derived migration without {@code down} ({@code keep_from: true}): the old columns stay, and Bellows only keeps
+     * the new ones computed from them on every write; it never goes past expand.
+     */
+    public boolean keepsFrom() { return derived != null && derived.downs().isEmpty(); }
+
+    /** Columns other than the old and new ones that up or down read (they stay); empty unless derived. */
+    public Set<String> inputs() { return derived != null ? derived.inputs() : Set.of(); }
     /** The table's new name (same schema) for a table rename, else null. */
     public String toTable() { return toTable; }
     /** {@code schema.toTable}, or null when this is not a table rename. */
@@ -163,12 +281,13 @@ public final class Migration {
 
     /** This migration in another phase. */
     public Migration withPhase(Phase p) {
-        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, removedValue, defaultValue, inverse, toTable);
+        if (keepsFrom() && (p == Phase.SWITCH || p == Phase.CONTRACT)) p = Phase.EXPAND; // its old columns stay: never past expand
+        return p == phase ? this : new Migration(id, schema, table, from, to, up, down, type, p, line, removedValue, defaultValue, inverse, toTable, derived);
     }
 
     /** This type change with its up/down declared inverse (or not). */
     public Migration withInverse(boolean inv) {
-        return inv == inverse ? this : new Migration(id, schema, table, from, to, up, down, type, phase, line, removedValue, defaultValue, inv, toTable);
+        return inv == inverse ? this : new Migration(id, schema, table, from, to, up, down, type, phase, line, removedValue, defaultValue, inv, toTable, derived);
     }
 
     @Override public boolean equals(Object o) {
@@ -177,13 +296,15 @@ public final class Migration {
         return id.equals(m.id) && schema.equals(m.schema) && table.equals(m.table) && Objects.equals(from, m.from)
             && Objects.equals(to, m.to) && Objects.equals(toTable, m.toTable) && Objects.equals(up, m.up) && Objects.equals(down, m.down)
             && Objects.equals(type, m.type) && phase == m.phase && inverse == m.inverse
-            && Objects.equals(removedValue, m.removedValue) && Objects.equals(defaultValue, m.defaultValue);
+            && Objects.equals(removedValue, m.removedValue) && Objects.equals(defaultValue, m.defaultValue)
+            && Objects.equals(derived, m.derived);
     }
 
-    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, inverse, toTable, removedValue, defaultValue); }
+    @Override public int hashCode() { return Objects.hash(id, schema, table, from, to, up, down, type, phase, inverse, toTable, removedValue, defaultValue, derived); }
 
     @Override public String toString() {
         if (toTable != null) return id + " (table " + qualifiedTable() + " -> " + toTable + ", " + phase.label() + ")";
+        if (derived != null) return id + " (" + qualifiedTable() + "." + String.join("+", froms()) + " -> " + String.join("+", tos()) + ", " + phase.label() + ")";
         return id + " (" + qualifiedTable() + "." + from + " -> " + (isNotNull() ? "NOT NULL" : to == null ? "(removed)" : to) + ", " + phase.label() + ")";
     }
 }

@@ -91,6 +91,10 @@ public final class RuleSet {
             if (m.isRemoval()) sb.append('\0').append("removed:").append(m.removedValue());
             if (m.isNotNull()) sb.append('\0').append("not_null:").append(m.defaultValue());
             if (m.isTableRename()) sb.append('\0').append(m.toTable());
+            if (m.isDerived()) {
+                for (String t : m.tos()) sb.append("\0up:").append(t).append('=').append(m.upOf(t));
+                for (String f : m.froms()) sb.append("\0down:").append(f).append('=').append(m.downOf(f));
+            }
             sb.append('\n');
         }
         try {

@@ -25,6 +25,26 @@ final class CaseFixture {
     /** A column made NOT NULL: NULL writes get ''. */
     static final Migration NOTES_BODY = Migration.notNull("notes-body-not-null", "notes", "body", "''", Phase.OFF);
     static final Migration CUSTOMERS = Migration.tableRename("customers-clients", "customers", "clients", Phase.OFF);
+    /** A split: people.name into first_name and last_name, and back (total: 'Ada', 'Ada Lovelace', ' x', NULL). */
+    static final Migration PEOPLE = Migration.derived("people-split-name", "public", "people", List.of("name"),
+        List.of("first_name", "last_name"),
+        Map.of("first_name", "split_part(name, ' ', 1)",
+               "last_name", "CASE WHEN strpos(name, ' ') > 0 THEN substr(name, strpos(name, ' ') + 1) END"),
+        Map.of("name", "CASE WHEN last_name IS NULL THEN first_name ELSE first_name || ' ' || last_name END"),
+        Map.of(), java.util.Set.of(), Phase.OFF, 0);
+    /** A merge: members.given_name and family_name into one jsonb full_name, and back. */
+    static final Migration MEMBERS = Migration.derived("members-merge-name", "public", "members",
+        List.of("given_name", "family_name"), List.of("full_name"),
+        Map.of("full_name", "jsonb_build_array(given_name, family_name)"),
+        Map.of("given_name", "full_name ->> 0", "family_name", "full_name ->> 1"),
+        Map.of("full_name", "jsonb"), java.util.Set.of(), Phase.OFF, 0);
+    /** keep_from: posts.slug kept computed from title (which stays) and lang; never past expand. */
+    static final Migration POSTS = Migration.derived("posts-slug", "public", "posts", List.of("title"), List.of("slug"),
+        Map.of("slug", "lower(replace(title, ' ', '-')) || '.' || lang"), Map.of(), Map.of(), java.util.Set.of("lang"), Phase.OFF, 0);
+    /** One into one with up and down reading another column of the row, which stays: items.rate. */
+    static final Migration ITEMS = Migration.derived("items-amount-eur", "public", "items", List.of("amount_local"),
+        List.of("amount_eur"), Map.of("amount_eur", "amount_local * rate"), Map.of("amount_local", "amount_eur / rate"),
+        Map.of("amount_eur", "numeric"), java.util.Set.of("rate"), Phase.OFF, 0);
 
     /** Tables as they stand during the migration (both columns present). */
     static Map<String, List<String>> tables() {
@@ -40,6 +60,10 @@ final class CaseFixture {
         t.put("public.customers", List.of("id", "name", "email", "region"));
         t.put("public.clients", List.of("id", "name", "email", "region")); // the view over customers, or the renamed table
         t.put("archive.leads", List.of("id", "user_email")); // not managed: found first when the path starts with archive
+        t.put("public.people", List.of("id", "name", "age", "first_name", "last_name"));
+        t.put("public.members", List.of("id", "given_name", "family_name", "email", "full_name"));
+        t.put("public.items", List.of("id", "amount_local", "rate", "amount_eur"));
+        t.put("public.posts", List.of("id", "title", "lang", "slug"));
         return t;
     }
 
@@ -78,9 +102,9 @@ final class CaseFixture {
         for (Map.Entry<String, List<String>> e : t.entrySet()) {
             if (e.getKey().equals(state.equals("dropped") ? "public.customers" : "public.clients") && !state.equals("both")) continue;
             List<String> cols = new ArrayList<>(e.getValue());
-            for (Migration m : List.of(LEADS, ORDERS, TICKETS, ACCOUNTS, CARDS_CODE, CARDS_PRIORITY, NOTES_BODY)) {
+            for (Migration m : List.of(LEADS, ORDERS, TICKETS, ACCOUNTS, CARDS_CODE, CARDS_PRIORITY, NOTES_BODY, PEOPLE, MEMBERS, ITEMS)) {
                 if (!e.getKey().equals(m.qualifiedTable()) || m.to() == null && !(m.isRemoval() && state.equals("dropped"))) continue;
-                cols.remove(state.equals("dropped") ? m.from() : m.to());
+                cols.removeAll(state.equals("dropped") ? m.froms() : m.tos());
             }
             out.put(e.getKey(), cols);
         }
@@ -89,7 +113,8 @@ final class CaseFixture {
 
     static RuleSet rules(Phase p) {
         return RuleSet.of(LEADS.withPhase(p), ORDERS.withPhase(p), TICKETS.withPhase(p), ACCOUNTS.withPhase(p),
-            CARDS_CODE.withPhase(p), CARDS_PRIORITY.withPhase(p), NOTES_BODY.withPhase(p), CUSTOMERS.withPhase(p));
+            CARDS_CODE.withPhase(p), CARDS_PRIORITY.withPhase(p), NOTES_BODY.withPhase(p), CUSTOMERS.withPhase(p),
+            PEOPLE.withPhase(p), MEMBERS.withPhase(p), ITEMS.withPhase(p), POSTS.withPhase(p));
     }
 
     private CaseFixture() {}

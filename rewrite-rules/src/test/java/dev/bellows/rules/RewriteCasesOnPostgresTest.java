@@ -51,6 +51,11 @@ class RewriteCasesOnPostgresTest {
                 st.execute("CREATE TABLE notes (id serial PRIMARY KEY, title text, body text)");
                 st.execute("CREATE TABLE cards (id serial PRIMARY KEY, title text, legacy_code text DEFAULT 'n/a', priority int, body text)");
                 st.execute("CREATE FUNCTION some_function() RETURNS TABLE (x int) LANGUAGE sql AS 'SELECT 1'");
+                // derived migrations: a split, a merge, and up/down reading another column
+                st.execute("CREATE TABLE people (id serial PRIMARY KEY, name text, age int)");
+                st.execute("CREATE TABLE members (id serial PRIMARY KEY, given_name text, family_name text, email text)");
+                st.execute("CREATE TABLE items (id serial PRIMARY KEY, amount_local numeric, rate numeric)");
+                st.execute("CREATE TABLE posts (id serial PRIMARY KEY, title text, lang text, slug text)");
                 String customers = "(id serial PRIMARY KEY, name text, email text UNIQUE, region text)";
                 if (state.equals("dropped")) {
                     st.execute("CREATE TABLE clients " + customers);
@@ -63,6 +68,9 @@ class RewriteCasesOnPostgresTest {
                     st.execute("ALTER TABLE orders ADD COLUMN status_code int");
                     st.execute("ALTER TABLE tickets ADD COLUMN priority_level int");
                     st.execute("ALTER TABLE sales.accounts ADD COLUMN owner_email text");
+                    st.execute("ALTER TABLE people ADD COLUMN first_name text, ADD COLUMN last_name text");
+                    st.execute("ALTER TABLE members ADD COLUMN full_name jsonb");
+                    st.execute("ALTER TABLE items ADD COLUMN amount_eur numeric");
                 }
                 st.execute("CREATE VIEW leads_view AS SELECT id, " + (state.equals("dropped") ? "contact_email AS " : "") + "user_email FROM leads");
                 if (state.equals("dropped")) {
@@ -71,6 +79,9 @@ class RewriteCasesOnPostgresTest {
                     st.execute("ALTER TABLE tickets DROP COLUMN priority");
                     st.execute("ALTER TABLE sales.accounts DROP COLUMN owner");
                     st.execute("ALTER TABLE cards DROP COLUMN legacy_code, DROP COLUMN priority");
+                    st.execute("ALTER TABLE people DROP COLUMN name");
+                    st.execute("ALTER TABLE members DROP COLUMN given_name, DROP COLUMN family_name");
+                    st.execute("ALTER TABLE items DROP COLUMN amount_local");
                 }
             }
             DBS.put(state, c);

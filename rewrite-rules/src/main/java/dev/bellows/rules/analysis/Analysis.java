@@ -228,7 +228,7 @@ public final class Analysis {
         for (List<Managed.M> ms : managed.byTable.values()) {
             for (Managed.M m : ms) {
                 // a positional INSERT, MERGE or COPY can write (or read) the old column without naming it, a NATURAL join joins on it
-                boolean uses = idents.contains(m.mig.from()) || kw.equals("insert") || kw.equals("copy")
+                boolean uses = idents.contains(m.from()) || kw.equals("insert") || kw.equals("copy")
                     || kw.equals("merge") || idents.contains("natural");
                 if (uses && idents.contains(m.mig.table())) {
                     facts.add(new UsageFact(m.mig.id(), m.column, kind, UsageFact.Treatment.UNANALYSED, tpl.fingerprint));
@@ -251,7 +251,7 @@ public final class Analysis {
     /** Whether the migration's old column is gone while its new one exists (a removal: gone). */
     static boolean isDropped(Managed.M m, Catalog catalog) {
         List<String> cols = catalog.columns(m.mig.schema(), m.mig.table());
-        return cols != null && !cols.contains(m.mig.from()) && (m.isRemoval() || cols.contains(m.mig.to()));
+        return cols != null && !cols.contains(m.from()) && (m.isRemoval() || cols.contains(m.to()));
     }
 
     /** For input the lexer would not take whole (too long, too many tokens): facts from a plain scan. */
@@ -265,7 +265,7 @@ public final class Analysis {
         for (List<Managed.M> ms : managed.byTable.values()) {
             for (Managed.M m : ms) {
                 boolean positional = lower.stripLeading().startsWith("insert") || lower.stripLeading().startsWith("copy");
-                if ((positional || lower.contains(m.mig.from().toLowerCase(Locale.ROOT)))
+                if ((positional || lower.contains(m.from().toLowerCase(Locale.ROOT)))
                     && lower.contains(m.mig.table().toLowerCase(Locale.ROOT))) {
                     if (dropped == null && isDropped(m, catalog)) dropped = m.column;
                     UsageFact.Kind kind = lower.stripLeading().startsWith("insert") || lower.stripLeading().startsWith("update")

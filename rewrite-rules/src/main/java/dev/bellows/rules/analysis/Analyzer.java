@@ -260,13 +260,13 @@ final class Analyzer {
         for (Scope.Rel r : sc.rels) {
             for (Managed.M m : r.migs) {
                 if (m.isNotNull()) continue; // the column stays what it is
-                boolean involved = using == null || cols.contains(m.mig.from()) || cols.contains(m.mig.to());
+                boolean involved = using == null || cols.contains(m.from()) || cols.contains(m.to());
                 if (!involved) continue;
                 Phase p = phase(m, r);
                 if (p == Phase.SWITCH || p == Phase.CONTRACT) {
                     throw new Refusal((using == null ? "NATURAL join" : "JOIN USING") + " on managed table " + r.table);
                 }
-                if (using == null || cols.contains(m.mig.from())) fact(m, UsageFact.Kind.READ, p);
+                if (using == null || cols.contains(m.from())) fact(m, UsageFact.Kind.READ, p);
                 r.merged = true;
             }
         }
@@ -475,7 +475,7 @@ final class Analyzer {
                 Phase p = phase(m, r);
                 if (m.isNotNull()) continue;
                 if (m.isRemoval()) {
-                    boolean gone = r.cols != null && !r.cols.contains(m.mig.from());
+                    boolean gone = r.cols != null && !r.cols.contains(m.from());
                     if (exists) continue;
                     if (isRead(p) && m.removed == null && gone) throw removedGone(m);
                     boolean mapped = isRead(p) && m.removed != null;
@@ -515,7 +515,7 @@ final class Analyzer {
                     if (m.isNotNull()) continue;
                     if (m.isRemoval()) throw new Refusal("* over a table with a removed column and unknown columns");
                     if (!m.down.isIdentity()) throw new Refusal("* over a type-changed table with unknown columns");
-                    labels.put(m.mig.from().toLowerCase(Locale.ROOT), m.mig.to().toLowerCase(Locale.ROOT));
+                    labels.put(m.from().toLowerCase(Locale.ROOT), m.to().toLowerCase(Locale.ROOT));
                 }
                 p.text(r.qualText + ".*");
             }
@@ -552,15 +552,18 @@ final class Analyzer {
         for (String c : viewOrder(r)) {
             if (skip.contains(c)) continue;
             Managed.M m = null;
-            for (Managed.M x : r.migs) if (x.mig.from().equals(c)) m = x;
+            for (Managed.M x : r.migs) if (x.from().equals(c)) m = x;
             boolean read = m != null && isRead(phase(m, r)) && !(m.isRemoval() && m.removed == null) && !m.isNotNull();
             if (!read && !r.cols.contains(c)) continue;
             if (!first) p.text(", ");
             first = false;
             if (read && m.isRemoval()) {
                 p.text(m.removed + " AS " + quote(c));
+            } else if (read && m.derived()) {
+                String qual = r.qualText;
+                p.add(m.down.apply(h -> new Parts().text(qual + "." + quote(h)))).text(" AS " + quote(c));
             } else if (read) {
-                p.add(m.down.apply(new Parts().text(r.qualText + "." + quote(m.mig.to())))).text(" AS " + quote(c));
+                p.add(m.down.apply(new Parts().text(r.qualText + "." + quote(m.to())))).text(" AS " + quote(c));
             } else {
                 p.text(r.qualText + "." + quote(c));
             }
@@ -581,11 +584,11 @@ final class Analyzer {
         for (Managed.M m : r.migs) {
             // a removal or a NOT NULL shows its column in both views, as the table stands (as ViewedMetaData does)
             if (phase(m, r) == Phase.OFF || m.keepsOne()) continue;
-            hide.add(newView ? m.mig.from() : m.mig.to());
+            hide.add(newView ? m.from() : m.to());
         }
         if (hide.isEmpty()) return order;
         for (Managed.M m : r.migs) {
-            String keep = newView ? m.mig.to() : m.mig.from();
+            String keep = newView ? m.to() : m.from();
             if (keep != null) hide.remove(keep);
         }
         List<String> out = new ArrayList<>(order.size());
@@ -601,7 +604,7 @@ final class Analyzer {
         List<String> order = legacyOrder(r);
         if (order != null) return order;
         List<String> out = new ArrayList<>(r.cols);
-        for (Managed.M m : r.migs) if (!r.cols.contains(m.mig.from())) out.add(m.mig.from());
+        for (Managed.M m : r.migs) if (!r.cols.contains(m.from()) && !out.contains(m.from())) out.add(m.from());
         return out;
     }
 
@@ -615,7 +618,7 @@ final class Analyzer {
     List<String> legacyOrder(Scope.Rel r) {
         if (r.cols == null) return null;
         List<String> dropped = new ArrayList<>();
-        for (Managed.M m : r.migs) if (!r.cols.contains(m.mig.from())) dropped.add(m.mig.from());
+        for (Managed.M m : r.migs) if (!r.cols.contains(m.from())) dropped.add(m.from());
         List<String> rec = r.migs.isEmpty() ? null : catalog.recordedOrder(r.schema, r.table);
         if (dropped.isEmpty() && (rec == null || !placesOldColumn(rec, r))) return r.cols;
         if (rec == null || !rec.containsAll(dropped)) return null;
@@ -626,7 +629,7 @@ final class Analyzer {
     }
 
     private static boolean placesOldColumn(List<String> rec, Scope.Rel r) {
-        for (Managed.M m : r.migs) if (rec.contains(m.mig.from())) return true;
+        for (Managed.M m : r.migs) if (rec.contains(m.from())) return true;
         return false;
     }
 
@@ -773,7 +776,7 @@ final class Analyzer {
         }
         if (r == null) return;
         Managed.M m = r.managing(n);
-        if (!m.mig.from().equals(n)) return; // reads of the new column are never rewritten
+        if (!m.from().equals(n)) return; // reads of the new column are never rewritten
         Phase p = phase(m, r);
         if (m.isNotNull()) return; // reads of a column made NOT NULL are never rewritten, and cannot break it
         if (m.isRemoval()) {
@@ -784,13 +787,35 @@ final class Analyzer {
         if (!isRead(p)) return;
         if (r.merged) throw new Refusal("reference to a column merged by USING or NATURAL");
         int nameStart = span[2];
-        Parts ref = new Parts().copy(span[0], nameStart).text(quote(m.mig.to()));
+        if (m.derived()) { // down may read several columns of the row: each named the way this reference names its relation
+            String qual = nameStart > span[0] ? null : qualifierFor(sc, r);
+            edits.replace(span[0], span[1], m.down.apply(h -> qual == null
+                ? new Parts().copy(span[0], nameStart).text(quote(h)) : new Parts().text(qual + "." + quote(h))));
+            if (c == labelColumn) edits.insert(labelEnd, " AS " + quote(m.from()));
+            return;
+        }
+        Parts ref = new Parts().copy(span[0], nameStart).text(quote(m.to()));
         if (m.down.isIdentity()) {
-            edits.replace(nameStart, span[1], quote(m.mig.to()));
+            edits.replace(nameStart, span[1], quote(m.to()));
         } else {
             edits.replace(span[0], span[1], m.down.apply(ref));
         }
-        if (c == labelColumn) edits.insert(labelEnd, " AS " + quote(m.mig.from()));
+        if (c == labelColumn) edits.insert(labelEnd, " AS " + quote(m.from()));
+    }
+
+    /**
+     * The text that names {@code r} from scope {@code sc} for columns Bellows adds: its alias or table name, unless a
+     * nearer relation has the same name (then the added column would be captured by it, and the statement is refused).
+     */
+    private static String qualifierFor(Scope sc, Scope.Rel r) {
+        if (r.qualText == null) throw new Refusal("a derived column of an unnamed relation");
+        for (Scope s = sc; s != null; s = s.parent) {
+            for (Scope.Rel x : s.rels) {
+                if (x == r) return r.qualText;
+                if (x.name != null && x.name.equals(r.name)) throw new Refusal("cannot qualify the columns of " + r.name + " unambiguously");
+            }
+        }
+        throw new Refusal("relation of a derived column not in scope");
     }
 
     /**
@@ -799,14 +824,14 @@ final class Analyzer {
      */
     private void removedRead(Column c, Managed.M m, Scope.Rel r, Phase p, int[] span) {
         if (!isRead(p) || m.removed == null) {
-            if (isRead(p) && r.cols != null && !r.cols.contains(m.mig.from())) throw removedGone(m);
+            if (isRead(p) && r.cols != null && !r.cols.contains(m.from())) throw removedGone(m);
             fact(m, UsageFact.Kind.READ, UsageFact.Treatment.PASSED_THROUGH);
             return;
         }
         if (r.merged) throw new Refusal("reference to a column merged by USING or NATURAL");
         fact(m, UsageFact.Kind.READ, UsageFact.Treatment.REWRITTEN);
         edits.replace(span[0], span[1], m.removed);
-        if (c == labelColumn) edits.insert(labelEnd, " AS " + quote(m.mig.from()));
+        if (c == labelColumn) edits.insert(labelEnd, " AS " + quote(m.from()));
     }
 
     static Refusal removedGone(Managed.M m) {
@@ -827,7 +852,7 @@ final class Analyzer {
         if (at.mergedKept) { // a join left as written: the merged column reads each side's own column
             for (Scope.Rel r : List.of(at.mergedLeft, at.mergedRight)) {
                 Managed.M m = r.managing(n);
-                if (m != null && m.mig.from().equals(n)) fact(m, UsageFact.Kind.READ, phase(m, r));
+                if (m != null && m.from().equals(n)) fact(m, UsageFact.Kind.READ, phase(m, r));
             }
             return true;
         }
@@ -876,7 +901,9 @@ final class Analyzer {
     /** The phase that applies: off while the new column does not exist yet. */
     static Phase phase(Managed.M m, Scope.Rel r) {
         if (m.keepsOne()) return m.mig.phase();
-        if (r.cols != null && !r.cols.contains(m.mig.to())) return Phase.OFF;
+        if (r.cols != null && !r.cols.contains(m.to())) return Phase.OFF;
+        if (m.derived() && r.cols != null && !r.cols.containsAll(m.mig.tos())) return Phase.OFF; // one phase for all its columns
+        if (m.mig.keepsFrom() && isRead(m.mig.phase())) return Phase.EXPAND; // no down: the old columns stay the truth
         return m.mig.phase();
     }
 

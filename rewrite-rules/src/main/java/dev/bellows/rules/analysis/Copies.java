@@ -70,9 +70,10 @@ final class Copies {
         }
         if (migs == null || migs.isEmpty()) return; // not a managed table: its columns are not ours
         for (Managed.M m : migs) {
-            if (m.isRemoval()) throw new Refusal("COPY of " + table + ", which has a column to be removed (" + m.mig.from() + ")");
-            if (m.isNotNull() && from && m.mig.phase() != Phase.OFF && (names == null || names.contains(m.mig.from()))) {
-                throw new Refusal("COPY FROM into " + table + "." + m.mig.from() + ", which is being made NOT NULL (COPY cannot"
+            if (m.derived()) throw new Refusal("COPY of " + table + ", which has derived migration " + m.mig.id());
+            if (m.isRemoval()) throw new Refusal("COPY of " + table + ", which has a column to be removed (" + m.from() + ")");
+            if (m.isNotNull() && from && m.mig.phase() != Phase.OFF && (names == null || names.contains(m.from()))) {
+                throw new Refusal("COPY FROM into " + table + "." + m.from() + ", which is being made NOT NULL (COPY cannot"
                     + " replace a NULL with its default)");
             }
         }
@@ -96,22 +97,22 @@ final class Copies {
                     + " table's legacy column order was not recorded; give the COPY a column list");
             }
             names = new ArrayList<>(order);
-            for (Managed.M m : migs) names.remove(m.mig.to());
+            for (Managed.M m : migs) names.remove(m.to());
         }
         List<String> out = new ArrayList<>(names);
         boolean query = false;
         Parts[] items = new Parts[names.size()];
         for (Managed.M m : migs) {
             Phase p = Analyzer.phase(m, rel);
-            int f = names.indexOf(m.mig.from());
-            int t = names.indexOf(m.mig.to());
+            int f = names.indexOf(m.from());
+            int t = names.indexOf(m.to());
             if (f < 0 && t < 0) continue;
             if (!from) {
                 if (f < 0) continue;
                 an.fact(m, UsageFact.Kind.READ, p);
                 if (!Analyzer.isRead(p)) continue;
-                items[f] = m.down.apply(new Parts().text(qual + "." + Analyzer.quote(m.mig.to())))
-                    .text(" AS " + Analyzer.quote(m.mig.from()));
+                items[f] = m.down.apply(new Parts().text(qual + "." + Analyzer.quote(m.to())))
+                    .text(" AS " + Analyzer.quote(m.from()));
                 query = true;
                 continue;
             }
@@ -121,11 +122,11 @@ final class Copies {
             }
             if (p == Phase.OFF || f < 0 && p == Phase.CONTRACT) continue;
             if (p != Phase.CONTRACT) {
-                throw new Refusal("COPY FROM cannot write " + (f >= 0 ? m.mig.to() : m.mig.from()) + " too (one input field, two columns)");
+                throw new Refusal("COPY FROM cannot write " + (f >= 0 ? m.to() : m.from()) + " too (one input field, two columns)");
             }
             if (!m.up.isIdentity()) throw new Refusal("COPY FROM into a type-changed column cannot convert its values");
             an.fact(m, UsageFact.Kind.WRITE, p);
-            out.set(f, m.mig.to());
+            out.set(f, m.to());
         }
         if (query) {
             Parts sel = new Parts().text("(SELECT ");

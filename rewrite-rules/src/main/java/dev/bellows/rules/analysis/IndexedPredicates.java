@@ -106,7 +106,7 @@ final class IndexedPredicates {
         Target t = target((Column) e.getLeftExpression(), sc);
         if (t == null) return false;
         t.record();
-        an.edits.replace(t.span[2], t.span[1], Analyzer.quote(t.m.mig.to()));
+        an.edits.replace(t.span[2], t.span[1], Analyzer.quote(t.m.to()));
         return true;
     }
 
@@ -127,7 +127,7 @@ final class IndexedPredicates {
         }
         if (r == null || r.merged) return null;
         Managed.M m = r.managing(n);
-        if (m == null || !m.mig.inverse() || !m.mig.from().equals(n)) return null;
+        if (m == null || !m.mig.inverse() || !m.from().equals(n)) return null;
         Phase p = Analyzer.phase(m, r);
         if (!Analyzer.isRead(p)) return null;
         int[] span = an.columnSpan(c, n);
@@ -147,7 +147,7 @@ final class IndexedPredicates {
 
         /** The new column, qualified as the reference was. */
         Parts column() {
-            return new Parts().copy(span[0], span[2]).text(Analyzer.quote(m.mig.to()));
+            return new Parts().copy(span[0], span[2]).text(Analyzer.quote(m.to()));
         }
 
         void record() {

@@ -18,6 +18,8 @@ public final class Managed {
     /** One migration with its compiled up/down. */
     static final class M {
         final Migration mig;
+        private final String from; // this component's old column (a derived migration has one component per old/new pair)
+        private final String to;
         final Transform up;
         final Transform down;
         final String column; // schema.table.from, as facts name it
@@ -25,14 +27,35 @@ public final class Managed {
         final String fill;    // a NOT NULL migration's value for NULL writes as SQL text, else null
 
         M(Migration mig) {
+            this(mig, mig.from(), mig.to());
+        }
+
+        M(Migration mig, String from, String to) {
             this.mig = mig;
-            this.up = Transform.compile(mig.up(), mig.from());
-            this.down = Transform.compile(mig.down(), mig.to());
-            this.column = mig.qualifiedTable() + "." + mig.from();
+            this.from = from;
+            this.to = to;
+            if (mig.isDerived()) {
+                Set<String> cols = new HashSet<>(mig.froms());
+                cols.addAll(mig.tos());
+                cols.addAll(mig.inputs());
+                this.up = Transform.compile(mig.upOf(to), cols);
+                this.down = Transform.compile(mig.downOf(from), cols);
+            } else {
+                this.up = Transform.compile(mig.up(), from);
+                this.down = Transform.compile(mig.down(), to);
+            }
+            this.column = mig.qualifiedTable() + "." + from;
             String v = mig.removedValue();
             this.removed = v == null ? null : mig.type() == null ? "(" + v + ")" : "CAST((" + v + ") AS " + mig.type() + ")";
             this.fill = mig.defaultValue() == null ? null : "(" + mig.defaultValue() + ")";
         }
+
+        /** The old column (the migration's {@code from}, or one of a merge's). */
+        String from() { return from; }
+        /** The new column (the migration's {@code to}, or one of a split's), null for a removal or NOT NULL. */
+        String to() { return to; }
+        /** Part of a derived migration: writes and reads go through {@link DerivedWrites} and multi-column transforms. */
+        boolean derived() { return mig.isDerived(); }
 
         boolean isRemoval() { return mig.isRemoval(); }
         boolean isNotNull() { return mig.isNotNull(); }
@@ -68,7 +91,20 @@ public final class Managed {
                 lower.add(m.table().toLowerCase(Locale.ROOT));
                 continue;
             }
-            byTable.computeIfAbsent(m.qualifiedTable(), k -> new ArrayList<>()).add(new M(m));
+            List<M> ms = byTable.computeIfAbsent(m.qualifiedTable(), k -> new ArrayList<>());
+            if (m.isDerived()) {
+                for (String f : m.froms()) for (String t : m.tos()) ms.add(new M(m, f, t));
+                names.addAll(m.froms());
+                names.addAll(m.tos());
+                for (String n : m.froms()) { mentionable.add(n); lower.add(n.toLowerCase(Locale.ROOT)); }
+                for (String n : m.tos()) { mentionable.add(n); lower.add(n.toLowerCase(Locale.ROOT)); }
+                // a write of an input alone changes a derived column: such statements must be looked at too
+                for (String n : m.inputs()) { mentionable.add(n); lower.add(n.toLowerCase(Locale.ROOT)); }
+                mentionable.add(m.table());
+                lower.add(m.table().toLowerCase(Locale.ROOT));
+                continue;
+            }
+            ms.add(new M(m));
             names.add(m.from());
             if (m.to() != null) names.add(m.to());
             for (String n : m.to() == null ? new String[] {m.from(), m.table()} : new String[] {m.from(), m.to(), m.table()}) {

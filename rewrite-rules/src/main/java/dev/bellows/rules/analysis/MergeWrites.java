@@ -98,9 +98,10 @@ final class MergeWrites {
         if (vals.size() != names.size()) throw new Refusal("MERGE INSERT column count does not match its values");
         List<String> addCols = new ArrayList<>();
         Parts addVals = new Parts();
+        DerivedWrites.refuseIfTouched(rel, names, "MERGE INSERT");
         for (Managed.M m : rel.migs) {
             Phase p = Analyzer.phase(m, rel);
-            int f = names.indexOf(m.mig.from());
+            int f = names.indexOf(m.from());
             if (m.keepsOne()) { // a removal or a NOT NULL: one column, no dual write
                 if (f < 0) continue;
                 if (p == Phase.OFF) {
@@ -115,7 +116,7 @@ final class MergeWrites {
                 }
                 continue;
             }
-            int t = names.indexOf(m.mig.to());
+            int t = names.indexOf(m.to());
             if (f < 0 && t < 0) continue;
             if (f >= 0 && t >= 0 && p != Phase.OFF && Writes.fromExists(rel, m)) {
                 an.fact(m, UsageFact.Kind.WRITE, p);
@@ -134,11 +135,11 @@ final class MergeWrites {
             int[] v = vals.get(k);
             if (p == Phase.CONTRACT) {
                 Column c = in.getColumns().get(f);
-                an.edits.replace(an.columnSpan(c, m.mig.from())[2], an.end(c), Analyzer.quote(m.mig.to()));
+                an.edits.replace(an.columnSpan(c, m.from())[2], an.end(c), Analyzer.quote(m.to()));
                 if (!tr.isIdentity() && !writes.isDefault(v)) writes.wrap(v[0], v[1], tr);
                 continue;
             }
-            addCols.add(Analyzer.quote(fromWrite ? m.mig.to() : m.mig.from()));
+            addCols.add(Analyzer.quote(fromWrite ? m.to() : m.from()));
             if (writes.isDefault(v)) {
                 addVals.text(", DEFAULT");
             } else {

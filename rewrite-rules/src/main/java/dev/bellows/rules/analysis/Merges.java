@@ -38,7 +38,7 @@ final class Merges {
         if (leftCount != 1 || sc.rels.size() != 2 || sc.merged != null) return false;
         Scope.Rel left = sc.rels.get(0), right = sc.rels.get(1);
         for (Scope.Rel r : List.of(left, right)) {
-            for (Managed.M m : r.migs) if (m.keepsOne()) return false; // left to naturalOrUsing: kept as written, refused once reads move
+            for (Managed.M m : r.migs) if (m.keepsOne() || m.derived()) return false; // left to naturalOrUsing: kept as written, refused once reads move
         }
         List<String> cols = new ArrayList<>();
         List<Column> using = j.getUsingColumns();
@@ -64,7 +64,7 @@ final class Merges {
         for (Scope.Rel r : List.of(left, right)) {
             for (String c : cols) {
                 Managed.M m = r.managing(c);
-                if (m != null && m.mig.from().equals(c)) an.fact(m, UsageFact.Kind.READ, Analyzer.phase(m, r));
+                if (m != null && m.from().equals(c)) an.fact(m, UsageFact.Kind.READ, Analyzer.phase(m, r));
             }
         }
         if (using != null) {
@@ -154,14 +154,14 @@ final class Merges {
     /** Whether {@code c} is an old column of {@code r} whose reads go to the new one. */
     private static boolean moves(Scope.Rel r, String c) {
         Managed.M m = r.managing(c);
-        return m != null && m.mig.from().equals(c) && Analyzer.isRead(Analyzer.phase(m, r));
+        return m != null && m.from().equals(c) && Analyzer.isRead(Analyzer.phase(m, r));
     }
 
     /** The relation's column {@code c} as legacy code sees it. */
     private static Parts side(Scope.Rel r, String c) {
         Managed.M m = r.managing(c);
-        if (m != null && m.mig.from().equals(c) && Analyzer.isRead(Analyzer.phase(m, r))) {
-            return m.down.apply(new Parts().text(r.qualText + "." + Analyzer.quote(m.mig.to())));
+        if (m != null && m.from().equals(c) && Analyzer.isRead(Analyzer.phase(m, r))) {
+            return m.down.apply(new Parts().text(r.qualText + "." + Analyzer.quote(m.to())));
         }
         return new Parts().text(r.qualText + "." + Analyzer.quote(c));
     }
@@ -172,7 +172,7 @@ final class Merges {
         List<String> order = r.isBase() ? an.legacyOrder(r) : r.cols;
         if (order == null) return null;
         Set<String> out = new LinkedHashSet<>(order);
-        for (Managed.M m : r.migs) out.remove(m.mig.to());
+        for (Managed.M m : r.migs) out.remove(m.to());
         return new ArrayList<>(out);
     }
 

@@ -36,7 +36,7 @@ final class Scope {
         /** The migration whose from or to is {@code col}, or null. */
         Managed.M managing(String col) {
             for (Managed.M m : migs) {
-                if (m.mig.from().equals(col) || col.equals(m.mig.to())) return m;
+                if (m.from().equals(col) || col.equals(m.to())) return m;
             }
             return null;
         }

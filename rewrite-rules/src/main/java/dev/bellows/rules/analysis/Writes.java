@@ -49,9 +49,11 @@ final class Writes {
     private static final String SRC = "bellows_src";
 
     private final Analyzer an;
+    private final DerivedWrites derived;
 
     Writes(Analyzer an) {
         this.an = an;
+        this.derived = new DerivedWrites(an, this);
     }
 
     // ---------------------------------------------------------------- INSERT
@@ -111,9 +113,11 @@ final class Writes {
 
             boolean[] dropped = new boolean[names.size()];
             boolean anyDropped = false;
+            if (rows == null || positional) DerivedWrites.refuseIfTouched(rel, positional ? null : names, positional ? "positional INSERT" : "INSERT … SELECT");
             for (Managed.M m : rel.migs) {
+                if (m.derived()) continue; // DerivedWrites, below
                 Phase p = Analyzer.phase(m, rel);
-                int f = names.indexOf(m.mig.from());
+                int f = names.indexOf(m.from());
                 if (m.isNotNull()) {
                     if (f < 0) continue; // the column's default (the plan's expand step sets it) fills it
                     if (p == Phase.OFF) {
@@ -139,7 +143,7 @@ final class Writes {
                     if (drop) dropped[f] = anyDropped = true;
                     continue;
                 }
-                int to = names.indexOf(m.mig.to());
+                int to = names.indexOf(m.to());
                 if (f < 0 && to < 0) continue;
                 if (f >= 0 && to >= 0 && p != Phase.OFF && fromExists(rel, m)) {
                     an.fact(m, UsageFact.Kind.WRITE, p);
@@ -163,8 +167,8 @@ final class Writes {
                 Transform tr = fromWrite ? m.up : m.down;
                 if (fromWrite) an.fact(m, UsageFact.Kind.WRITE, p);
                 if (p == Phase.CONTRACT) { // write the new column only
-                    if (positional) colText.set(f, Analyzer.quote(m.mig.to()));
-                    else an.edits.replace(an.columnSpan(cols.get(f), m.mig.from())[2], an.end(cols.get(f)), Analyzer.quote(m.mig.to()));
+                    if (positional) colText.set(f, Analyzer.quote(m.to()));
+                    else an.edits.replace(an.columnSpan(cols.get(f), m.from())[2], an.end(cols.get(f)), Analyzer.quote(m.to()));
                     if (tr.isIdentity()) continue;
                     if (rows != null) {
                         for (Row r : rows) {
@@ -177,7 +181,7 @@ final class Writes {
                     }
                     continue;
                 }
-                addCols.add(Analyzer.quote(fromWrite ? m.mig.to() : m.mig.from()));
+                addCols.add(Analyzer.quote(fromWrite ? m.to() : m.from()));
                 if (rows != null) {
                     for (int i = 0; i < rows.size(); i++) {
                         int[] v = rows.get(i).vals.get(k);
@@ -225,12 +229,13 @@ final class Writes {
                     for (Parts p : rowAdds.get(i)) add.text(", ").add(p);
                     if (!add.isEmpty()) an.edits.insert(rows.get(i).close, add);
                 }
+                if (!positional) derived.insert(rel, cols, names, rows, listClose);
             } else if (selChanged) {
                 wrapSelect(sel, names.size(), selWrap, selParts, selAdds, dropped);
             }
         } else if (!rel.migs.isEmpty() && names != null) {
             for (Managed.M m : rel.migs) {
-                if (names.contains(m.mig.from())) an.fact(m, UsageFact.Kind.WRITE, UsageFact.Treatment.PASSED_THROUGH);
+                if (names.contains(m.from())) an.fact(m, UsageFact.Kind.WRITE, UsageFact.Treatment.PASSED_THROUGH);
             }
         }
 
@@ -270,7 +275,7 @@ final class Writes {
                 + " table's legacy column order was not recorded; give the INSERT a column list");
         }
         List<String> legacy = new ArrayList<>(order);
-        for (Managed.M m : rel.migs) legacy.remove(m.mig.to());
+        for (Managed.M m : rel.migs) legacy.remove(m.to());
         return within(legacy, width);
     }
 
@@ -331,7 +336,8 @@ final class Writes {
                 if (j > 0 && tk.kind[j - 1] == SqlLexer.DOT || j + 1 < end && tk.kind[j + 1] == SqlLexer.LPAREN) continue;
                 an.accounted++;
                 Managed.M m = rel.managing(n);
-                if (m == null || !m.mig.from().equals(n)) continue;
+                if (m != null && m.derived()) throw new Refusal("ON CONFLICT on " + n + ", a column of derived migration " + m.mig.id());
+                if (m == null || !m.from().equals(n)) continue;
                 if (m.isNotNull()) continue; // reads of a column made NOT NULL are never rewritten
                 Phase p = Analyzer.phase(m, rel);
                 if (m.isRemoval()) {
@@ -340,7 +346,7 @@ final class Writes {
                     continue;
                 }
                 an.fact(m, UsageFact.Kind.READ, p);
-                if (Analyzer.isRead(p)) an.edits.replace(tk.start[j], tk.end[j], Analyzer.quote(m.mig.to()));
+                if (Analyzer.isRead(p)) an.edits.replace(tk.start[j], tk.end[j], Analyzer.quote(m.to()));
             }
         }
     }
@@ -382,6 +388,7 @@ final class Writes {
             for (Expression e : us.getValues()) an.visit(e, sc, Analyzer.READ);
         }
         for (Managed.M m : rel.migs) {
+            if (m.derived()) continue; // DerivedWrites, below
             Phase p = Analyzer.phase(m, rel);
             if (m.isRemoval()) {
                 removedAssignment(sets, m, rel, p);
@@ -390,7 +397,7 @@ final class Writes {
             if (m.isNotNull()) {
                 for (UpdateSet us : sets) {
                     for (int i = 0; i < us.getColumns().size(); i++) {
-                        if (!Analyzer.name(us.getColumns().get(i).getColumnName()).equals(m.mig.from())) continue;
+                        if (!Analyzer.name(us.getColumns().get(i).getColumnName()).equals(m.from())) continue;
                         an.fact(m, UsageFact.Kind.WRITE, p == Phase.OFF ? UsageFact.Treatment.PASSED_THROUGH : UsageFact.Treatment.REWRITTEN);
                         int[] v = assignment(us).vals.get(i);
                         if (p != Phase.OFF && !isDefault(v)) filled(m, v);
@@ -403,8 +410,8 @@ final class Writes {
             for (UpdateSet us : sets) {
                 for (int i = 0; i < us.getColumns().size(); i++) {
                     String n = Analyzer.name(us.getColumns().get(i).getColumnName());
-                    if (n.equals(m.mig.from())) { fs = us; fi = i; }
-                    if (n.equals(m.mig.to())) { ts = us; ti = i; }
+                    if (n.equals(m.from())) { fs = us; fi = i; }
+                    if (n.equals(m.to())) { ts = us; ti = i; }
                 }
             }
             if (fs == null && ts == null) continue;
@@ -427,11 +434,11 @@ final class Writes {
             int[] v = a.vals.get(idx);
             if (p == Phase.CONTRACT) {
                 Column c = us.getColumns().get(idx);
-                an.edits.replace(an.columnSpan(c, m.mig.from())[2], an.end(c), Analyzer.quote(m.mig.to()));
+                an.edits.replace(an.columnSpan(c, m.from())[2], an.end(c), Analyzer.quote(m.to()));
                 if (!tr.isIdentity() && !isDefault(v)) wrap(v[0], v[1], tr);
                 continue;
             }
-            String other = Analyzer.quote(fromWrite ? m.mig.to() : m.mig.from());
+            String other = Analyzer.quote(fromWrite ? m.to() : m.from());
             Parts val;
             if (isDefault(v)) {
                 val = new Parts().text("DEFAULT");
@@ -446,6 +453,7 @@ final class Writes {
                 an.edits.insert(a.valsClose, new Parts().text(", ").add(val));
             }
         }
+        derived.update(sets, rel);
     }
 
     /**
@@ -464,7 +472,7 @@ final class Writes {
         int at = -1;
         for (int i = 0; i < sets.size(); i++) {
             for (Column c : sets.get(i).getColumns()) {
-                if (Analyzer.name(c.getColumnName()).equals(m.mig.from())) at = i;
+                if (Analyzer.name(c.getColumnName()).equals(m.from())) at = i;
             }
         }
         if (at < 0) return;
@@ -473,7 +481,7 @@ final class Writes {
             return;
         }
         UpdateSet us = sets.get(at);
-        if (us.getColumns().size() != 1) throw new Refusal("multi-column SET of " + m.mig.from() + ", a column to be removed");
+        if (us.getColumns().size() != 1) throw new Refusal("multi-column SET of " + m.from() + ", a column to be removed");
         an.fact(m, UsageFact.Kind.WRITE, UsageFact.Treatment.REWRITTEN);
         int[] span = {an.start(us.getColumns().get(0)), assignment(us).vals.get(0)[1]};
         if (sets.size() == 1) {
@@ -486,7 +494,7 @@ final class Writes {
                     }
                 }
             }
-            if (keep == null) throw new Refusal("UPDATE setting only " + m.mig.from() + ", a column to be removed, of a table whose columns are unknown");
+            if (keep == null) throw new Refusal("UPDATE setting only " + m.from() + ", a column to be removed, of a table whose columns are unknown");
             an.edits.absorb(span[0], span[1], new Parts().text(Analyzer.quote(keep) + " = " + rel.qualText + "." + Analyzer.quote(keep)));
         } else if (at > 0) {
             UpdateSet prev = sets.get(at - 1);
@@ -497,20 +505,26 @@ final class Writes {
             int next = an.tok.indexAt(an.start(sets.get(1).getColumns().get(0)));
             if (sets.get(1).getColumns().size() > 1) next--; // the target list's '('
             if (next < 0 || sets.get(1).getColumns().size() > 1 && an.tok.kind[next] != SqlLexer.LPAREN) {
-                throw new Refusal("cannot locate the SET item after " + m.mig.from());
+                throw new Refusal("cannot locate the SET item after " + m.from());
             }
             an.edits.absorb(span[0], an.tok.start[next], new Parts());
         }
     }
 
     /** Where one SET item's target list closes (multi-column form) and where each value lies. */
-    private static final class Assignment {
+    static final class Assignment {
         int colsClose = -1;
         int valsClose = -1;
         final List<int[]> vals = new ArrayList<>();
     }
 
-    private Assignment assignment(UpdateSet us) {
+    /** Where a multi-column SET item ends: just past its value list's ')'. */
+    int setEnd(UpdateSet us) {
+        Assignment a = assignment(us);
+        return a.valsClose >= 0 ? an.tok.end[an.tok.indexAt(a.valsClose)] : a.vals.get(0)[1];
+    }
+
+    Assignment assignment(UpdateSet us) {
         SqlLexer.Tokens tk = an.tok;
         List<Column> cols = us.getColumns();
         int i = tk.indexAt(an.end(cols.get(cols.size() - 1)));
@@ -540,7 +554,7 @@ final class Writes {
     // ---------------------------------------------------------------- lexer-side structure
 
     /** One row of a VALUES list: its closing parenthesis and its values' spans. */
-    private static final class Row {
+    static final class Row {
         int close;
         final List<int[]> vals = new ArrayList<>();
     }
@@ -684,14 +698,14 @@ final class Writes {
     }
 
     private static String conflict(Managed.M m) {
-        String msg = "Bellows: " + m.mig.qualifiedTable() + "." + m.mig.from() + " and " + m.mig.to()
+        String msg = "Bellows: " + m.mig.qualifiedTable() + "." + m.from() + " and " + m.to()
             + " written with different values in one statement (migration " + m.mig.id() + "); write one of them";
         return msg.replace("'", "''").replace("?", "");
     }
 
     /** Whether the old column still exists (after the drop a statement naming it fails in the database). */
     static boolean fromExists(Scope.Rel rel, Managed.M m) {
-        return rel.cols == null || rel.cols.contains(m.mig.from());
+        return rel.cols == null || rel.cols.contains(m.from());
     }
 
     private boolean isNullOrDefault(int[] v) {

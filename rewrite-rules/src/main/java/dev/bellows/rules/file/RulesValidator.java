@@ -48,7 +48,7 @@ public final class RulesValidator {
     static final List<String> TOP_LEVEL_KEYS = List.of(KEY_MIGRATIONS);
     static final List<String> REQUIRED_KEYS = List.of("id", "table", "from", "to", "phase");
     static final List<String> MIGRATION_KEYS = List.of("id", "table", "from", "to", "phase", "type", "up", "down", "inverse",
-        "removed_value", "not_null", "default_value", "to_table");
+        "removed_value", "not_null", "default_value", "to_table", "keep_from");
     /** A table rename names its new table instead of columns. */
     static final List<String> TABLE_RENAME_KEYS = List.of("id", "table", "to_table", "phase");
 
@@ -175,6 +175,13 @@ public final class RulesValidator {
         }
 
         if (tableRename) return tableRename(e, idText, envName, line, id, label);
+        DerivedRules derived = new DerivedRules(this, e, id, label);
+        if (derived.applies()) {
+            Migration m = derived.migration(idText, line, migrations);
+            byId.put(idText, m);
+            byEnvName.put(envName, m);
+            return m;
+        }
 
         // table, from, to
         String[] schemaTable = tableName(e, id, label);
@@ -264,10 +271,21 @@ public final class RulesValidator {
                     + " migration's chain leads back to it", null);
             }
         }
+        for (Migration m : migrations) {
+            if (!m.isDerived() || !m.schema().equals(schemaTable[0]) || !m.table().equals(schemaTable[1])) continue;
+            for (String k : List.of("from", "to")) {
+                String col = k.equals("from") ? from : to;
+                if (col != null && (m.froms().contains(col) || m.tos().contains(col) || m.inputs().contains(col))) {
+                    throw error(valueLine(e, k), k, id, label, "column '" + col + "' of table " + m.qualifiedTable()
+                        + " belongs to derived migration '" + m.id() + "' (line " + m.line() + ")", null);
+                }
+            }
+        }
         for (String k : List.of("from", "to")) {
             String col = k.equals("from") ? from : to;
             if (col == null) continue;
             for (Migration m : migrations) {
+                if (m.isDerived()) continue;
                 if (m == chainedOnto && k.equals("from")) continue;
                 if (!m.isTableRename() && m.schema().equals(schemaTable[0]) && m.table().equals(schemaTable[1])
                         && (m.from().equals(col) || col.equals(m.to()))) {
@@ -393,7 +411,7 @@ public final class RulesValidator {
     }
 
     /** The mapping's entries by key, checking keys are known, unique scalars and values are scalars. */
-    private Map<String, NodeTuple> entries(MappingNode map, List<String> allowed, String id, String label)
+    Map<String, NodeTuple> entries(MappingNode map, List<String> allowed, String id, String label)
             throws RulesException {
         Map<String, NodeTuple> out = new LinkedHashMap<>();
         for (NodeTuple t : map.getValue()) {
@@ -411,7 +429,7 @@ public final class RulesValidator {
                 throw error(line(k), key, id, label, "duplicate key (already given at line "
                     + line(out.get(key).getKeyNode()) + ")", null);
             }
-            if (label != null && !(t.getValueNode() instanceof ScalarNode)) {
+            if (label != null && !(t.getValueNode() instanceof ScalarNode) && !DerivedRules.STRUCTURED.contains(key)) {
                 throw error(line(k), key, id, label,
                     "expected a single value, found " + describe(t.getValueNode()), null);
             }
@@ -421,7 +439,7 @@ public final class RulesValidator {
     }
 
     /** A key's non-empty scalar value, trimmed. */
-    private String text(Map<String, NodeTuple> e, String key, String id, String label) throws RulesException {
+    String text(Map<String, NodeTuple> e, String key, String id, String label) throws RulesException {
         Node v = e.get(key).getValueNode();
         String s = isNull(v) ? "" : ((ScalarNode) v).getValue().trim();
         if (s.isEmpty()) {
@@ -430,7 +448,7 @@ public final class RulesValidator {
         return s;
     }
 
-    private String[] tableName(Map<String, NodeTuple> e, String id, String label) throws RulesException {
+    String[] tableName(Map<String, NodeTuple> e, String id, String label) throws RulesException {
         String raw = text(e, "table", id, label);
         List<String> parts;
         try {
@@ -445,7 +463,7 @@ public final class RulesValidator {
         return parts.size() == 1 ? new String[] {"public", parts.get(0)} : new String[] {parts.get(0), parts.get(1)};
     }
 
-    private String columnName(Map<String, NodeTuple> e, String key, String id, String label) throws RulesException {
+    String columnName(Map<String, NodeTuple> e, String key, String id, String label) throws RulesException {
         String raw = text(e, key, id, label);
         List<String> parts;
         try {
@@ -540,7 +558,7 @@ public final class RulesValidator {
     }
 
     /** Collects column references and notes the first construct a per-row expression of one column cannot have. */
-    private static final class ExpressionCheck extends ExpressionVisitorAdapter<Void> {
+    static final class ExpressionCheck extends ExpressionVisitorAdapter<Void> {
         final List<Column> columns = new ArrayList<>();
         String problem;
 
@@ -598,23 +616,23 @@ public final class RulesValidator {
 
     // ---------------------------------------------------------------- helpers
 
-    private RulesException error(int line, String key, String id, String label, String detail, Throwable cause) {
+    RulesException error(int line, String key, String id, String label, String detail, Throwable cause) {
         return new RulesException(source, line, key, id, label, detail, cause);
     }
 
-    private static boolean isNull(Node n) {
+    static boolean isNull(Node n) {
         return n instanceof ScalarNode && Tag.NULL.equals(n.getTag());
     }
 
-    private static int line(Node n) {
+    static int line(Node n) {
         return n == null || n.getStartMark() == null ? 0 : n.getStartMark().getLine() + 1;
     }
 
-    private static int valueLine(Map<String, NodeTuple> e, String key) {
+    static int valueLine(Map<String, NodeTuple> e, String key) {
         return line(e.get(key).getValueNode());
     }
 
-    private static String describe(Node n) {
+    static String describe(Node n) {
         if (n instanceof MappingNode) return "a mapping";
         if (n instanceof SequenceNode) return "a list";
         if (isNull(n)) return "nothing";
@@ -627,7 +645,7 @@ public final class RulesValidator {
         return String.join(", ", keys.subList(0, keys.size() - 1)) + " or " + keys.get(keys.size() - 1);
     }
 
-    private static String firstLine(String s) {
+    static String firstLine(String s) {
         if (s == null) return "";
         String t = s.strip();
         int nl = t.indexOf('\n');
@@ -635,7 +653,7 @@ public final class RulesValidator {
     }
 
     /** JSqlParser's message, shortened to its first paragraph and made readable. */
-    private static String parserMessage(Exception ex) {
+    static String parserMessage(Exception ex) {
         String m = ex.getMessage();
         if (m == null || m.isBlank()) return ex.getClass().getSimpleName();
         String partial = "could only parse partial expression ";
