@@ -74,7 +74,7 @@ public final class FlagCheck {
                     }
                 }
             }
-            watcher.offer(read, raw);
+            watcher.offer(read, raw, started);
         } finally {
             checking.set(false);
         }

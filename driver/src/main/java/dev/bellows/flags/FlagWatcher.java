@@ -1,19 +1,12 @@
 package dev.bellows.flags;
 
-import dev.bellows.redact.Redact;
-import dev.bellows.rules.Migration;
 import dev.bellows.rules.Phase;
 import dev.bellows.rules.RuleSet;
 import java.lang.System.Logger.Level;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.StringJoiner;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
@@ -44,6 +37,11 @@ import org.postgresql.PGNotification;
  * <p>Changes reach the runtime as {@link PhaseTarget#setPhase} / {@code setRules}, so they apply from each
  * connection's next statement, prepared statements included, never within one. The watcher changes the
  * runtime only when one of its sources changes; a phase set directly on the runtime stays until then.
+ *
+ * <p>This class starts the watcher and runs its thread's schedule; the jobs are done by {@link PhaseApplier}
+ * (resolving and installing phases), {@link FlagCheck} and {@link QuietPoll} (check mode's reads),
+ * {@link FlagSourceConnection} (the watcher's own connection), {@link SourceHealth} (outages and backoff),
+ * {@link PhaseReport} (the heartbeat after a change) and {@link RulesFileWatch}.
  */
 public final class FlagWatcher implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(FlagWatcher.class.getName());
@@ -64,40 +62,19 @@ public final class FlagWatcher implements AutoCloseable {
     }
 
     private final PhaseTarget runtime;
-    private final String rulesLocation;
     private final RulesFileWatch rulesFile;
     private final long flagsPollMillis;
     private final long rulesPollMillis;
-    private final long maxBackoffMillis;
-    private final ConnectionOpener opener;
-    private final UnaryOperator<String> systemProperties;
-    private final UnaryOperator<String> environment;
     private final String label;
     /** {@code check} mode's reader on the application's connections; null in {@code listen} mode or without flags. */
     private final FlagCheck check;
-    private final Object wake = new Object();
-    private boolean flushWanted;
-
-    // Guarded by this (the watcher thread, and statements applying what their check read); the connection is the thread's. (and by start() before the thread exists).
-    private RuleSet base;
-    private volatile Map<String, Phase> database = Map.of();
-    /** check mode's poll read the catalog just before {@link #apply}: it need not read it again. */
-    private boolean catalogJustRead;
-    private Map<String, PhaseOverrides.Source> local = Map.of();
-    private RuleSet appliedBase;
-    private Map<String, Phase> appliedPhases;
-    private Connection conn;
-    private PGConnection pg;
-    private String where = "the bellows.flags table";
-    private long backoffMillis;
-    private long nextConnectNanos;
-    private long downSinceNanos;
-    private boolean outageReported;
-    private final Set<String> reportedInvalid = new HashSet<>();
-
-    private volatile Map<String, PhaseOverrides.Source> effective = Map.of();
-    private volatile boolean reachable;
-    private volatile long flagReads;
+    /** The sources and what is applied; its monitor guards them, {@link #health} and (listen mode) {@link #source}. */
+    private final PhaseApplier phases;
+    private final PhaseReport report;
+    private final FlagSourceConnection source;
+    private final SourceHealth health;
+    /** check mode only. */
+    private final QuietPoll quietPoll;
     private volatile boolean closed;
     private Thread thread;
 
@@ -105,20 +82,17 @@ public final class FlagWatcher implements AutoCloseable {
                         long stalenessMillis, ConnectionOpener opener, UnaryOperator<String> systemProperties,
                         UnaryOperator<String> environment) {
         this.runtime = runtime;
-        this.rulesLocation = rulesLocation;
         this.flagsPollMillis = flagsPollMillis;
         this.rulesPollMillis = rulesPollMillis;
-        this.maxBackoffMillis = Math.max(flagsPollMillis, 100);
-        this.backoffMillis = Math.min(INITIAL_BACKOFF_MILLIS, maxBackoffMillis);
-        this.opener = opener;
-        this.systemProperties = systemProperties;
-        this.environment = environment;
         this.label = "Bellows flags [" + runtime.appName() + ", " + rulesLocation + "]";
         this.rulesFile = rulesPollMillis > 0 ? RulesFileWatch.of(rulesLocation, label) : null;
         this.check = flagsPollMillis > 0 && stalenessMillis > 0 ? new FlagCheck(this, stalenessMillis) : null;
-        this.base = runtime.rules();
-        this.appliedBase = base;
-        this.appliedPhases = phases(base);
+        this.report = new PhaseReport(runtime, label);
+        this.phases = new PhaseApplier(runtime, rulesLocation, label, systemProperties, environment, report);
+        this.source = new FlagSourceConnection(opener, runtime.appName(), check == null);
+        this.health = new SourceHealth(label, flagsPollMillis);
+        this.quietPoll = check == null ? null
+            : new QuietPoll(check, source, health, phases, runtime, label, flagsPollMillis);
     }
 
     /**
@@ -163,7 +137,7 @@ public final class FlagWatcher implements AutoCloseable {
 
     /** The phase in force for each migration of the file and where it comes from, as last applied. */
     public Map<String, PhaseOverrides.Source> effectivePhases() {
-        return effective;
+        return phases.effective();
     }
 
     /** {@code check} mode's per-statement reader, or null ({@code listen} mode, or no database flags). */
@@ -173,12 +147,12 @@ public final class FlagWatcher implements AutoCloseable {
 
     /** Whether the flag source answered its last read (false before the first successful read, or when off). */
     public boolean flagSourceReachable() {
-        return reachable;
+        return health.reachable();
     }
 
     /** How many times the flag table has been read; for tests and diagnostics. */
     public long flagReads() {
-        return flagReads;
+        return phases.flagReads();
     }
 
     public PhaseTarget runtime() {
@@ -198,36 +172,30 @@ public final class FlagWatcher implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        if (t == null) closeConnection(true);
+        if (t == null) source.close(true);
     }
 
     // ------------------------------------------------------------------ the loop
 
     private void initialize() {
         try {
-            refreshLocal();
+            phases.refreshLocal();
             if (flagsPollMillis > 0) {
                 try {
                     long started = System.nanoTime();
-                    connect();
-                    readFlags();
-                    reachable = true;
+                    source.open();
+                    phases.readByWatcher(source.read(), started);
+                    health.readAtStart();
                     if (check != null) {
                         check.readElsewhere(started);
-                        closeConnection(true);
+                        source.close(true);
                     }
                 } catch (SQLException | RuntimeException e) {
-                    closeConnection();
-                    outageReported = true;
-                    downSinceNanos = System.nanoTime();
-                    nextConnectNanos = downSinceNanos + TimeUnit.MILLISECONDS.toNanos(backoffMillis);
-                    LOG.log(Level.WARNING, label + ": the flag source is unreachable at start (" + describe(e)
-                        + "); until it is reachable, phases come from system properties, the environment and the"
-                        + " rules file: " + format(PhaseOverrides.resolve(base, database, local))
-                        + ". Reconnecting with backoff.");
+                    source.close(false);
+                    health.unreachableAtStart(e, phases.resolvedNow());
                 }
             }
-            apply(null);
+            phases.apply(null);
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, label + ": could not apply the phase flags at start; the rules file's phases stay", e);
         }
@@ -240,30 +208,24 @@ public final class FlagWatcher implements AutoCloseable {
         long nextFile = now;
         long nextLocal = now + TimeUnit.MILLISECONDS.toNanos(LOCAL_CHECK_MILLIS);
         long pollNanos = TimeUnit.MILLISECONDS.toNanos(flagsPollMillis);
-        long jitter = 0;
         try {
             while (!closed) {
                 now = System.nanoTime();
-                if (check != null) {
-                    // check mode: statements read the flags; read them here only for a quiet instance
-                    nextPoll = check.checkedAt() + pollNanos + jitter;
-                    if (now - nextPoll >= 0 && now - nextConnectNanos >= 0) {
-                        pollOnce();
-                        jitter = java.util.concurrent.ThreadLocalRandom.current().nextLong(pollNanos / 5 + 1);
-                        nextPoll = check.checkedAt() + pollNanos + jitter;
-                    }
+                if (quietPoll != null) {
+                    // check mode: statements read the flags; read them here only for a quiet instance (no monitor held)
+                    quietPoll.pollIfDue(now);
+                    nextPoll = quietPoll.due();
                 }
-                synchronized (this) {
-                    if (check != null) {
-                        // polled above, outside the monitor
-                    } else if (flagsPollMillis > 0) {
-                        if (conn == null) {
-                            if (now - nextConnectNanos >= 0) {
+                synchronized (phases) {
+                    if (quietPoll == null && flagsPollMillis > 0) {
+                        if (!source.isOpen()) {
+                            if (now - health.nextConnectNanos() >= 0) {
                                 try {
-                                    connect();
-                                    readFlags();
-                                    recovered();
-                                    apply(null);
+                                    source.open();
+                                    long sent = System.nanoTime();
+                                    phases.readByWatcher(source.read(), sent);
+                                    health.recovered(source.where());
+                                    phases.apply(null);
                                     nextPoll = System.nanoTime() + pollNanos;
                                 } catch (SQLException | RuntimeException e) {
                                     failed(e);
@@ -276,375 +238,99 @@ public final class FlagWatcher implements AutoCloseable {
                     }
                     now = System.nanoTime();
                     if (rulesFile != null && now - nextFile >= 0) {
-                        checkRulesFile();
+                        RuleSet loaded = rulesFile.check(phases.base());
+                        if (loaded != null) phases.newRules(loaded);
                         nextFile = now + TimeUnit.MILLISECONDS.toNanos(rulesPollMillis);
                     }
                     if (now - nextLocal >= 0) {
-                        refreshLocal();
-                        apply(null);
+                        phases.refreshLocal();
+                        phases.apply(null);
                         nextLocal = now + TimeUnit.MILLISECONDS.toNanos(LOCAL_CHECK_MILLIS);
                     }
                 }
-                flushIfWanted();
+                report.flushIfWanted();
                 long deadline = nextLocal;
                 if (rulesFile != null) deadline = earlier(deadline, nextFile);
                 if (flagsPollMillis > 0) {
-                    deadline = earlier(deadline, check == null && conn != null ? nextPoll
-                        : check == null || nextConnectNanos - nextPoll > 0 ? nextConnectNanos : nextPoll);
+                    long nextConnect = health.nextConnectNanos();
+                    deadline = earlier(deadline, quietPoll == null && source.isOpen() ? nextPoll
+                        : quietPoll == null || nextConnect - nextPoll > 0 ? nextConnect : nextPoll);
                 }
                 long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-                if (conn != null) {
+                if (source.isOpen()) {
                     PGNotification[] notes;
                     try {
-                        notes = pg.getNotifications((int) Math.min(waitMillis, Integer.MAX_VALUE));
+                        notes = source.notifications((int) Math.min(waitMillis, Integer.MAX_VALUE));
                     } catch (SQLException | RuntimeException e) {
-                        synchronized (this) {
+                        synchronized (phases) {
                             failed(e);
                         }
                         continue;
                     }
                     if (notes != null && notes.length > 0) {
                         nextPoll = System.nanoTime() + pollNanos;
-                        synchronized (this) {
+                        synchronized (phases) {
                             readAndApply();
                         }
                     }
-                } else {
-                    synchronized (wake) {
-                        if (!flushWanted && !closed) {
-                            try {
-                                wake.wait(waitMillis);
-                            } catch (InterruptedException e) {
-                                if (closed) break;
-                            }
-                        }
-                    }
+                } else if (!report.await(waitMillis, () -> closed)) {
+                    break;
                 }
             }
         } catch (Throwable t) {
             LOG.log(Level.ERROR, label + ": the watcher stopped unexpectedly; the phases in force stay", t);
         } finally {
-            closeConnection(closed);
-        }
-    }
-
-    /** check mode: one read of the flags on a short-lived connection, for an instance that ran no statement lately. */
-    private void pollOnce() {
-        // No monitor is held while a connection is taken (it may come from the application's pool, whose
-        // connections may be held by statements waiting for the monitor in offer()).
-        long started = System.nanoTime();
-        Map<String, Phase> read;
-        try {
-            connect();
-            read = FlagStore.phases(conn);
-            closeConnection(true);
-        } catch (SQLException | RuntimeException e) {
-            synchronized (this) {
-                failed(e);
-            }
-            return;
-        }
-        check.readElsewhere(started);
-        boolean changed = !read.equals(database);
-        if (changed) {
-            try {
-                runtime.refreshCatalog(); // a phase change usually follows DDL: read the catalog first (see apply)
-            } catch (SQLException | RuntimeException e) {
-                LOG.log(Level.WARNING, label + ": could not read the catalog before changing phases (" + describe(e)
-                    + "); using the one read last");
-            }
-        }
-        synchronized (this) {
-            flagReads++;
-            recovered();
-            database = read;
-            catalogJustRead = changed;
-            try {
-                apply(null);
-            } finally {
-                catalogJustRead = false;
-            }
+            source.close(closed);
         }
     }
 
     /**
      * check mode: what a statement's check read on the application connection {@code raw}, still in auto-commit
-     * there; a phase change reads the catalog on it first, and the heartbeat goes from the watcher thread.
+     * there, sent at {@code sentAt}; a phase change reads the catalog on it first, and the heartbeat goes from the
+     * watcher thread.
      */
-    void offer(Map<String, Phase> read, Connection raw) {
-        flagReads++;
-        if (reachable && read.equals(database)) return; // the common case takes no monitor
-        synchronized (this) {
-            if (!reachable) recovered();
-            if (read.equals(database)) return;
-            database = read;
-            apply(raw);
+    void offer(Map<String, Phase> read, Connection raw, long sentAt) {
+        phases.countRead();
+        // the latest read, which may be the quiet poll's if it was sent after this one and is not applied yet
+        Map<String, Phase> latest = phases.record(read, sentAt);
+        if (health.reachable() && latest.equals(phases.database())) return; // the common case takes no monitor
+        synchronized (phases) {
+            if (!health.reachable()) health.recovered(source.where());
+            phases.offered(raw);
         }
     }
 
     /** check mode: a statement's read of the flags failed; the phases stay, the first failure is logged. */
     void checkFailed(Throwable e) {
-        synchronized (this) {
-            reachable = false;
-            if (!outageReported) {
-                outageReported = true;
-                downSinceNanos = System.nanoTime();
-                LOG.log(Level.WARNING, label + ": could not read bellows.flags on an application connection ("
-                    + describe(e) + "); keeping the last known phases: " + format(effective)
-                    + ". Reading again after the staleness interval.");
-            }
+        synchronized (phases) {
+            health.checkFailed(e, PhaseApplier.format(phases.effective()));
         }
-    }
-
-    private void flushIfWanted() {
-        synchronized (wake) {
-            if (!flushWanted) return;
-            flushWanted = false;
-        }
-        flushRecorder();
     }
 
     private static long earlier(long a, long b) {
         return a - b <= 0 ? a : b;
     }
 
-    /** Reads the flags and applies them; a failure drops the connection and schedules a reconnect. */
+    /** listen mode: reads the flags and applies them; a failure drops the connection and schedules a reconnect. */
     private void readAndApply() {
         try {
-            readFlags();
+            long sent = System.nanoTime();
+            phases.readByWatcher(source.read(), sent);
         } catch (SQLException | RuntimeException e) {
             failed(e);
             return;
         }
-        apply(null);
+        phases.apply(null);
     }
 
-    // ------------------------------------------------------------------ the flag source
-
-    private void connect() throws SQLException {
-        Connection c = opener.open();
-        if (c == null) throw new SQLException("the PostgreSQL driver returned no connection");
-        try {
-            PGConnection p = c.unwrap(PGConnection.class);
-            c.setAutoCommit(true);
-            try {
-                c.setNetworkTimeout(Runnable::run, NETWORK_TIMEOUT_MILLIS);
-            } catch (SQLException | UnsupportedOperationException e) {
-                // a pool proxy may refuse; the poll then relies on the driver's own socket timeout
-            }
-            try (Statement s = c.createStatement()) {
-                String app = ("bellows-flags " + runtime.appName()).replace("'", "''");
-                s.execute("SET application_name = '" + (app.length() > 60 ? app.substring(0, 60) : app) + "'");
-                if (check == null) s.execute("LISTEN " + FlagStore.CHANNEL);
-            }
-            where = describe(c);
-            conn = c;
-            pg = p;
-        } catch (SQLException | RuntimeException e) {
-            try {
-                c.close();
-            } catch (SQLException | RuntimeException ignored) {
-                // already failing
-            }
-            throw e;
-        }
-    }
-
-    private static String describe(Connection c) {
-        try {
-            return "bellows.flags in " + Redact.location(c.getMetaData().getURL());
-        } catch (SQLException | RuntimeException e) {
-            return "the bellows.flags table";
-        }
-    }
-
-    private void readFlags() throws SQLException {
-        Map<String, Phase> read = FlagStore.phases(conn);
-        flagReads++;
-        for (String id : read.keySet()) {
-            if (base.get(id) == null && reportedInvalid.add("flag:" + id)) {
-                LOG.log(Level.DEBUG, label + ": flag '" + id + "' names no migration of the rules file; ignored");
-            }
-        }
-        database = read;
-    }
-
-    private void recovered() {
-        reachable = true;
-        backoffMillis = Math.min(INITIAL_BACKOFF_MILLIS, maxBackoffMillis);
-        if (outageReported) {
-            outageReported = false;
-            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - downSinceNanos);
-            LOG.log(Level.INFO, label + ": the flag source " + where + " is reachable again after "
-                + Interval.format(ms) + "; flags read again");
-        }
-    }
-
+    /** The watcher's connection failed: dropped, the source marked unreachable, a reconnect scheduled. Holding phases. */
     private void failed(Throwable e) {
-        closeConnection();
-        reachable = false;
-        nextConnectNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis);
-        long delay = backoffMillis;
-        backoffMillis = Math.min(backoffMillis * 2, maxBackoffMillis);
-        if (!outageReported) {
-            outageReported = true;
-            downSinceNanos = System.nanoTime();
-            LOG.log(Level.WARNING, label + ": the flag source " + where + " is unreachable (" + describe(e)
-                + "); keeping the last known phases: " + format(effective) + ". Reconnecting with backoff"
-                + " (" + Interval.format(delay) + " doubling up to " + Interval.format(maxBackoffMillis) + ").");
-        } else {
-            LOG.log(Level.DEBUG, label + ": the flag source is still unreachable (" + describe(e) + ")");
-        }
-    }
-
-    private static String describe(Throwable e) {
-        return Redact.message(e).replace('\n', ' ');
-    }
-
-    private void closeConnection() {
-        closeConnection(false);
-    }
-
-    /**
-     * Drops the listening connection. On a clean stop it first stops listening, in case the connection goes
-     * back to a pool; a failed connection is just closed (it may not answer).
-     */
-    private void closeConnection(boolean clean) {
-        Connection c = conn;
-        conn = null;
-        pg = null;
-        if (c != null) {
-            if (clean) {
-                try (Statement s = c.createStatement()) {
-                    s.execute("UNLISTEN *");
-                    s.execute("RESET application_name");
-                } catch (SQLException | RuntimeException e) {
-                    // closing anyway
-                }
-            }
-            try {
-                c.close();
-            } catch (SQLException | RuntimeException e) {
-                // it is being dropped because it failed
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ the process overrides
-
-    private void refreshLocal() {
-        local = PhaseOverrides.local(base, systemProperties, environment, (name, message) -> {
-            if (reportedInvalid.add(name + "=" + message)) LOG.log(Level.WARNING, label + ": " + message);
-        });
-    }
-
-    // ------------------------------------------------------------------ the rules file
-
-    private void checkRulesFile() {
-        RuleSet loaded = rulesFile.check(base);
-        if (loaded == null) return;
-        base = loaded;
-        refreshLocal();
-        apply(null);
-    }
-
-    // ------------------------------------------------------------------ applying
-
-    /**
-     * Installs what the sources say. {@code raw}: the application connection a statement's check read the flags on
-     * (in auto-commit), where the catalog is read before a phase change; null on the watcher thread, which reads it
-     * on a connection of its own. Called holding this.
-     */
-    private void apply(Connection raw) {
-        if (raw != null && base != appliedBase) {
-            wakeUp(false); // new rules are installed by the watcher thread (setRules may need a connection of its own)
-            return;
-        }
-        Map<String, PhaseOverrides.Source> resolved = PhaseOverrides.resolve(base, database, local);
-        Map<String, Phase> phases = new LinkedHashMap<>();
-        resolved.forEach((id, s) -> phases.put(id, s.phase()));
-        Map<String, PhaseOverrides.Source> previous = effective;
-        // Published before the runtime changes, so whoever sees the new phase also sees where it came from.
-        effective = resolved;
-        if (base != appliedBase) {
-            try {
-                runtime.setRules(PhaseOverrides.apply(base, resolved));
-            } catch (SQLException | RuntimeException e) {
-                effective = previous;
-                // setRules reads the catalog first when the new rules name new tables; try again later
-                LOG.log(Level.WARNING, label + ": the new rules are not installed yet (" + describe(e)
-                    + "); the previous rules stay in force and installing is retried");
-                return;
-            }
-            LOG.log(Level.INFO, label + ": installed the rules of " + rulesLocation + "; phases " + format(resolved));
-            appliedBase = base;
-            appliedPhases = phases;
-            return;
-        }
-        if (!phases.equals(appliedPhases) && !catalogJustRead) {
-            // A phase change usually follows DDL run elsewhere (the expand migration): read the catalog first,
-            // or the new phase would run on a catalog without the new column and dual writes would not happen.
-            try {
-                if (raw != null) runtime.refreshCatalog(raw);
-                else runtime.refreshCatalog();
-            } catch (SQLException | RuntimeException e) {
-                LOG.log(Level.WARNING, label + ": could not read the catalog before changing phases (" + describe(e)
-                    + "); using the one read last");
-            }
-        }
-        boolean changed = false;
-        for (Map.Entry<String, Phase> e : phases.entrySet()) {
-            Phase before = appliedPhases.get(e.getKey());
-            if (before == e.getValue()) continue;
-            changed = true;
-            try {
-                runtime.setPhase(e.getKey(), e.getValue());
-                LOG.log(Level.INFO, label + ": " + e.getKey() + " " + (before == null ? "?" : before.label()) + " -> "
-                    + resolved.get(e.getKey()));
-            } catch (IllegalArgumentException notThere) {
-                // the runtime's rules were replaced in code and no longer have this migration
-                LOG.log(Level.DEBUG, label + ": " + e.getKey() + " is not in the runtime's rules; flag not applied");
-            }
-        }
-        appliedPhases = phases;
-        // report the new phases now, not a flush interval later: a move back from contract waits for these heartbeats
-        if (!changed) return;
-        if (raw != null) wakeUp(true); // not on the application's thread: the flush takes a connection of its own
-        else flushRecorder();
-    }
-
-    private void wakeUp(boolean flush) {
-        synchronized (wake) {
-            if (flush) flushWanted = true;
-            wake.notifyAll();
-        }
-    }
-
-    private void flushRecorder() {
-        dev.bellows.usage.UsageRecorder recorder = runtime.usageRecorder();
-        if (recorder != null && recorder.isRunning()) {
-            try {
-                recorder.flush();
-            } catch (RuntimeException e) {
-                LOG.log(Level.DEBUG, label + ": could not report the new phases at once (" + describe(e) + ")");
-            }
-        }
-    }
-
-    private static Map<String, Phase> phases(RuleSet rules) {
-        Map<String, Phase> out = new LinkedHashMap<>();
-        for (Migration m : rules.migrations()) out.put(m.id(), m.phase());
-        return out;
-    }
-
-    private static String format(Map<String, PhaseOverrides.Source> phases) {
-        if (phases.isEmpty()) return "(no migrations)";
-        StringJoiner j = new StringJoiner(", ");
-        phases.forEach((id, s) -> j.add(id + "=" + s));
-        return j.toString();
+        source.close(false);
+        health.failed(e, source.where(), PhaseApplier.format(phases.effective()));
     }
 
     @Override public String toString() {
-        return "FlagWatcher[" + runtime + ", reachable=" + reachable + ", " + format(effective) + "]";
+        return "FlagWatcher[" + runtime + ", reachable=" + health.reachable() + ", "
+            + PhaseApplier.format(phases.effective()) + "]";
     }
 }

@@ -33,15 +33,16 @@ import org.postgresql.PGStatement;
  */
 abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> extends ForwardingPreparedStatement<S> {
     private static final Binding[] NONE = new Binding[0];
+    private static final Parameters NO_PARAMETERS = new Parameters();
 
     private final PrepareRequest<S> request;
     private Prepared prepared;
-    /** Client parameter i's last setter at index i-1; null where unset. */
-    private Binding[] bindings = NONE;
+    /** Client parameters' last setters; the shared empty instance until the first one (never written to). */
+    private Parameters bindings = NO_PARAMETERS;
     /** Callable OUT parameter registrations, by server index. */
     private Binding[] outs = NONE;
     /** Parameter snapshots of the pending batch, for replay; null while no batch is pending. */
-    private List<Binding[]> batch;
+    private List<Parameters> batch;
     private Boolean escapeProcessing;
 
     AbstractPreparedStatementWrapper(ConnectionWrapper connection, S delegate, PrepareRequest<S> request, Prepared prepared) {
@@ -83,7 +84,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
             copySettings(delegate, fresh);
             ParamPlan plan = next.rewrite.params();
             if (batch != null) {
-                for (Binding[] row : batch) {
+                for (Parameters row : batch) {
                     fresh.clearParameters();
                     applyAll(fresh, plan, row);
                     fresh.addBatch();
@@ -123,9 +124,29 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
         }
     }
 
-    private static void applyAll(PreparedStatement ps, ParamPlan plan, Binding[] row) throws SQLException {
-        for (int i = 0; i < row.length; i++) {
-            if (row[i] != null) bindTo(ps, plan, i + 1, row[i]);
+    private static void applyAll(PreparedStatement ps, ParamPlan plan, Parameters row) throws SQLException {
+        for (int i = 1; i <= row.size(); i++) {
+            if (row.isSet(i)) applyTo(ps, plan, i, row);
+        }
+    }
+
+    // A recorded parameter applied again: to each server parameter its client parameter feeds.
+    private static void applyTo(PreparedStatement ps, ParamPlan plan, int index, Parameters row) throws SQLException {
+        if (plan == null) {
+            row.apply(ps, index, index);
+            return;
+        }
+        checkIndex(plan, index);
+        int[] servers = plan.serversFor(index);
+        Binding b = row.binding(index);
+        if (servers.length > 1 && b instanceof Binding.Buffered) ((Binding.Buffered) b).buffer();
+        for (int s : servers) row.apply(ps, index, s);
+    }
+
+    private static void checkIndex(ParamPlan plan, int index) throws SQLException {
+        if (index < 1 || index > plan.clientCount()) {
+            throw new SQLException("The column index is out of range: " + index + ", number of columns: "
+                + plan.clientCount() + ".", Errors.INVALID_PARAMETER_VALUE);
         }
     }
 
@@ -134,10 +155,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
             b.apply(ps, index);
             return;
         }
-        if (index < 1 || index > plan.clientCount()) {
-            throw new SQLException("The column index is out of range: " + index + ", number of columns: "
-                + plan.clientCount() + ".", Errors.INVALID_PARAMETER_VALUE);
-        }
+        checkIndex(plan, index);
         int[] servers = plan.serversFor(index);
         if (servers.length > 1 && b instanceof Binding.Buffered) ((Binding.Buffered) b).buffer();
         for (int s : servers) b.apply(ps, s);
@@ -146,7 +164,25 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     /** Applies a client setter call to the current server statement and records it for replay. */
     final void bind(int parameterIndex, Binding b) throws SQLException {
         bindTo(delegate, prepared.rewrite.params(), parameterIndex, b);
-        bindings = record(bindings, parameterIndex, b);
+        recorded().set(parameterIndex, Parameters.BINDING, b, 0);
+    }
+
+    /** {@link #bind} for the common setters: a kind and a value, recorded without allocating. */
+    private void put(int index, byte kind, Object ref, long prim) throws SQLException {
+        ParamPlan plan = prepared.rewrite.params();
+        if (plan == null) {
+            Parameters.apply(delegate, index, kind, ref, prim);
+        } else {
+            checkIndex(plan, index);
+            for (int s : plan.serversFor(index)) Parameters.apply(delegate, s, kind, ref, prim);
+        }
+        if (index >= 1) recorded().set(index, kind, ref, prim);
+    }
+
+    private Parameters recorded() {
+        Parameters p = bindings;
+        if (p == NO_PARAMETERS) bindings = p = connection.takeParameters();
+        return p;
     }
 
     /** An OUT parameter registration; indexes are not remapped (calls are not dual-written). */
@@ -176,8 +212,8 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
 
     /** Binds this statement's parameters to a shadow copy; false when one of them is a stream read once. */
     private boolean bindCopy(PreparedStatement copy, ParamPlan plan) throws SQLException {
-        for (Binding b : bindings) {
-            if (b instanceof Binding.Buffered) return false;
+        for (int i = 1; i <= bindings.size(); i++) {
+            if (bindings.isSet(i) && bindings.binding(i) instanceof Binding.Buffered) return false;
         }
         applyAll(copy, plan, bindings);
         return true;
@@ -224,7 +260,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     @Override public void addBatch() throws SQLException {
         delegate.addBatch();
         if (batch == null) batch = new ArrayList<>();
-        batch.add(bindings.clone());
+        batch.add(bindings.copy());
     }
 
     @Override public void clearBatch() throws SQLException {
@@ -257,8 +293,21 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     }
 
     @Override public void clearParameters() throws SQLException {
-        Arrays.fill(bindings, null);
+        if (bindings != NO_PARAMETERS) bindings.clear();
         delegate.clearParameters();
+    }
+
+    /** Closing hands the recorded-parameter arrays to the connection's next statement. */
+    @Override public void close() throws SQLException {
+        try {
+            super.close();
+        } finally {
+            Parameters p = bindings;
+            if (p != NO_PARAMETERS) {
+                bindings = NO_PARAMETERS;
+                connection.giveBack(p);
+            }
+        }
     }
 
     @Override public void setEscapeProcessing(boolean enable) throws SQLException {
@@ -282,20 +331,20 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
     // Every setter below records itself as a Binding; generated from java.sql.PreparedStatement. Streams pgjdbc
     // reads at set time are read into memory here (Binding.bytesNow/chars); only length-bounded binary
     // streams, which pgjdbc reads at execute, pass through unread unless they must be sent twice.
-    @Override public void setNull(int parameterIndex, int sqlType) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setNull(i, sqlType)); }
-    @Override public void setBoolean(int parameterIndex, boolean x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setBoolean(i, x)); }
-    @Override public void setByte(int parameterIndex, byte x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setByte(i, x)); }
-    @Override public void setShort(int parameterIndex, short x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setShort(i, x)); }
-    @Override public void setInt(int parameterIndex, int x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setInt(i, x)); }
-    @Override public void setLong(int parameterIndex, long x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setLong(i, x)); }
-    @Override public void setFloat(int parameterIndex, float x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setFloat(i, x)); }
-    @Override public void setDouble(int parameterIndex, double x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setDouble(i, x)); }
-    @Override public void setBigDecimal(int parameterIndex, BigDecimal x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setBigDecimal(i, x)); }
-    @Override public void setString(int parameterIndex, String x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setString(i, x)); }
-    @Override public void setBytes(int parameterIndex, byte[] x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setBytes(i, x)); }
-    @Override public void setDate(int parameterIndex, java.sql.Date x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setDate(i, x)); }
-    @Override public void setTime(int parameterIndex, java.sql.Time x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setTime(i, x)); }
-    @Override public void setTimestamp(int parameterIndex, java.sql.Timestamp x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setTimestamp(i, x)); }
+    @Override public void setNull(int parameterIndex, int sqlType) throws SQLException { put(parameterIndex, Parameters.NULL, null, sqlType); }
+    @Override public void setBoolean(int parameterIndex, boolean x) throws SQLException { put(parameterIndex, Parameters.BOOLEAN, null, x ? 1 : 0); }
+    @Override public void setByte(int parameterIndex, byte x) throws SQLException { put(parameterIndex, Parameters.BYTE, null, x); }
+    @Override public void setShort(int parameterIndex, short x) throws SQLException { put(parameterIndex, Parameters.SHORT, null, x); }
+    @Override public void setInt(int parameterIndex, int x) throws SQLException { put(parameterIndex, Parameters.INT, null, x); }
+    @Override public void setLong(int parameterIndex, long x) throws SQLException { put(parameterIndex, Parameters.LONG, null, x); }
+    @Override public void setFloat(int parameterIndex, float x) throws SQLException { put(parameterIndex, Parameters.FLOAT, null, Float.floatToRawIntBits(x)); }
+    @Override public void setDouble(int parameterIndex, double x) throws SQLException { put(parameterIndex, Parameters.DOUBLE, null, Double.doubleToRawLongBits(x)); }
+    @Override public void setBigDecimal(int parameterIndex, BigDecimal x) throws SQLException { put(parameterIndex, Parameters.BIG_DECIMAL, x, 0); }
+    @Override public void setString(int parameterIndex, String x) throws SQLException { put(parameterIndex, Parameters.STRING, x, 0); }
+    @Override public void setBytes(int parameterIndex, byte[] x) throws SQLException { put(parameterIndex, Parameters.BYTES, x, 0); }
+    @Override public void setDate(int parameterIndex, java.sql.Date x) throws SQLException { put(parameterIndex, Parameters.DATE, x, 0); }
+    @Override public void setTime(int parameterIndex, java.sql.Time x) throws SQLException { put(parameterIndex, Parameters.TIME, x, 0); }
+    @Override public void setTimestamp(int parameterIndex, java.sql.Timestamp x) throws SQLException { put(parameterIndex, Parameters.TIMESTAMP, x, 0); }
     @Override public void setAsciiStream(int parameterIndex, InputStream x, int length) throws SQLException { bind(parameterIndex, Binding.bytesNow(x, length, (ps, i, in) -> ps.setAsciiStream(i, in, length))); }
     @Deprecated @Override public void setUnicodeStream(int parameterIndex, InputStream x, int length) throws SQLException { bind(parameterIndex, Binding.bytesNow(x, length, (ps, i, in) -> ps.setUnicodeStream(i, in, length))); }
     @Override public void setBinaryStream(int parameterIndex, InputStream x, int length) throws SQLException { bind(parameterIndex, Binding.bytes(x, length, (ps, i, in) -> ps.setBinaryStream(i, in, length))); }
@@ -304,7 +353,7 @@ abstract class AbstractPreparedStatementWrapper<S extends PreparedStatement> ext
         // pgjdbc takes streams here too; they must be bound as streams to be sent twice or replayed.
         if (x instanceof InputStream) bind(parameterIndex, Binding.bytesNow((InputStream) x, -1, (ps, i, in) -> ps.setObject(i, in)));
         else if (x instanceof Reader) bind(parameterIndex, Binding.chars((Reader) x, -1, (ps, i, r) -> ps.setObject(i, r)));
-        else bind(parameterIndex, (ps, i) -> ps.setObject(i, x));
+        else put(parameterIndex, Parameters.OBJECT, x, 0);
     }
     @Override public void setCharacterStream(int parameterIndex, Reader reader, int length) throws SQLException { bind(parameterIndex, Binding.chars(reader, length, (ps, i, r) -> ps.setCharacterStream(i, r, length))); }
     @Override public void setRef(int parameterIndex, Ref x) throws SQLException { bind(parameterIndex, (ps, i) -> ps.setRef(i, x)); }

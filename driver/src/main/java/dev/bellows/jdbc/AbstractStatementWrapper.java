@@ -46,7 +46,7 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
     /** Rewrites {@code sql} with the current rewriter and makes it the source of result labels. */
     final Rewrite begin(String sql) throws SQLException {
         connection.followFlags();
-        Rewrite r = BellowsRuntime.rewrite(connection.rewriter(connection.runtime.state(), sql), sql);
+        Rewrite r = connection.rewrite(connection.runtime.state(), sql);
         connection.runtime.record(r);
         current = r;
         askedNames = Map.of();
@@ -162,7 +162,7 @@ abstract class AbstractStatementWrapper<S extends Statement> extends ForwardingS
 
     @Override public void addBatch(String sql) throws SQLException {
         connection.followFlags();
-        Rewrite r = BellowsRuntime.rewrite(connection.rewriter(connection.runtime.state(), sql), sql);
+        Rewrite r = connection.rewrite(connection.runtime.state(), sql);
         delegate.addBatch(r.sql());
         connection.runtime.record(r);
         if (r.kind() == Rewrite.Kind.DDL) batchHasDdl = true;

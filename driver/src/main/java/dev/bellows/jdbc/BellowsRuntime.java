@@ -236,9 +236,18 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
 
     /** Rewrites with the current rewriter; the rewriter promises not to throw, this makes sure of it. */
     static Rewrite rewrite(Rewriter rewriter, String sql) throws SQLException {
+        return checked(rewriter, sql, null);
+    }
+
+    /** {@code sql} rewritten for {@code session}'s search path when it may name something managed. */
+    static Rewrite rewrite(Rewriter base, String sql, Rewriter.Session session) throws SQLException {
+        return checked(base, sql, session);
+    }
+
+    private static Rewrite checked(Rewriter rewriter, String sql, Rewriter.Session session) throws SQLException {
         Rewrite r;
         try {
-            r = rewriter.rewrite(sql);
+            r = session == null ? rewriter.rewrite(sql) : rewriter.rewrite(sql, session);
         } catch (RuntimeException e) {
             throw Errors.internal("Bellows failed to rewrite the statement: " + e, e);
         }

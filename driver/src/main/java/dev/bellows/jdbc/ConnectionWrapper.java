@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import dev.bellows.rules.Rewrite;
 import dev.bellows.rules.Rewriter;
 import dev.bellows.rules.SearchPath;
@@ -17,7 +18,7 @@ import dev.bellows.rules.SearchPath;
  * tracks them so closing it closes them. DDL run through it refreshes the catalog once it is committed.
  * {@code unwrap(PGConnection.class)} reaches pgjdbc (COPY, LISTEN/NOTIFY, large objects) without rewriting.
  */
-final class ConnectionWrapper extends ForwardingConnection implements BellowsConnection {
+final class ConnectionWrapper extends ForwardingConnection implements BellowsConnection, Rewriter.Session {
     private static final System.Logger LOG = System.getLogger(ConnectionWrapper.class.getName());
 
     final BellowsRuntime runtime;
@@ -29,6 +30,12 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
     private DatabaseMetaData rawMetaData;
     private DatabaseMetaDataWrapper metaData;
     private final SessionPath path = new SessionPath();
+    // A closed statement's recorded-parameter arrays, for the next statement (see Parameters).
+    private final AtomicReference<Parameters> spareParameters = new AtomicReference<>();
+    // Recent prepareStatement(sql) requests by the SQL's hash: an application preparing the same statements over
+    // and over reuses the request and its plan instead of making them again (both are immutable but for the plan).
+    @SuppressWarnings("unchecked")
+    private final PrepareRequest<PreparedStatement>[] recentRequests = new PrepareRequest[32];
     // the last rewriter chosen for a path, so that an unchanged path costs two comparisons
     private Rewriter lastBase;
     private SearchPath lastPath;
@@ -68,8 +75,16 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
 
     /** {@code state}'s rewriter for this session's search path (its own when the path cannot be read). */
     Rewriter pathRewriter(BellowsRuntime.State state) {
+        return rewriterFor(state.rewriter);
+    }
+
+    /** {@code sql} rewritten under {@code state}: a statement naming nothing managed costs no look at the search path. */
+    Rewrite rewrite(BellowsRuntime.State state, String sql) throws SQLException {
+        return BellowsRuntime.rewrite(state.rewriter, sql, this);
+    }
+
+    @Override public Rewriter rewriterFor(Rewriter base) {
         SearchPath p = path.get(delegate);
-        Rewriter base = state.rewriter;
         if (base == lastBase && p == lastPath) return lastRewriter;
         Rewriter r = base.withSearchPath(p);
         lastBase = base;
@@ -131,7 +146,24 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
     }
 
     @Override public PreparedStatement prepareStatement(String sql) throws SQLException {
-        return prepare(new PrepareRequest<>(sql, null, Connection::prepareStatement));
+        if (sql == null) throw new NullPointerException("sql");
+        int slot = sql.hashCode() & (recentRequests.length - 1);
+        PrepareRequest<PreparedStatement> q = recentRequests[slot];
+        if (q == null || !q.sql.equals(sql)) recentRequests[slot] = q = new PrepareRequest<>(sql, null, PREPARE);
+        return prepare(q);
+    }
+
+    private static final PrepareRequest.Preparer<PreparedStatement> PREPARE = Connection::prepareStatement;
+
+    /** Recorded-parameter arrays for a statement's first setter: a closed statement's, or new ones. */
+    Parameters takeParameters() {
+        Parameters p = spareParameters.getAndSet(null);
+        return p != null ? p : new Parameters();
+    }
+
+    void giveBack(Parameters p) {
+        p.clear();
+        spareParameters.lazySet(p);
     }
 
     @Override public PreparedStatement prepareStatement(String sql, int resultSetType, int resultSetConcurrency)
@@ -185,7 +217,7 @@ final class ConnectionWrapper extends ForwardingConnection implements BellowsCon
     }
 
     @Override public String nativeSQL(String sql) throws SQLException {
-        return delegate.nativeSQL(BellowsRuntime.rewrite(rewriter(runtime.state(), sql), sql).sql());
+        return delegate.nativeSQL(rewrite(runtime.state(), sql).sql());
     }
 
     @Override public DatabaseMetaData getMetaData() throws SQLException {

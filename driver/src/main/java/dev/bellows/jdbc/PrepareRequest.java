@@ -25,6 +25,9 @@ final class PrepareRequest<S extends PreparedStatement> {
     /** Generated-key columns asked for: null for none, {@link GeneratedKeys#ALL} for all. */
     final String[] keys;
     final Preparer<S> preparer;
+    // The plan last made for this request (requests of prepareStatement(sql) are reused, see ConnectionWrapper); a
+    // racy cache of an immutable value, checked before use.
+    private Prepared last;
 
     PrepareRequest(String sql, String[] keys, Preparer<S> preparer) {
         this.sql = Objects.requireNonNull(sql, "sql");
@@ -34,13 +37,19 @@ final class PrepareRequest<S extends PreparedStatement> {
 
     /** The rewrite this request gets under {@code state}'s rewriter, on {@code connection}'s search path. */
     Prepared plan(BellowsRuntime.State state, ConnectionWrapper connection) throws SQLException {
-        boolean mentions = state.rewriter.mayMention(sql);
-        Rewriter rewriter = mentions ? connection.pathRewriter(state) : state.rewriter;
         if (keys != null) {
+            boolean mentions = state.rewriter.mayMention(sql);
+            Rewriter rewriter = mentions ? connection.pathRewriter(state) : state.rewriter;
             Rewrite k = GeneratedKeys.rewrite(rewriter, sql, keys);
             if (k != null) return new Prepared(k, true, GeneratedKeys.askedNames(k, keys), state.version, rewriter, mentions);
         }
-        return new Prepared(BellowsRuntime.rewrite(rewriter, sql), false, Map.of(), state.version, rewriter, mentions);
+        // a statement naming nothing managed is the same on every search path: no need to know the session's
+        Rewrite r = connection.rewrite(state, sql);
+        boolean mentions = !r.inert();
+        Rewriter rewriter = mentions ? connection.pathRewriter(state) : state.rewriter;
+        Prepared p = last;
+        if (p != null && p.rewrite == r && p.version == state.version && p.rewriter == rewriter) return p;
+        return last = new Prepared(r, false, Map.of(), state.version, rewriter, mentions);
     }
 
     /** Prepares {@code plan} on the physical connection. */

@@ -122,6 +122,87 @@ class PhaseChangeTest {
     }
 
     @Test // engine
+    void typedParametersBoundBeforeThePhaseChangeAreReplayed() throws SQLException {
+        // setters recorded as kind and value (Parameters), not as lambdas: each kind must replay as itself
+        String sql = "SELECT ?::int, ?::bigint, ?::smallint, ?::boolean, ?::float8, ?::float4, ?::numeric, ?::text,"
+            + " ?::timestamp, ?::date, ?::bytea, ?::text, ?::int, user_email FROM leads WHERE name = ?";
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            ps.setInt(1, -7);
+            ps.setLong(2, 1L << 40);
+            ps.setShort(3, (short) 12);
+            ps.setBoolean(4, true);
+            ps.setDouble(5, 2.5);
+            ps.setFloat(6, 0.25f);
+            ps.setBigDecimal(7, new java.math.BigDecimal("123.450"));
+            ps.setString(8, "text");
+            ps.setTimestamp(9, java.sql.Timestamp.valueOf("2026-12-07 10:11:12"));
+            ps.setDate(10, java.sql.Date.valueOf("2026-12-07"));
+            ps.setBytes(11, new byte[] {1, 2, 3});
+            ps.setNull(12, java.sql.Types.VARCHAR);
+            ps.setObject(13, 99);
+            ps.setString(14, "ann");
+            PGStatement before = ps.unwrap(PGStatement.class);
+            runtime.setPhase("leads-email", Phase.SWITCH);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertTrue(rs.next());
+                assertEquals(-7, rs.getInt(1));
+                assertEquals(1L << 40, rs.getLong(2));
+                assertEquals(12, rs.getShort(3));
+                assertTrue(rs.getBoolean(4));
+                assertEquals(2.5, rs.getDouble(5));
+                assertEquals(0.25f, rs.getFloat(6));
+                assertEquals(new java.math.BigDecimal("123.450"), rs.getBigDecimal(7));
+                assertEquals("text", rs.getString(8));
+                assertEquals(java.sql.Timestamp.valueOf("2026-12-07 10:11:12"), rs.getTimestamp(9));
+                assertEquals(java.sql.Date.valueOf("2026-12-07"), rs.getDate(10));
+                assertArrayEquals(new byte[] {1, 2, 3}, rs.getBytes(11));
+                assertEquals(null, rs.getString(12));
+                assertEquals(99, rs.getInt(13));
+                assertEquals("new@example.com", rs.getString("user_email")); // switch reads the new column
+            }
+            assertNotSame(before, ps.unwrap(PGStatement.class), "prepared again, parameters replayed");
+        }
+    }
+
+    @Test // engine
+    void aClosedStatementsParametersNeverReachTheNextOne() throws SQLException {
+        // a closed statement hands its parameter arrays to the connection's next statement: cleared, never shared
+        String sql = "UPDATE leads SET user_email = ? WHERE name = ?"; // expand: parameter 1 feeds two columns
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            ps.setString(1, "stale@example.com");
+            ps.setString(2, "ann");
+            assertEquals(1, ps.executeUpdate());
+        }
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            ps.setString(2, "ann");
+            SQLException e = assertThrows(SQLException.class, ps::executeUpdate);
+            assertTrue(e.getMessage().contains("No value specified for parameter"), e.getMessage());
+        }
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            ps.setString(2, "ann");
+            runtime.setPhase("leads-email", Phase.SWITCH); // prepared again: nothing recorded to replay for 1
+            assertThrows(SQLException.class, ps::executeUpdate);
+        }
+        assertEquals("stale@example.com", db.query("SELECT email FROM leads WHERE name = 'ann'"));
+    }
+
+    @Test // engine
+    void twoOpenStatementsOfTheSameSqlKeepTheirOwnParametersAcrossAPhaseChange() throws SQLException {
+        // prepareStatement(sql) reuses one request and plan per connection and SQL; the statements stay apart
+        db.exec("INSERT INTO leads (name, user_email, email) VALUES ('bo', 'bo-old@example.com', 'bo@example.com')");
+        String sql = "SELECT user_email FROM leads WHERE name = ?";
+        try (PreparedStatement a = conn.prepareStatement(sql); PreparedStatement b = conn.prepareStatement(sql)) {
+            a.setString(1, "ann");
+            b.setString(1, "bo");
+            assertEquals("old@example.com", single(a));
+            assertEquals("bo-old@example.com", single(b));
+            runtime.setPhase("leads-email", Phase.SWITCH);
+            assertEquals("bo@example.com", single(b));
+            assertEquals("new@example.com", single(a));
+        }
+    }
+
+    @Test // engine
     void statementSettingsSurviveThePrepareAgain() throws SQLException {
         db.exec("INSERT INTO leads (name, user_email, email) SELECT 'x' || g, 'o', 'n' FROM generate_series(1, 5) g");
         try (PreparedStatement ps = conn.prepareStatement("SELECT user_email FROM leads WHERE name LIKE 'x%'")) {

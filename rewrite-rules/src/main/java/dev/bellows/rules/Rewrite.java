@@ -15,10 +15,33 @@ public final class Rewrite {
     // Computed on first use and then kept; a racy but idempotent cache of an immutable value.
     private Kind kind;
     private byte pathChange; // 0 not computed, 1 no, 2 yes
+    private final boolean inert;
 
     Rewrite(String original, String sql, ParamPlan params, Map<String, String> labels,
             List<UsageFact> facts, String unanalysedReason) {
         this(original, sql, params, labels, facts, unanalysedReason, null);
+    }
+
+    private Rewrite(String original, boolean inert) {
+        this.original = original;
+        this.sql = original;
+        this.params = null;
+        this.labels = Map.of();
+        this.facts = List.of();
+        this.unanalysedReason = null;
+        this.rejection = null;
+        this.inert = inert;
+    }
+
+    /**
+     * As the public constructor, with the statement's {@link #kind()} (null: work it out on first use) and whether
+     * it {@link #mayChangeSearchPath()} already known, as the engine knows them once per template.
+     */
+    public Rewrite(String original, String sql, ParamPlan params, Map<String, String> labels, List<UsageFact> facts,
+                   String unanalysedReason, String rejection, Kind kind, boolean mayChangeSearchPath) {
+        this(original, sql, params, labels, facts, unanalysedReason, rejection);
+        this.kind = kind;
+        this.pathChange = mayChangeSearchPath ? (byte) 2 : (byte) 1;
     }
 
     /** Built by the engine's analysis ({@code dev.bellows.rules.analysis}); applications get theirs from {@link Rewriter}. */
@@ -31,6 +54,7 @@ public final class Rewrite {
         this.labels = labels;
         this.facts = facts;
         this.unanalysedReason = unanalysedReason;
+        this.inert = false;
     }
 
     /**
@@ -39,7 +63,7 @@ public final class Rewrite {
      */
     static Rewrite compose(Rewrite first, Rewrite second) {
         if (!second.changed() && second.facts.isEmpty() && second.unanalysedReason == null && second.rejection == null) {
-            return first;
+            return first.inert && !second.inert ? new Rewrite(first.original, false) : first;
         }
         ParamPlan plan = first.params;
         if (second.params != null) {
@@ -68,8 +92,14 @@ public final class Rewrite {
         return a == null ? b : b == null ? a : a + "; " + b;
     }
 
-    static Rewrite unchanged(String sql) {
-        return new Rewrite(sql, sql, null, Map.of(), List.of(), null);
+    /** A placeholder a {@link Rewriter} may keep in its cache; never handed out. */
+    static Rewrite marker() {
+        return new Rewrite("", false);
+    }
+
+    /** Sent as written because it names no managed column or table at all. */
+    static Rewrite inert(String sql) {
+        return new Rewrite(sql, true);
     }
 
     /**
@@ -105,6 +135,13 @@ public final class Rewrite {
     public boolean isUnanalysed() { return unanalysedReason != null; }
 
     /**
+     * Whether the statement names no managed column or table in any stage (no word of it, outside literals and
+     * comments, is a managed name), so that it is sent as written under every search path: a caller need not work
+     * out the session's path for it.
+     */
+    public boolean inert() { return inert; }
+
+    /**
      * Why the statement must not be sent at all, or null. Set after an old column was dropped, for a
      * statement the server would accept but read differently from the old schema (a positional INSERT
      * whose legacy column order was not recorded, or anything else Bellows cannot analyse that names the
@@ -132,6 +169,26 @@ public final class Rewrite {
         byte p = pathChange;
         if (p == 0) pathChange = p = computePathChange(original) ? (byte) 2 : (byte) 1;
         return p == 2;
+    }
+
+    /** What {@link #mayChangeSearchPath()} says of a statement {@code sql}. */
+    public static boolean mayChangeSearchPath(String sql) {
+        return computePathChange(sql);
+    }
+
+    private static final String[] PATH_WORDS = {"search_path", "discard", "set", "reset", "role", "authorization", "all"};
+
+    /** Whether {@code text} contains a word that can make {@link #mayChangeSearchPath(String)} say yes. */
+    public static boolean hasPathWord(String text) {
+        int n = text.length();
+        for (int i = 0; i < n; i++) {
+            char l = (char) (text.charAt(i) | 0x20); // ASCII lower case; only a, d, r and s start a path word
+            if (l != 'a' && l != 'd' && l != 'r' && l != 's' || i > 0 && Kind.isIdentifierPart(text.charAt(i - 1))) continue;
+            for (String w : PATH_WORDS) {
+                if (Kind.startsWithWord(text, i, w)) return true;
+            }
+        }
+        return false;
     }
 
     private static boolean computePathChange(String sql) {
@@ -175,6 +232,19 @@ public final class Rewrite {
             }
             if (!dml) return OTHER;
             return containsWord(sql, "RETURNING") ? DML_RETURNING : DML;
+        }
+
+        /**
+         * The kind when the first keyword alone settles it (DDL, a query not starting with WITH, other), else null:
+         * then words further on, literals included, count (see {@link #of(String)}).
+         */
+        public static Kind byFirstKeyword(String sql) {
+            if (sql == null) return OTHER;
+            int start = skipIgnorable(sql, 0);
+            if (startsWithAny(sql, start, DDL_WORDS)) return DDL;
+            if (startsWithAny(sql, start, QUERY_WORDS)) return QUERY;
+            if (startsWithAny(sql, start, DML_WORDS) || startsWithWord(sql, start, "WITH")) return null;
+            return OTHER;
         }
 
         private static boolean startsWithAny(String sql, int start, String[] words) {

@@ -17,7 +17,9 @@ import com.github.benmanes.caffeine.cache.Caffeine;
  * Immutable and thread-safe; a phase or catalog change makes a new instance, whose caches start empty.
  *
  * <p>Three paths, cheapest first: a statement seen before is a cache hit (a statement naming no managed
- * column is cached as passed through, up to {@value #MAX_CACHED_PASS_THROUGH} characters); a new one naming no
+ * column is cached as passed through, up to {@value #MAX_CACHED_PASS_THROUGH} characters; one whose shape was analysed
+ * before, or that names nothing managed, is cached the second time it is seen, so one-off literals do not churn the
+ * cache); a new one naming no
  * managed column is returned as is after a scan, without being parsed; a statement differing from one seen before only in
  * literals or comments reuses that one's analysis through its {@link Template}.
  *
@@ -58,9 +60,11 @@ public final class Rewriter {
         this.next = next;
         // Weighed so that statements of ordinary length count one each (cacheSize is a number of statements) and a
         // long one counts once per WEIGHT_CHARS of text it pins, which bounds the text held at ~cacheSize * WEIGHT_CHARS.
-        this.exact = Caffeine.newBuilder().maximumWeight(options.cacheSize)
+        // Maintenance (eviction, buffer draining) runs on the calling thread: handing it to the common pool woke a
+        // worker thread on most writes, which cost the literal-varying path more than the rest of its work.
+        this.exact = Caffeine.newBuilder().maximumWeight(options.cacheSize).executor(Runnable::run)
             .<String, Rewrite>weigher((sql, r) -> weight(sql.length() + (r.sql() == sql ? 0 : r.sql().length()))).build();
-        this.templates = Caffeine.newBuilder().maximumWeight(options.cacheSize)
+        this.templates = Caffeine.newBuilder().maximumWeight(options.cacheSize).executor(Runnable::run)
             .<String, Analysis>weigher((key, a) -> weight(2 * key.length())).build();
     }
 
@@ -126,23 +130,86 @@ public final class Rewriter {
 
     /**
      * Rewrites one SQL string (possibly several statements). Never throws for any input. A string seen before,
-     * rewritten or passed through, is one cache lookup with no scan and no allocation.
+     * rewritten or passed through, is one cache lookup with no scan and no allocation (from its second sighting
+     * when its template was analysed for another statement, or when it names nothing managed).
      */
     public Rewrite rewrite(String sql) {
-        if (sql == null) return Rewrite.unchanged(null);
+        if (sql == null) return Rewrite.inert(null);
+        return lookup(sql, UNKNOWN);
+    }
+
+    /** Where {@link #rewrite(String, Session)} finds the rewriter for a session's search path. */
+    public interface Session {
+        /** {@code base} (or its {@link #withSearchPath} sibling) for this session's current search path. */
+        Rewriter rewriterFor(Rewriter base);
+    }
+
+    /**
+     * {@link #rewrite(String)} for one session: a statement that may name a managed column or table is rewritten by
+     * {@code session}'s rewriter for its search path, one that names none ({@link Rewrite#inert()}) by this one
+     * without asking the session. A statement seen before that names nothing managed is one lookup here.
+     */
+    public Rewrite rewrite(String sql, Session session) {
+        if (sql == null) return Rewrite.inert(null);
+        Rewrite r = exact.getIfPresent(sql);
+        if (r != null) {
+            Rewriter s = r.inert() ? this : session.rewriterFor(this);
+            if (s != this) return s.rewrite(sql);
+            options.stats.lookup();
+            return r != ELSEWHERE ? r : miss(sql, UNKNOWN);
+        }
+        boolean here = !managed.isEmpty() && managed.mentioned(sql);
+        Rewriter s = here || next != null && next.mayMention(sql) ? session.rewriterFor(this) : this;
+        if (s != this && s != null) {
+            // remembered here (from its second sighting, as in miss) so that the next time costs no scan
+            if (seenBefore(sql)) exact.asMap().putIfAbsent(sql, ELSEWHERE);
+            return s.lookup(sql, here ? MENTIONS : NONE);
+        }
+        options.stats.lookup();
+        return miss(sql, here ? MENTIONS : NONE);
+    }
+
+    private static final int UNKNOWN = -1, NONE = 0, MENTIONS = 1;
+    /**
+     * Cached in place of a statement that names something managed and was rewritten for a session on another search
+     * path, by that path's rewriter: never returned, it only spares the next such session the scan.
+     */
+    private static final Rewrite ELSEWHERE = Rewrite.marker();
+
+    /** A lookup; on a miss, {@code scanned} says what this stage's scan found already, if it ran. */
+    private Rewrite lookup(String sql, int scanned) {
         options.stats.lookup();
         Rewrite r = exact.getIfPresent(sql);
-        if (r == null) {
-            long start = System.nanoTime();
-            boolean mentions = !managed.isEmpty() && managed.mentioned(sql);
-            r = mentions ? compute(sql) : Rewrite.unchanged(sql);
-            if (next != null) r = Rewrite.compose(r, next.rewrite(r.sql()));
-            options.stats.miss(System.nanoTime() - start);
-            // long one-off statements (bulk VALUES lists) would pin their text in the cache; rescanning them is cheap by comparison
-            if (!mentions && !r.changed() && sql.length() > MAX_CACHED_PASS_THROUGH) return r;
-            exact.put(sql, r);
-        }
+        return r != null && r != ELSEWHERE ? r : miss(sql, scanned);
+    }
+
+    private Rewrite miss(String sql, int scanned) {
+        long start = System.nanoTime();
+        boolean mentions = scanned == UNKNOWN ? !managed.isEmpty() && managed.mentioned(sql) : scanned == MENTIONS;
+        boolean[] analysed = {false};
+        Rewrite r = mentions ? compute(sql, analysed) : Rewrite.inert(sql);
+        if (next != null) r = Rewrite.compose(r, next.rewrite(r.sql()));
+        options.stats.miss(System.nanoTime() - start);
+        // long one-off statements (bulk VALUES lists) would pin their text in the cache; rescanning them is cheap by comparison
+        if (!mentions && !r.changed() && sql.length() > MAX_CACHED_PASS_THROUGH) return r;
+        // A statement whose shape was just analysed is kept at once. One that was only scanned, or only filled into a
+        // known template, is kept the second time it is seen: statements made with ever-new literals would otherwise
+        // cost a cache insert and an eviction each (more than filling the template in) and push out the hot ones.
+        if (analysed[0] || seenBefore(sql)) exact.put(sql, r);
         return r;
+    }
+
+    // The doorkeeper: the hash of a recent statement not kept, per slot. Racy on purpose: a lost write only means a
+    // statement is kept one sighting later or earlier.
+    private final int[] seen = new int[SEEN_SLOTS];
+    private static final int SEEN_SLOTS = 1024;
+
+    private boolean seenBefore(String sql) {
+        int h = sql.hashCode();
+        int i = (h ^ h >>> 16) & (SEEN_SLOTS - 1);
+        if (seen[i] == h) return true;
+        seen[i] = h;
+        return false;
     }
 
     /** Statements in the exact cache and their total weight, after pending evictions; for tests. */
@@ -155,21 +222,22 @@ public final class Rewriter {
         return 1 + chars / WEIGHT_CHARS;
     }
 
-    private Rewrite compute(String sql) {
+    private Rewrite compute(String sql, boolean[] analysed) {
         try {
             if (sql.length() > options.maxSqlLength) {
                 return Analysis.scanOnly(sql, managed, catalog, "statement longer than " + options.maxSqlLength + " characters");
             }
-            Template tpl = Template.of(sql, managed.mentionable, options.maxTokens);
+            Template tpl = Template.of(sql, managed.mentionableNames, options.maxTokens);
             if (tpl == null) return Analysis.scanOnly(sql, managed, catalog, "statement of more than " + options.maxTokens + " tokens");
-            if (!tpl.mentions) return Rewrite.unchanged(sql);
+            if (!tpl.mentions) return Rewrite.inert(sql);
             if (tpl.unterminated) return Analysis.scanOnly(sql, managed, catalog, "unterminated quote or comment");
             Analysis a = templates.getIfPresent(tpl.key);
             if (a == null) {
+                analysed[0] = true;
                 a = Analysis.run(tpl, managed, catalog, path, options);
                 if (a.templateUnparsable && tpl.slotPos.length > 0) {
                     // typed literals (DATE '...', INTERVAL '...') do not parse as '?': analyse the text itself
-                    Template verbatim = Template.of(sql, managed.mentionable, options.maxTokens, false);
+                    Template verbatim = Template.of(sql, managed.mentionableNames, options.maxTokens, false);
                     Analysis v = Analysis.run(verbatim, managed, catalog, path, options);
                     if (v.hasEdits() || !v.templateUnparsable) return v.instantiate(sql, verbatim);
                     // neither parses: every literal variant will be passed through the same way, so remember that

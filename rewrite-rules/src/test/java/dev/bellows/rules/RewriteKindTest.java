@@ -1,6 +1,8 @@
 package dev.bellows.rules;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
@@ -59,8 +61,43 @@ class RewriteKindTest {
         String sql = "SELECT id, total FROM invoices WHERE id = ?";
         Rewrite first = rw.rewrite(sql);
         assertSame(sql, first.sql());
-        assertSame(first, rw.rewrite(sql), "cached, so no scan and no allocation");
-        assertSame(first, rw.rewrite(new String(sql)), "an equal string finds it too");
+        assertTrue(first.inert(), "names nothing managed");
+        Rewrite second = rw.rewrite(sql); // a one-off statement is not kept; one seen twice is
+        assertSame(second, rw.rewrite(sql), "cached, so no scan and no allocation");
+        assertSame(second, rw.rewrite(new String(sql)), "an equal string finds it too");
+    }
+
+    @Test
+    void aSessionOnAnotherSearchPathGetsThatPathsRewriteAndThePublicPathItsOwn() {
+        // the public rewriter remembers (from the second sighting) that the statement names something managed, so
+        // that sessions on another path skip the scan; what it remembers is never handed out
+        Rewriter base = Rewriter.create(CaseFixture.rules(Phase.SWITCH), CaseFixture.catalog("both"));
+        SearchPath archiveFirst = SearchPath.of(java.util.List.of("archive", "public"));
+        Rewriter archive = base.withSearchPath(archiveFirst);
+        Rewriter.Session onArchive = b -> b.withSearchPath(archiveFirst);
+        String sql = "SELECT user_email FROM leads WHERE id = ?";
+        for (int i = 0; i < 4; i++) {
+            Rewrite r = base.rewrite(sql, onArchive);
+            assertFalse(r.changed(), "archive.leads, found first, is not the managed table: " + r);
+            assertFalse(r.inert());
+            assertSame(archive.rewrite(sql), r);
+        }
+        Rewrite pub = base.rewrite(sql);
+        assertTrue(pub.changed() && pub.sql().contains("contact_email"), "public.leads is: " + pub);
+        assertSame(pub, base.rewrite(sql, b -> b), "a session on the public path gets the public rewrite");
+        assertSame(archive.rewrite(sql), base.rewrite(sql, onArchive));
+    }
+
+    @Test
+    void aStatementFilledIntoAKnownTemplateIsKeptFromItsSecondSighting() {
+        rw.rewrite("SELECT user_email FROM leads WHERE id = 1"); // the shape is analysed and kept
+        String sql = "SELECT user_email FROM leads WHERE id = 2";
+        Rewrite first = rw.rewrite(sql);
+        assertNotSame(first, rw.rewrite(sql), "seen once: filled in from the template again, not kept");
+        Rewrite kept = rw.rewrite(sql);
+        assertSame(kept, rw.rewrite(sql), "seen twice: kept");
+        assertFalse(kept.inert(), "names a managed column");
+        assertEquals(first.sql(), kept.sql());
     }
 
     @Test

@@ -10,6 +10,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -72,11 +75,16 @@ public class StatementBenchmark {
     BellowsRuntime runtime;
     long n;
 
+    // One data source per variant for all the benchmark's threads, as a pool's connections share one: with -t 8 the
+    // threads share the runtime (rewriter caches, usage recorder, flag state) and each has its own connection.
+    private static final Map<String, DataSource> SHARED = new ConcurrentHashMap<>();
+    private static final Set<BellowsRuntime> CLOSED = ConcurrentHashMap.newKeySet();
+
     @Setup(Level.Trial)
     public void open() throws SQLException {
         // Usage recording stays on (the hot path counts every use) but writes to a file, not to the stub.
         System.setProperty("bellows.usage", "file:" + System.getProperty("java.io.tmpdir") + "/bellows-jmh-usage.jsonl");
-        DataSource ds = dataSource(driver);
+        DataSource ds = SHARED.computeIfAbsent(driver, StatementBenchmark::dataSource);
         connection = ds.getConnection();
         if (ds instanceof BellowsDataSource) {
             runtime = ((BellowsDataSource) ds).runtime();
@@ -125,7 +133,7 @@ public class StatementBenchmark {
     @TearDown(Level.Trial)
     public void close() throws SQLException {
         connection.close();
-        if (runtime != null) runtime.close();
+        if (runtime != null && CLOSED.add(runtime)) runtime.close();
     }
 
     /** A statement Bellows passes through: a scan for managed names, no cache, no parse. */

@@ -63,8 +63,32 @@ public final class Analysis {
     public boolean hasEdits() { return parts != null; }
 
     public Rewrite instantiate(String sql, Template t) {
-        if (parts == null) return new Rewrite(sql, sql, null, labels, facts, reason, rejection);
-        return new Rewrite(sql, Splice.text(parts, sql, t), plan, labels, facts, reason, rejection);
+        String out = parts == null ? sql : Splice.text(parts, sql, t);
+        int lex = lexical;
+        if (lex == 0) lexical = lex = lexical(t.text);
+        // the template's words are the statement's outside its literals and comments; a slot may add a path word
+        boolean path = (lex & PATH) != 0 || t.slotPos.length > 0 && slotsMayChangePath(sql, t);
+        Rewrite.Kind kind = (lex >>> 2) == 0 ? null : KINDS[(lex >>> 2) - 1];
+        return new Rewrite(sql, out, parts == null ? null : plan, labels, facts, reason, rejection, kind, path);
+    }
+
+    // What the template's text says of every statement of it, found once: KNOWN | PATH when it may change the search
+    // path | (1 + the kind's ordinal) << 2 when its first keyword settles the kind. One int, so a racing reader sees
+    // all of it or nothing.
+    private int lexical;
+    private static final int KNOWN = 1, PATH = 2;
+    private static final Rewrite.Kind[] KINDS = Rewrite.Kind.values();
+
+    private static int lexical(String templateText) {
+        Rewrite.Kind k = Rewrite.Kind.byFirstKeyword(templateText);
+        return KNOWN | (Rewrite.mayChangeSearchPath(templateText) ? PATH : 0) | (k == null ? 0 : (k.ordinal() + 1) << 2);
+    }
+
+    private static boolean slotsMayChangePath(String sql, Template t) {
+        for (String s : t.slotText) {
+            if (Rewrite.hasPathWord(s)) return Rewrite.mayChangeSearchPath(sql);
+        }
+        return false;
     }
 
     /** Analyses every statement of a template. */
@@ -231,14 +255,14 @@ public final class Analysis {
                 boolean uses = idents.contains(m.from()) || kw.equals("insert") || kw.equals("copy")
                     || kw.equals("merge") || idents.contains("natural");
                 if (uses && idents.contains(m.mig.table())) {
-                    facts.add(new UsageFact(m.mig.id(), m.column, kind, UsageFact.Treatment.UNANALYSED, tpl.fingerprint));
+                    facts.add(new UsageFact(m.mig.id(), m.column, kind, UsageFact.Treatment.UNANALYSED, tpl.fingerprint()));
                     if (dropped == null && isDropped(m, catalog)) dropped = m.column;
                 }
             }
         }
         for (Migration r : managed.renames.values()) {
             if (idents.contains(r.table())) {
-                facts.add(new UsageFact(r.id(), r.qualifiedTable(), kind, UsageFact.Treatment.UNANALYSED, tpl.fingerprint));
+                facts.add(new UsageFact(r.id(), r.qualifiedTable(), kind, UsageFact.Treatment.UNANALYSED, tpl.fingerprint()));
             }
         }
         if (failClosed || dropped != null) {
@@ -258,8 +282,8 @@ public final class Analysis {
     public static Rewrite scanOnly(String sql, Managed managed, Catalog catalog, String reason) {
         String lower = sql.toLowerCase(Locale.ROOT);
         String prefix = sql.length() > 2048 ? sql.substring(0, 2048) : sql;
-        Template t = Template.of(prefix, managed.mentionable, Integer.MAX_VALUE);
-        String fp = t.fingerprint + (prefix.length() < sql.length() ? " …" : "");
+        Template t = Template.of(prefix, managed.mentionableNames, Integer.MAX_VALUE);
+        String fp = t.fingerprint() + (prefix.length() < sql.length() ? " …" : "");
         List<UsageFact> facts = new ArrayList<>();
         String dropped = null;
         for (List<Managed.M> ms : managed.byTable.values()) {

@@ -371,7 +371,7 @@ final class Analyzer {
     /** A renamed table's use, with the same treatment rules as a column's. */
     void fact(Migration ren, UsageFact.Kind kind, Phase p) {
         UsageFact.Treatment t = isRead(p) ? UsageFact.Treatment.REWRITTEN : UsageFact.Treatment.PASSED_THROUGH;
-        facts.add(new UsageFact(ren.id(), ren.qualifiedTable(), kind, t, tpl.fingerprint));
+        facts.add(new UsageFact(ren.id(), ren.qualifiedTable(), kind, t, tpl.fingerprint()));
     }
 
     /** Template span {start, end} of the name token of a table reference, checked against the lexer. */
@@ -992,11 +992,11 @@ final class Analyzer {
         UsageFact.Treatment t = kind == UsageFact.Kind.READ
             ? (isRead(p) ? UsageFact.Treatment.REWRITTEN : UsageFact.Treatment.PASSED_THROUGH)
             : (p == Phase.OFF ? UsageFact.Treatment.PASSED_THROUGH : UsageFact.Treatment.REWRITTEN);
-        facts.add(new UsageFact(m.mig.id(), m.column, kind, t, tpl.fingerprint));
+        facts.add(new UsageFact(m.mig.id(), m.column, kind, t, tpl.fingerprint()));
     }
 
     void fact(Managed.M m, UsageFact.Kind kind, UsageFact.Treatment t) {
-        facts.add(new UsageFact(m.mig.id(), m.column, kind, t, tpl.fingerprint));
+        facts.add(new UsageFact(m.mig.id(), m.column, kind, t, tpl.fingerprint()));
     }
 
     static String aliasName(Alias a) {

@@ -3,6 +3,7 @@ package dev.bellows.rules.analysis;
 import dev.bellows.rules.Migration;
 import dev.bellows.rules.RuleSet;
 import dev.bellows.rules.rewriting.Transform;
+import dev.bellows.rules.sql.NameSet;
 import dev.bellows.rules.sql.SqlLexer;
 
 import java.util.ArrayList;
@@ -79,6 +80,8 @@ public final class Managed {
     final Map<String, Migration> renames = new HashMap<>(); // table renames by schema.old_table
     final Set<String> oldTables = new HashSet<>();          // old names of renamed tables: every use must be accounted for
     private final char[][][] byFirst = new char[128][][]; // lower-case mentionable names by first character
+    /** {@link #mentionable} for looking identifier tokens up without folding them into new strings. */
+    public final NameSet mentionableNames;
     private final boolean nonAscii;
 
     public Managed(RuleSet rules) {
@@ -121,6 +124,7 @@ public final class Managed {
         }
         buckets.forEach((c, l) -> byFirst[c] = l.toArray(new char[0][]));
         nonAscii = na;
+        mentionableNames = new NameSet(mentionable);
     }
 
     List<M> table(String schema, String table) {

@@ -88,7 +88,7 @@ public final class SqlLexer {
      */
     public static Tokens lex(String sql, int maxTokens) {
         int n = sql.length();
-        Tokens t = new Tokens(sql, Math.min(64 + n / 4, 1 << 16));
+        Tokens t = new Tokens(sql, Math.min(16 + n / 5, 1 << 16)); // about a token per 5 characters in typical SQL
         int depth = 0;
         int i = 0;
         while (i < n) {

@@ -16,37 +16,40 @@ public final class Template {
     public final int[] slotPos;        // template positions of literal/comment placeholders, ascending
     public final String[] slotText;    // the original text of each slot
     public final int[] paramPos;       // template positions of real JDBC '?' parameters, ascending
-    public final String fingerprint;   // literal-free, comment-free, single-spaced
+    private String fingerprint;        // literal-free, comment-free, single-spaced; made on first use
+    private final String sql;
+    private final SqlLexer.Tokens tokens;
     public final boolean mentions;     // an identifier token names a managed column
     public final boolean unterminated; // a quote or comment never closes: never analysed
 
-    private Template(String text, int[] slotPos, String[] slotText, int[] paramPos, String fingerprint, boolean mentions,
-                     boolean unterminated) {
+    private Template(String text, String key, int[] slotPos, String[] slotText, int[] paramPos, String sql, SqlLexer.Tokens tokens,
+                     boolean mentions, boolean unterminated) {
         this.unterminated = unterminated;
-        // literals and parameters both read '?' in the text: without the positions, `a = 'x'` and `a = ?`
-        // would share one analysis and one parameter plan
-        StringBuilder k = new StringBuilder(text.length() + 4 * paramPos.length + 1).append(text).append('\0');
-        for (int p : paramPos) k.append(p).append(',');
-        this.key = k.toString();
+        this.key = key;
         this.text = text;
         this.slotPos = slotPos;
         this.slotText = slotText;
         this.paramPos = paramPos;
-        this.fingerprint = fingerprint;
+        this.sql = sql;
+        this.tokens = tokens;
         this.mentions = mentions;
     }
 
     /** Builds the template of {@code sql}, or returns null when it has more than {@code maxTokens} tokens. */
     public static Template of(String sql, Set<String> managedNames, int maxTokens) {
+        return of(sql, new NameSet(managedNames), maxTokens, true);
+    }
+
+    /** As {@link #of(String, Set, int)}. */
+    public static Template of(String sql, NameSet managedNames, int maxTokens) {
         return of(sql, managedNames, maxTokens, true);
     }
 
     /** As {@link #of(String, Set, int)}; with {@code slots} false the template is the statement itself. */
-    public static Template of(String sql, Set<String> managedNames, int maxTokens, boolean useSlots) {
+    public static Template of(String sql, NameSet managedNames, int maxTokens, boolean useSlots) {
         SqlLexer.Tokens t = SqlLexer.lex(sql, maxTokens);
         if (t == null) return null;
-        StringBuilder tpl = new StringBuilder(sql.length());
-        StringBuilder fp = new StringBuilder(sql.length());
+        StringBuilder tpl = new StringBuilder(sql.length() + 16);
         int[] slotPos = new int[8];
         String[] slotText = new String[8];
         int slots = 0;
@@ -54,7 +57,6 @@ public final class Template {
         int nParams = 0;
         boolean mentions = false;
         int pos = 0;
-        byte prev = 0;
         for (int i = 0; i < t.count; i++) {
             byte k = t.kind[i];
             tpl.append(sql, pos, t.start[i]);
@@ -76,23 +78,45 @@ public final class Template {
                     if (nParams == params.length) params = Arrays.copyOf(params, nParams * 2);
                     params[nParams++] = tpl.length();
                 } else if ((k == SqlLexer.IDENT || k == SqlLexer.QIDENT) && !mentions) {
-                    String name = SqlLexer.identName(t, i);
-                    mentions = name != null && managedNames.contains(name);
+                    mentions = managedNames.contains(t, i);
                 }
                 tpl.append(sql, t.start[i], t.end[i]);
             }
             pos = t.end[i];
-            if (k != SqlLexer.COMMENT) {
-                if (fp.length() > 0 && space(prev, k, t, i)) fp.append(' ');
-                if (k == SqlLexer.STRING || k == SqlLexer.NUMBER || k == SqlLexer.PARAM
-                    || t.unterminated && i == t.count - 1) fp.append('?');
-                else fp.append(sql, t.start[i], t.end[i]);
-                prev = k;
-            }
         }
         tpl.append(sql, pos, sql.length());
-        return new Template(tpl.toString(), Arrays.copyOf(slotPos, slots), Arrays.copyOf(slotText, slots),
-            Arrays.copyOf(params, nParams), collapseLists(fp.toString()), mentions, t.unterminated);
+        String text = tpl.toString();
+        // literals and parameters both read '?' in the text: without the positions, `a = 'x'` and `a = ?`
+        // would share one analysis and one parameter plan
+        tpl.append('\0');
+        for (int i = 0; i < nParams; i++) tpl.append(params[i]).append(',');
+        return new Template(text, tpl.toString(), Arrays.copyOf(slotPos, slots), Arrays.copyOf(slotText, slots),
+            Arrays.copyOf(params, nParams), sql, t, mentions, t.unterminated);
+    }
+
+    /**
+     * The statement with its literals as {@code ?}, without comments, single-spaced: what usage records name it by.
+     * Made on first use (only an analysis needs it, not a statement whose template was analysed before).
+     */
+    public String fingerprint() {
+        String f = fingerprint;
+        if (f == null) fingerprint = f = fingerprint(sql, tokens);
+        return f;
+    }
+
+    private static String fingerprint(String sql, SqlLexer.Tokens t) {
+        StringBuilder fp = new StringBuilder(sql.length());
+        byte prev = 0;
+        for (int i = 0; i < t.count; i++) {
+            byte k = t.kind[i];
+            if (k == SqlLexer.COMMENT) continue;
+            if (fp.length() > 0 && space(prev, k, t, i)) fp.append(' ');
+            if (k == SqlLexer.STRING || k == SqlLexer.NUMBER || k == SqlLexer.PARAM
+                || t.unterminated && i == t.count - 1) fp.append('?');
+            else fp.append(sql, t.start[i], t.end[i]);
+            prev = k;
+        }
+        return collapseLists(fp.toString());
     }
 
     private static boolean space(byte prev, byte k, SqlLexer.Tokens t, int i) {
