@@ -108,12 +108,7 @@ final class DerivedRules {
                     + " ones) and 'down' (each old column from the new ones)", null);
             }
         }
-        Phase phase;
-        try {
-            phase = Phase.parse(v.text(e, "phase", id, label));
-        } catch (IllegalArgumentException ex) {
-            throw v.error(RulesValidator.valueLine(e, "phase"), "phase", id, label, ex.getMessage(), ex);
-        }
+        Phase phase = v.phase(e, id, label);
         Set<String> upInputs = new LinkedHashSet<>();
         Set<String> downInputs = new LinkedHashSet<>();
         Map<String, String> ups = perColumn("up", tos, froms, tos, upInputs);

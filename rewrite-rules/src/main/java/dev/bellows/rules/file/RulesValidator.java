@@ -192,12 +192,7 @@ public final class RulesValidator {
         }
 
         // phase
-        Phase phase;
-        try {
-            phase = Phase.parse(text(e, "phase", id, label));
-        } catch (IllegalArgumentException ex) {
-            throw error(valueLine(e, "phase"), "phase", id, label, ex.getMessage(), ex);
-        }
+        Phase phase = phase(e, id, label);
 
         // type, up, down
         String type = e.containsKey("type") ? text(e, "type", id, label) : null;
@@ -368,12 +363,7 @@ public final class RulesValidator {
         if (toTable.equals(st[1])) {
             throw error(valueLine(e, "to_table"), "to_table", id, label, "same table as 'table' ('" + toTable + "')", null);
         }
-        Phase phase;
-        try {
-            phase = Phase.parse(text(e, "phase", id, label));
-        } catch (IllegalArgumentException ex) {
-            throw error(valueLine(e, "phase"), "phase", id, label, ex.getMessage(), ex);
-        }
+        Phase phase = phase(e, id, label);
         for (Migration m : migrations) {
             if (!m.schema().equals(st[0])) continue;
             String where = " by migration '" + m.id() + "' (line " + m.line() + ")";
@@ -446,6 +436,15 @@ public final class RulesValidator {
             throw error(line(v), key, id, label, "empty value", null);
         }
         return s;
+    }
+
+    /** The migration's phase key, or an error naming its line. */
+    Phase phase(Map<String, NodeTuple> e, String id, String label) throws RulesException {
+        try {
+            return Phase.parse(text(e, "phase", id, label));
+        } catch (IllegalArgumentException ex) {
+            throw error(valueLine(e, "phase"), "phase", id, label, ex.getMessage(), ex);
+        }
     }
 
     String[] tableName(Map<String, NodeTuple> e, String id, String label) throws RulesException {
