@@ -180,12 +180,16 @@ public final class Rewrite {
 
     /** Whether {@code text} contains a word that can make {@link #mayChangeSearchPath(String)} say yes. */
     public static boolean hasPathWord(String text) {
-        int n = text.length();
-        for (int i = 0; i < n; i++) {
+        return hasPathWord(text, 0, text.length());
+    }
+
+    /** {@link #hasPathWord(String)} of {@code text.substring(from, to)}, without the substring. */
+    public static boolean hasPathWord(String text, int from, int to) {
+        for (int i = from; i < to; i++) {
             char l = (char) (text.charAt(i) | 0x20); // ASCII lower case; only a, d, r and s start a path word
-            if (l != 'a' && l != 'd' && l != 'r' && l != 's' || i > 0 && Kind.isIdentifierPart(text.charAt(i - 1))) continue;
+            if (l != 'a' && l != 'd' && l != 'r' && l != 's' || i > from && Kind.isIdentifierPart(text.charAt(i - 1))) continue;
             for (String w : PATH_WORDS) {
-                if (Kind.startsWithWord(text, i, w)) return true;
+                if (Kind.startsWithWord(text, i, to, w)) return true;
             }
         }
         return false;
@@ -255,8 +259,13 @@ public final class Rewrite {
         }
 
         private static boolean startsWithWord(String sql, int start, String w) {
-            return sql.regionMatches(true, start, w, 0, w.length())
-                && (start + w.length() == sql.length() || !isIdentifierPart(sql.charAt(start + w.length())));
+            return startsWithWord(sql, start, sql.length(), w);
+        }
+
+        /** {@link #startsWithWord(String, int, String)} in {@code sql.substring(0, end)}. */
+        private static boolean startsWithWord(String sql, int start, int end, String w) {
+            return start + w.length() <= end && sql.regionMatches(true, start, w, 0, w.length())
+                && (start + w.length() == end || !isIdentifierPart(sql.charAt(start + w.length())));
         }
 
         private static boolean containsWord(String sql, String w) {

@@ -2,6 +2,7 @@ package dev.bellows.rules;
 
 import dev.bellows.rules.analysis.Analysis;
 import dev.bellows.rules.analysis.Managed;
+import dev.bellows.rules.sql.SqlLexer;
 import dev.bellows.rules.sql.Template;
 
 import java.util.ArrayList;
@@ -40,6 +41,7 @@ public final class Rewriter {
     private final Managed managed;
     private final Cache<String, Rewrite> exact;
     private final Cache<String, Analysis> templates;
+    private final Shapes shapes = new Shapes(); // the analysed templates seen last, recognised without building a key
     private final Rewriter next; // the next stage of a chain, or null
     private final SearchPath path;
     // one rewriter per search path seen with these rules and this catalog; the first one holds them all
@@ -212,6 +214,12 @@ public final class Rewriter {
         return false;
     }
 
+    /** What the literal-varying fast path answers for {@code sql} (null: it takes the full way); for tests. */
+    Rewrite fromShape(String sql) {
+        SqlLexer.Tokens t = SqlLexer.lex(sql, options.maxTokens);
+        return t == null ? null : shapes.instantiate(sql, t, managed.mentionableNames);
+    }
+
     /** Statements in the exact cache and their total weight, after pending evictions; for tests. */
     long[] cached() {
         exact.cleanUp();
@@ -227,8 +235,11 @@ public final class Rewriter {
             if (sql.length() > options.maxSqlLength) {
                 return Analysis.scanOnly(sql, managed, catalog, "statement longer than " + options.maxSqlLength + " characters");
             }
-            Template tpl = Template.of(sql, managed.mentionableNames, options.maxTokens);
-            if (tpl == null) return Analysis.scanOnly(sql, managed, catalog, "statement of more than " + options.maxTokens + " tokens");
+            SqlLexer.Tokens tokens = SqlLexer.lex(sql, options.maxTokens);
+            if (tokens == null) return Analysis.scanOnly(sql, managed, catalog, "statement of more than " + options.maxTokens + " tokens");
+            Rewrite known = shapes.instantiate(sql, tokens, managed.mentionableNames);
+            if (known != null) return known;
+            Template tpl = Template.of(sql, tokens, managed.mentionableNames, true);
             if (!tpl.mentions) return Rewrite.inert(sql);
             if (tpl.unterminated) return Analysis.scanOnly(sql, managed, catalog, "unterminated quote or comment");
             Analysis a = templates.getIfPresent(tpl.key);
@@ -245,6 +256,7 @@ public final class Rewriter {
                 }
                 templates.put(tpl.key, a);
             }
+            shapes.remember(tpl, a);
             return a.instantiate(sql, tpl);
         } catch (RuntimeException | StackOverflowError e) {
             return Analysis.scanOnly(sql, managed, catalog, "internal error: " + e);

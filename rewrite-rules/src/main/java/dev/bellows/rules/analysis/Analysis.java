@@ -63,11 +63,20 @@ public final class Analysis {
     public boolean hasEdits() { return parts != null; }
 
     public Rewrite instantiate(String sql, Template t) {
-        String out = parts == null ? sql : Splice.text(parts, sql, t);
+        return instantiate(sql, t.text, t.slotPos, t.slotSpan);
+    }
+
+    /**
+     * {@link #instantiate(String, Template)} for a statement of template text {@code text} whose slots stand at
+     * {@code slotPos} in the template and at {@code slotSpan} (start, end, ...) in {@code sql}: what a
+     * {@link dev.bellows.rules.sql.Shape} match gives, without the statement's {@link Template}.
+     */
+    public Rewrite instantiate(String sql, String text, int[] slotPos, int[] slotSpan) {
+        String out = parts == null ? sql : Splice.text(parts, sql, text, slotPos, slotSpan);
         int lex = lexical;
-        if (lex == 0) lexical = lex = lexical(t.text);
+        if (lex == 0) lexical = lex = lexical(text);
         // the template's words are the statement's outside its literals and comments; a slot may add a path word
-        boolean path = (lex & PATH) != 0 || t.slotPos.length > 0 && slotsMayChangePath(sql, t);
+        boolean path = (lex & PATH) != 0 || slotsMayChangePath(sql, slotSpan);
         Rewrite.Kind kind = (lex >>> 2) == 0 ? null : KINDS[(lex >>> 2) - 1];
         return new Rewrite(sql, out, parts == null ? null : plan, labels, facts, reason, rejection, kind, path);
     }
@@ -84,9 +93,9 @@ public final class Analysis {
         return KNOWN | (Rewrite.mayChangeSearchPath(templateText) ? PATH : 0) | (k == null ? 0 : (k.ordinal() + 1) << 2);
     }
 
-    private static boolean slotsMayChangePath(String sql, Template t) {
-        for (String s : t.slotText) {
-            if (Rewrite.hasPathWord(s)) return Rewrite.mayChangeSearchPath(sql);
+    private static boolean slotsMayChangePath(String sql, int[] slotSpan) {
+        for (int k = 0; k < slotSpan.length; k += 2) {
+            if (Rewrite.hasPathWord(sql, slotSpan[k], slotSpan[k + 1])) return Rewrite.mayChangeSearchPath(sql);
         }
         return false;
     }

@@ -13,26 +13,56 @@ public final class Splice {
 
     /** The output SQL of {@code parts} for the statement {@code sql}, whose template is {@code t}. */
     public static String text(Parts parts, String sql, Template t) {
-        StringBuilder sb = new StringBuilder(sql.length() + 64);
+        return text(parts, sql, t.text, t.slotPos, t.slotSpan);
+    }
+
+    /**
+     * The output SQL of {@code parts} for the statement {@code sql} of template {@code text}, whose slots stand at
+     * {@code slotPos} in the template and at {@code slotSpan} (start, end, ...) in the statement. Built in a buffer of
+     * the exact length.
+     */
+    public static String text(Parts parts, String sql, String text, int[] slotPos, int[] slotSpan) {
+        int len = 0;
+        for (Parts.Part p : parts.list) {
+            len += p.text != null ? p.text.length() : templateLength(text, slotPos, slotSpan, p.start, p.end);
+        }
+        StringBuilder sb = new StringBuilder(len);
         for (Parts.Part p : parts.list) {
             if (p.text != null) sb.append(p.text);
-            else appendTemplate(sb, t, p.start, p.end);
+            else appendTemplate(sb, sql, text, slotPos, slotSpan, p.start, p.end);
         }
         return sb.toString();
     }
 
+    private static int firstSlot(int[] slotPos, int s) {
+        int k = Arrays.binarySearch(slotPos, s);
+        return k < 0 ? -k - 1 : k;
+    }
+
+    private static int markLength(String text, int at) {
+        return text.charAt(at) == '?' ? 1 : Template.COMMENT_MARK.length();
+    }
+
+    /** The length of template [s, e) with the statement's own literals and comments in their slots. */
+    private static int templateLength(String text, int[] slotPos, int[] slotSpan, int s, int e) {
+        int len = e - s;
+        for (int k = firstSlot(slotPos, s); k < slotPos.length && slotPos[k] < e; k++) {
+            len += slotSpan[2 * k + 1] - slotSpan[2 * k] - markLength(text, slotPos[k]);
+        }
+        return len;
+    }
+
     /** Appends template [s, e) with the statement's own literals and comments in their slots. */
-    private static void appendTemplate(StringBuilder sb, Template t, int s, int e) {
-        int k = Arrays.binarySearch(t.slotPos, s);
-        if (k < 0) k = -k - 1;
+    private static void appendTemplate(StringBuilder sb, String sql, String text, int[] slotPos, int[] slotSpan, int s, int e) {
+        int k = firstSlot(slotPos, s);
         int pos = s;
-        while (k < t.slotPos.length && t.slotPos[k] < e) {
-            int at = t.slotPos[k];
-            sb.append(t.text, pos, at).append(t.slotText[k]);
-            pos = at + (t.text.charAt(at) == '?' ? 1 : Template.COMMENT_MARK.length());
+        while (k < slotPos.length && slotPos[k] < e) {
+            int at = slotPos[k];
+            sb.append(text, pos, at).append(sql, slotSpan[2 * k], slotSpan[2 * k + 1]);
+            pos = at + markLength(text, at);
             k++;
         }
-        sb.append(t.text, pos, e);
+        sb.append(text, pos, e);
     }
 
     /** Server parameter → client parameter (1-based), read off the copied ranges in output order. */

@@ -15,6 +15,7 @@ public final class Template {
     public final String key;           // the cache key: the text plus which '?' are the application's parameters
     public final int[] slotPos;        // template positions of literal/comment placeholders, ascending
     public final String[] slotText;    // the original text of each slot
+    public final int[] slotSpan;       // where each slot's text stands in the statement: start, end, start, end ...
     public final int[] paramPos;       // template positions of real JDBC '?' parameters, ascending
     private String fingerprint;        // literal-free, comment-free, single-spaced; made on first use
     private final String sql;
@@ -22,9 +23,10 @@ public final class Template {
     public final boolean mentions;     // an identifier token names a managed column
     public final boolean unterminated; // a quote or comment never closes: never analysed
 
-    private Template(String text, String key, int[] slotPos, String[] slotText, int[] paramPos, String sql, SqlLexer.Tokens tokens,
-                     boolean mentions, boolean unterminated) {
+    private Template(String text, String key, int[] slotPos, String[] slotText, int[] slotSpan, int[] paramPos, String sql,
+                     SqlLexer.Tokens tokens, boolean mentions, boolean unterminated) {
         this.unterminated = unterminated;
+        this.slotSpan = slotSpan;
         this.key = key;
         this.text = text;
         this.slotPos = slotPos;
@@ -48,10 +50,15 @@ public final class Template {
     /** As {@link #of(String, Set, int)}; with {@code slots} false the template is the statement itself. */
     public static Template of(String sql, NameSet managedNames, int maxTokens, boolean useSlots) {
         SqlLexer.Tokens t = SqlLexer.lex(sql, maxTokens);
-        if (t == null) return null;
+        return t == null ? null : of(sql, t, managedNames, useSlots);
+    }
+
+    /** As {@link #of(String, NameSet, int, boolean)}, from the statement's tokens ({@link SqlLexer#lex}). */
+    public static Template of(String sql, SqlLexer.Tokens t, NameSet managedNames, boolean useSlots) {
         StringBuilder tpl = new StringBuilder(sql.length() + 16);
         int[] slotPos = new int[8];
         String[] slotText = new String[8];
+        int[] slotSpan = new int[16];
         int slots = 0;
         int[] params = new int[8];
         int nParams = 0;
@@ -68,9 +75,12 @@ public final class Template {
                 if (slots == slotPos.length) {
                     slotPos = Arrays.copyOf(slotPos, slots * 2);
                     slotText = Arrays.copyOf(slotText, slots * 2);
+                    slotSpan = Arrays.copyOf(slotSpan, slots * 4);
                 }
                 slotPos[slots] = tpl.length();
                 slotText[slots] = t.text(i);
+                slotSpan[2 * slots] = t.start[i];
+                slotSpan[2 * slots + 1] = t.end[i];
                 slots++;
                 tpl.append(mark);
             } else {
@@ -91,7 +101,21 @@ public final class Template {
         tpl.append('\0');
         for (int i = 0; i < nParams; i++) tpl.append(params[i]).append(',');
         return new Template(text, tpl.toString(), Arrays.copyOf(slotPos, slots), Arrays.copyOf(slotText, slots),
-            Arrays.copyOf(params, nParams), sql, t, mentions, t.unterminated);
+            Arrays.copyOf(slotSpan, 2 * slots), Arrays.copyOf(params, nParams), sql, t, mentions, t.unterminated);
+    }
+
+    /** Whether a token of this kind becomes a slot (a literal or a comment) in a template. */
+    static boolean isSlot(byte kind) {
+        return kind == SqlLexer.STRING || kind == SqlLexer.NUMBER || kind == SqlLexer.COMMENT;
+    }
+
+    /** Whether some identifier token, quoted or not, names a member of {@code names}: {@link #mentions} of a template. */
+    public static boolean mentions(SqlLexer.Tokens t, NameSet names) {
+        for (int i = 0; i < t.count; i++) {
+            byte k = t.kind[i];
+            if ((k == SqlLexer.IDENT || k == SqlLexer.QIDENT) && names.contains(t, i)) return true;
+        }
+        return false;
     }
 
     /**
