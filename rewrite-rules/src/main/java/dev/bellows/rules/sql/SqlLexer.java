@@ -201,12 +201,25 @@ public final class SqlLexer {
         return i + 1 < sql.length() && (c == '-' && sql.charAt(i + 1) == '-' || c == '/' && sql.charAt(i + 1) == '*');
     }
 
+    // ASCII character classes, looked up rather than compared: the lexer runs on every literal-varying statement
+    private static final boolean[] IDENT_START = new boolean[128];
+    private static final boolean[] IDENT_PART = new boolean[128];
+    private static final boolean[] OP_CHAR = new boolean[128];
+
+    static {
+        for (char c = 0; c < 128; c++) {
+            IDENT_START[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_';
+            IDENT_PART[c] = IDENT_START[c] || isDigit(c) || c == '$';
+            OP_CHAR[c] = "+-*/<>=~!@#%^&|`:".indexOf(c) >= 0;
+        }
+    }
+
     public static boolean isIdentStart(char c) {
-        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80;
+        return c >= 0x80 || IDENT_START[c];
     }
 
     public static boolean isIdentPart(char c) {
-        return isIdentStart(c) || isDigit(c) || c == '$';
+        return c >= 0x80 || IDENT_PART[c];
     }
 
     private static boolean isDigit(char c) {
@@ -214,7 +227,7 @@ public final class SqlLexer {
     }
 
     private static boolean isOpChar(char c) {
-        return "+-*/<>=~!@#%^&|`:".indexOf(c) >= 0;
+        return c < 128 && OP_CHAR[c];
     }
 
     private static int blockComment(String sql, int i) {
