@@ -25,6 +25,9 @@
 #   MVN_ARGS        extra Maven arguments for the one classpath lookup (e.g. -Dmaven.repo.local=...)
 #   PG_ENV          the env file of a server already started with `exec:exec@pg`: use it, do not start one;
 #   LOAD=0          with PG_ENV: the database is loaded and expanded already, skip both
+#   PIN=1           the server (postmaster and every backend) on SERVER_CPUS, BenchBase on CLIENT_CPUS (taskset;
+#                   defaults: the last CPU for BenchBase, the others for the server), as when the database has its
+#                   own host: the client's CPU then no longer comes out of the server's
 #
 # What it does: starts the embedded server (dev.bellows.bench.tpcc.TpccServer) with a fresh database; loads TPC-C
 # through plain pgjdbc; `bellows plan` and the plan's expand file (ADD COLUMN c_balance_new); the backfill as one
@@ -51,6 +54,10 @@ SCALE=${SCALE:-2}
 TERMINALS=${TERMINALS:-4}
 HEAP=${HEAP:-1g}
 JFR=${JFR:-0}
+PIN=${PIN:-0}
+NCPU=$(nproc)
+CLIENT_CPUS=${CLIENT_CPUS:-$((NCPU - 1))}
+SERVER_CPUS=${SERVER_CPUS:-0-$((NCPU > 1 ? NCPU - 2 : 0))}
 LOAD=${LOAD:-1}
 BENCHBASE_JAVA=${BENCHBASE_JAVA:-java}
 OUT=${OUT:-$REPO/benchmarks/target/tpcc-$(date -u +%Y%m%d-%H%M%S)}
@@ -91,7 +98,18 @@ fi
 # shellcheck disable=SC1090
 . "$PG_ENV"
 URL="$PG_URL?user=$PG_USER&password=$PG_PASSWORD"
-log "server $PG_URL (postmaster $PG_POSTMASTER_PID), results in $OUT"
+PIN_CLIENT=()
+if [ "$PIN" = 1 ]; then
+  command -v taskset >/dev/null || { echo "PIN=1 needs taskset (util-linux)" >&2; exit 2; }
+  [ "$NCPU" -ge 2 ] || { echo "PIN=1 needs at least 2 CPUs" >&2; exit 2; }
+  # backends forked from now on inherit the postmaster's affinity; the running background processes are moved too
+  for pid in "$PG_POSTMASTER_PID" $(awk -v pp="$PG_POSTMASTER_PID" '{ pid = $1; sub(/^.*\) /, ""); if ($2 == pp) print pid }' \
+      /proc/[0-9]*/stat 2>/dev/null || true); do
+    taskset -a -p -c "$SERVER_CPUS" "$pid" >/dev/null 2>&1 || true # it may have ended since
+  done
+  PIN_CLIENT=(taskset -c "$CLIENT_CPUS")
+fi
+log "server $PG_URL (postmaster $PG_POSTMASTER_PID$([ "$PIN" = 1 ] && echo ", CPUs $SERVER_CPUS; BenchBase on CPUs $CLIENT_CPUS")), results in $OUT"
 
 # Literal replacement of @NAME@ placeholders (no regex, so & and / in URLs are safe).
 config() { # template out NAME=value...
@@ -149,7 +167,7 @@ run_one() { # phase round pos variant
   [ "$JFR" = 1 ] && jfr=(-XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints "-XX:StartFlightRecording=filename=$OUT/jfr/$name.jfr,settings=profile")
   load=$(cut -d' ' -f1 /proc/loadavg)
   # the subshell execs java, so $! is BenchBase's JVM
-  (cd "$BB" && exec "$BENCHBASE_JAVA" -Xms"$HEAP" -Xmx"$HEAP" "${jfr[@]}" -cp "benchbase.jar:lib/*" com.oltpbenchmark.DBWorkload \
+  (cd "$BB" && exec "${PIN_CLIENT[@]}" "$BENCHBASE_JAVA" -Xms"$HEAP" -Xmx"$HEAP" "${jfr[@]}" -cp "benchbase.jar:lib/*" com.oltpbenchmark.DBWorkload \
     -b tpcc -c "$cfg" -d "$dir" --create=false --load=false --execute=true) > "$out" 2>&1 &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do

@@ -71,6 +71,7 @@ public final class FlagFleetProcess {
         double rate = Double.parseDouble(System.getProperty("flags.rate", "2"));
         String staleness = System.getProperty("flags.staleness", "500ms");
         String poll = System.getProperty("flags.poll", "1s");
+        String quietPoll = System.getProperty("flags.quietPoll", "5s");
         int pool = Integer.getInteger("flags.connections", 8);
         int threads = Integer.getInteger("flags.threads", pool);
         String listenUrl = System.getProperty("flags.child.listenUrl", "");
@@ -99,7 +100,7 @@ public final class FlagFleetProcess {
                     case "check" -> {
                         ds.setFlagsMode("check");
                         ds.setFlagsStaleness(staleness);
-                        ds.setFlagsPoll("5s");
+                        ds.setFlagsPoll(quietPoll);
                     }
                     case "poll" -> {
                         ds.setFlagsMode("check");

@@ -48,7 +48,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the rate achieved against the rate asked (a run that fell behind its schedule is marked as such).
  *
  * <p>Designs ({@code -Dflags.design}): {@code check} (the default mode: statements read the flags when older than
- * {@code flags.staleness}); {@code poll} (statements never read them, the watcher polls every {@code flags.poll}
+ * {@code flags.staleness}; a quiet instance reads them every {@code flags.quietPoll}, default 5s); {@code poll} (statements never read them, the watcher polls every {@code flags.poll}
  * with jitter on a pooled connection); {@code listen} (one LISTEN connection per instance, {@code bellows.flags.url}).
  * Not a test; run with {@code ./mvnw -q -B -pl benchmarks exec:exec@flags -Dflags.instances=100 -Dflags.processes=4}.
  */
@@ -123,7 +123,7 @@ public final class FlagPropagation {
         System.out.printf(Locale.ROOT, "Flag propagation: design %s, %d instances at %.2f statements/s each (%.0f/s asked),"
                 + " %d process%s, each one HikariCP pool of %d connections and %d worker threads%s; load average before: %s%n",
             design, n, rate, n * rate, processes, processes == 1 ? "" : "es", pool, threads,
-            design.equals("check") ? ", staleness " + staleness : design.equals("poll") ? ", poll " + poll
+            design.equals("check") ? ", staleness " + staleness + ", quiet poll " + System.getProperty("flags.quietPoll", "5s") : design.equals("poll") ? ", poll " + poll
                 + " (+0-20 % jitter)" : "", loadBefore);
 
         List<Child> children = new ArrayList<>();
@@ -231,6 +231,7 @@ public final class FlagPropagation {
             "-Dflags.child.out=" + dir.resolve("process-" + k + ".bin"),
             "-Dflags.design=" + design, "-Dflags.rate=" + rate, "-Dflags.staleness=" + staleness, "-Dflags.poll=" + poll,
             "-Dflags.connections=" + pool, "-Dflags.threads=" + threads,
+            "-Dflags.quietPoll=" + System.getProperty("flags.quietPoll", "5s"),
             "-cp", System.getProperty("java.class.path"), FlagFleetProcess.class.getName()));
         Path log = dir.resolve("process-" + k + ".log");
         Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
@@ -241,7 +242,8 @@ public final class FlagPropagation {
     private static void sample(Connection monitor, AtomicBoolean stop, AtomicInteger peak, AtomicInteger peakFlags,
                                List<Integer> samples) {
         try (PreparedStatement ps = monitor.prepareStatement("SELECT count(*), count(*) FILTER (WHERE"
-            + " application_name LIKE 'bellows-flags%') FROM pg_stat_activity WHERE backend_type = 'client backend'"
+            + " application_name LIKE 'bellows-flags%' OR query LIKE '/* bellows-flags */%' AND state = 'active')"
+            + " FROM pg_stat_activity WHERE backend_type = 'client backend'"
             + " AND pid <> pg_backend_pid()")) {
             while (!stop.get()) {
                 synchronized (monitor) {

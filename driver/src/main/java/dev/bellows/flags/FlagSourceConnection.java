@@ -10,8 +10,9 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
 /**
- * The watcher's own connection to the flag table: opened and named {@code bellows-flags <appName>}, in {@code LISTEN}
- * in listen mode (held), short-lived in check mode; read; closed. Used by the watcher thread (and its start) only.
+ * The watcher's own connection to the flag table. Listen mode: opened, named {@code bellows-flags <appName>}, in
+ * {@code LISTEN}, held. Check mode: borrowed for one statement (a quiet instance's poll runs N times a second across
+ * a fleet, so it costs one query and nothing else: no naming, no reset). Used by the watcher thread (and its start) only.
  */
 final class FlagSourceConnection {
     private final FlagWatcher.ConnectionOpener opener;
@@ -20,6 +21,8 @@ final class FlagSourceConnection {
     private Connection conn;
     private PGConnection pg;
     private String where = "the bellows.flags table";
+    // check mode: the table was there at the last read, so the next one is a single query (42P01 says otherwise)
+    private boolean tablePresent;
 
     FlagSourceConnection(FlagWatcher.ConnectionOpener opener, String appName, boolean listen) {
         this.opener = opener;
@@ -48,12 +51,14 @@ final class FlagSourceConnection {
             } catch (SQLException | UnsupportedOperationException e) {
                 // a pool proxy may refuse; the poll then relies on the driver's own socket timeout
             }
-            try (Statement s = c.createStatement()) {
-                String app = ("bellows-flags " + appName).replace("'", "''");
-                s.execute("SET application_name = '" + (app.length() > 60 ? app.substring(0, 60) : app) + "'");
-                if (listen) s.execute("LISTEN " + FlagStore.CHANNEL);
+            if (listen) {
+                try (Statement s = c.createStatement()) {
+                    String app = ("bellows-flags " + appName).replace("'", "''");
+                    s.execute("SET application_name = '" + (app.length() > 60 ? app.substring(0, 60) : app) + "'");
+                    s.execute("LISTEN " + FlagStore.CHANNEL);
+                }
             }
-            where = describe(c);
+            if (where == null || !where.startsWith("bellows.flags in ")) where = describe(c);
             conn = c;
             pg = p;
         } catch (SQLException | RuntimeException e) {
@@ -66,10 +71,24 @@ final class FlagSourceConnection {
         }
     }
 
-    /** The flags on the open connection. */
+    /** The flags on the open connection; in check mode one query once the table is known to exist. */
     Map<String, Phase> read() throws SQLException {
-        return FlagStore.phases(conn);
+        if (listen || !tablePresent) {
+            Map<String, Phase> read = FlagStore.phases(conn);
+            tablePresent = !read.isEmpty() || FlagStore.exists(conn);
+            return read;
+        }
+        try {
+            return FlagStore.phasesOnly(conn, QUIET_READ);
+        } catch (SQLException e) {
+            if (!"42P01".equals(e.getSQLState())) throw e;
+            tablePresent = false; // dropped since: no flags, as when it never existed
+            return Map.of();
+        }
     }
+
+    // the comment names the reader in pg_stat_activity, which check mode no longer does with application_name
+    private static final String QUIET_READ = "/* bellows-flags */ SELECT migration_id, phase FROM bellows.flags ORDER BY migration_id";
 
     /** Waits up to {@code timeoutMillis} for notifications on the listening connection. */
     PGNotification[] notifications(int timeoutMillis) throws SQLException {
@@ -85,7 +104,7 @@ final class FlagSourceConnection {
         conn = null;
         pg = null;
         if (c != null) {
-            if (clean) {
+            if (clean && listen) {
                 try (Statement s = c.createStatement()) {
                     s.execute("UNLISTEN *");
                     s.execute("RESET application_name");

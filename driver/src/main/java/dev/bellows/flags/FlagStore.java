@@ -112,10 +112,15 @@ public final class FlagStore {
 
     /** The phase of every flag; empty when the table does not exist. Rows whose phase is invalid are skipped. */
     public static Map<String, Phase> phases(Connection c) throws SQLException {
+        if (!exists(c)) return new LinkedHashMap<>();
+        return phasesOnly(c, "SELECT migration_id, phase FROM bellows.flags ORDER BY migration_id");
+    }
+
+    /** The phases {@code query} (migration id, phase) returns, with no check that the table exists. */
+    static Map<String, Phase> phasesOnly(Connection c, String query) throws SQLException {
         Map<String, Phase> out = new LinkedHashMap<>();
-        if (!exists(c)) return out;
         try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT migration_id, phase FROM bellows.flags ORDER BY migration_id")) {
+             ResultSet rs = s.executeQuery(query)) {
             while (rs.next()) {
                 try {
                     out.put(rs.getString(1), Phase.parse(rs.getString(2)));

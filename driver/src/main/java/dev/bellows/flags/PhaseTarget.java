@@ -30,6 +30,15 @@ public interface PhaseTarget {
         refreshCatalog();
     }
 
+    /**
+     * Whether the catalog held already has every table and column {@code phases} presume (each new column, a renamed
+     * table's new name, once its migration is past off), so a phase change need not read it again. The default
+     * says no: the catalog is read before every phase change.
+     */
+    default boolean catalogReadyFor(java.util.Map<String, Phase> phases) {
+        return false;
+    }
+
     /** The usage recorder to flush after a phase change (so heartbeats report it at once), or null. */
     UsageRecorder usageRecorder();
 }

@@ -67,8 +67,9 @@ final class QuietPoll {
             return;
         }
         // a statement's check may have read the flags since this read was sent: the latest read is applied
-        boolean changed = !phases.record(read, sent).equals(phases.database());
-        if (changed) {
+        Map<String, Phase> latest = phases.record(read, sent);
+        boolean changed = !latest.equals(phases.database());
+        if (changed && !phases.catalogReadyFor(latest)) {
             try {
                 runtime.refreshCatalog(); // a phase change usually follows DDL: read the catalog first (see apply)
             } catch (SQLException | RuntimeException e) {

@@ -1,6 +1,7 @@
 package dev.bellows.jdbc;
 
 import dev.bellows.rules.Catalog;
+import dev.bellows.rules.Migration;
 import dev.bellows.rules.Phase;
 import dev.bellows.rules.Rewrite;
 import dev.bellows.rules.Rewriter;
@@ -10,6 +11,7 @@ import dev.bellows.usage.UsageSink;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -33,6 +35,7 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
     private final AtomicReference<State> state;
     // Serialises catalog reads so an older read can never overwrite a newer one.
     private final Object catalogLock = new Object();
+    private volatile long catalogReads; // written under catalogLock
     private volatile UsageSink sink = UsageSink.NONE;
     /** The table versions this configuration's connections present ({@code bellows.schema}); set once at creation. */
     private final SchemaView schemaView;
@@ -160,7 +163,7 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
             try (Connection c = source.open()) {
                 if (database == null) database = CatalogLoader.database(c);
                 synchronized (catalogLock) {
-                    Catalog catalog = CatalogLoader.load(c, needs);
+                    Catalog catalog = loadCatalog(c, needs);
                     warnMismatches(state.updateAndGet(s -> new State(rules, carry(catalog, s.catalog, rules), needs, options, s.version + 1)));
                 }
             }
@@ -181,6 +184,37 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
         refresh(connection instanceof ConnectionWrapper ? ((ConnectionWrapper) connection).delegate : connection);
     }
 
+    // Called with catalogLock held.
+    private Catalog loadCatalog(Connection c, CatalogLoader.Needs needs) throws SQLException {
+        catalogReads++;
+        return CatalogLoader.load(c, needs);
+    }
+
+    /** How many times this configuration has read the catalog (first connection, DDL, phase changes that needed it). */
+    public long catalogReads() {
+        return catalogReads;
+    }
+
+    /**
+     * Whether the catalog read last has each new column and renamed table's new name that {@code phases} put past off,
+     * so a phase change can go ahead without reading it again; the expand migration's DDL not seen yet says no.
+     */
+    @Override public boolean catalogReadyFor(Map<String, Phase> phases) {
+        State s = state.get();
+        if (s.loadedFor == null || !s.catalogCovers(s.rules)) return false;
+        for (Migration m : s.rules.migrations()) {
+            Phase p = phases.getOrDefault(m.id(), m.phase());
+            if (p == Phase.OFF) continue;
+            if (m.isTableRename()) {
+                if (s.catalog.columns(m.schema(), m.toTable()) == null) return false;
+                continue;
+            }
+            List<String> cols = s.catalog.columns(m.schema(), m.table());
+            if (cols == null || !cols.containsAll(m.tos())) return false;
+        }
+        return true;
+    }
+
     State state() {
         return state.get();
     }
@@ -192,7 +226,7 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
         synchronized (catalogLock) {
             State s = state.get();
             if (s.catalogCovers(s.rules)) return;
-            install(CatalogLoader.load(raw, CatalogLoader.Needs.of(s.rules)), CatalogLoader.Needs.of(s.rules));
+            install(loadCatalog(raw, CatalogLoader.Needs.of(s.rules)), CatalogLoader.Needs.of(s.rules));
         }
     }
 
@@ -200,7 +234,7 @@ public final class BellowsRuntime implements dev.bellows.flags.PhaseTarget {
         if (database == null) database = CatalogLoader.database(raw);
         synchronized (catalogLock) {
             CatalogLoader.Needs needs = CatalogLoader.Needs.of(state.get().rules);
-            install(CatalogLoader.load(raw, needs), needs);
+            install(loadCatalog(raw, needs), needs);
         }
     }
 
