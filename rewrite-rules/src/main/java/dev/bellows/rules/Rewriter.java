@@ -201,7 +201,9 @@ public final class Rewriter {
         return r;
     }
 
-    // The doorkeeper: the hash of a recent statement not kept, per slot. Racy on purpose: a lost write only means a
+    // The doorkeeper: the hash of a recent statement not kept, in two slots chosen by independent bits of its hash, so
+    // two statements sharing one slot cannot evict each other forever (with one slot, two hot statements alternating on
+    // it were never kept, and each of their executions paid a miss). Racy on purpose: a lost write only means a
     // statement is kept one sighting later or earlier.
     private final int[] seen = new int[SEEN_SLOTS];
     private static final int SEEN_SLOTS = 1024;
@@ -209,8 +211,10 @@ public final class Rewriter {
     private boolean seenBefore(String sql) {
         int h = sql.hashCode();
         int i = (h ^ h >>> 16) & (SEEN_SLOTS - 1);
-        if (seen[i] == h) return true;
+        int j = (h * 0x9E3779B9) >>> (Integer.SIZE - 10); // the top 10 bits of a multiplicative hash: 1,024 slots
+        if (seen[i] == h || seen[j] == h) return true;
         seen[i] = h;
+        seen[j] = h;
         return false;
     }
 

@@ -68,6 +68,33 @@ class RewriterCacheTest {
     }
 
     @Test
+    void twoStatementsSharingADoorkeeperSlotAreBothKeptFromTheirSecondSighting() {
+        // both hash to slot 973 of the doorkeeper's first table (TPC-B's SELECT and INSERT): alternating, each used to
+        // overwrite the other's trace, so neither was ever kept and every execution of either was a miss
+        String a = "SELECT abalance FROM pgbench_accounts WHERE aid = ?";
+        String b = "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP)";
+        assertEquals(slot(a), slot(b));
+        Rewriter.Options options = Rewriter.Options.defaults();
+        Rewriter r = Rewriter.create(CaseFixture.rules(Phase.SWITCH), CaseFixture.catalog("both"), options);
+        for (int round = 0; round < 2; round++) {
+            r.rewrite(a);
+            r.rewrite(b);
+        }
+        long misses = options.stats().misses();
+        for (int round = 0; round < 3; round++) {
+            assertSame(r.rewrite(a), r.rewrite(a));
+            assertSame(r.rewrite(b), r.rewrite(b));
+        }
+        assertEquals(misses, options.stats().misses());
+        assertEquals(4, misses);
+    }
+
+    private static int slot(String sql) {
+        int h = sql.hashCode();
+        return (h ^ h >>> 16) & 1023;
+    }
+
+    @Test
     void statementsNamingNothingManagedAreReturnedAsTheSameInstance() {
         String sql = "SELECT id, name FROM invoices WHERE id = ?";
         assertSame(sql, rw.rewrite(sql).sql());

@@ -8,7 +8,12 @@ final class StubCatalog {
     static final String[][] ROWS = rows(
         "leads", "id,name,user_email,created_at,owner_id,contact_email",
         "orders", "id,lead_id,status,amount,created_at,status_code",
-        "users", "id,email,name");
+        "users", "id,email,name",
+        // TransactionBenchmark: pgbench's tables, with the renamed column of bench-rules-switch.yaml added
+        "pgbench_accounts", "aid,bid,abalance,filler,abalance_new",
+        "pgbench_tellers", "tid,bid,tbalance,filler",
+        "pgbench_branches", "bid,bbalance,filler",
+        "pgbench_history", "tid,bid,aid,delta,mtime,filler");
 
     private StubCatalog() {
     }
