@@ -50,8 +50,8 @@ import org.postgresql.PGConnection;
  */
 public final class TpcbBenchmark {
 
-  static final String UPDATE_ACCOUNT = "UPDATE pgbench_accounts SET abalance = abalance + ? WHERE aid = ?";
-  static final String SELECT_ACCOUNT = "SELECT abalance FROM pgbench_accounts WHERE aid = ?";
+  public static final String UPDATE_ACCOUNT = "UPDATE pgbench_accounts SET abalance = abalance + ? WHERE aid = ?";
+  public static final String SELECT_ACCOUNT = "SELECT abalance FROM pgbench_accounts WHERE aid = ?";
   static final String UPDATE_TELLER = "UPDATE pgbench_tellers SET tbalance = tbalance + ? WHERE tid = ?";
   static final String UPDATE_BRANCH = "UPDATE pgbench_branches SET bbalance = bbalance + ? WHERE bid = ?";
   static final String INSERT_HISTORY =
@@ -591,8 +591,12 @@ public final class TpcbBenchmark {
         Arrays.stream(cpu).sum(), processCpu, serverCpu, Arrays.stream(allocated).sum(), first);
   }
 
-  /** pgbench's tpcb-like script: BEGIN; 3 updates, 1 select, 1 insert; END. */
-  static void transaction(HikariDataSource pool, int aid, int bid, int tid, int delta) throws SQLException {
+  /**
+   * pgbench's tpcb-like script: BEGIN; 3 updates, 1 select, 1 insert; END (the pool's connections are not in
+   * auto-commit). Returns the account's balance as read. Also the body of {@code jmh.TransactionBenchmark}.
+   */
+  public static int transaction(javax.sql.DataSource pool, int aid, int bid, int tid, int delta) throws SQLException {
+    int balance;
     try (Connection c = pool.getConnection()) {
       try (PreparedStatement ps = c.prepareStatement(UPDATE_ACCOUNT)) {
         ps.setInt(1, delta);
@@ -605,7 +609,7 @@ public final class TpcbBenchmark {
           if (!rs.next()) {
             throw new SQLException("account " + aid + " not found");
           }
-          rs.getInt("abalance"); // by label, as legacy code reads it
+          balance = rs.getInt("abalance"); // by label, as legacy code reads it
         }
       }
       try (PreparedStatement ps = c.prepareStatement(UPDATE_TELLER)) {
@@ -628,6 +632,7 @@ public final class TpcbBenchmark {
       c.commit();
       // On an exception the pool rolls the transaction back when the connection is returned.
     }
+    return balance;
   }
 
   /**

@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.bellows.jdbc.BellowsDataSource;
 import dev.bellows.jdbc.BellowsRuntime;
 import dev.bellows.rules.Phase;
-import dev.bellows.rules.RuleSet;
 import dev.bellows.rules.RulesFile;
-import dev.bellows.usage.UsageRecorder;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
@@ -35,7 +33,7 @@ class FlagFlipCostTest {
             db.exec("CREATE TABLE leads (id bigint PRIMARY KEY, user_email text, email text)");
             db.setFlag(ID, Phase.OFF);
             List<AtomicInteger> perConnection = new CopyOnWriteArrayList<>();
-            Target target = new Target(RulesFile.parse(FlagsDb.leadsRules("off"), "rules.yaml"));
+            RecordingTarget target = new RecordingTarget("flip-cost", RulesFile.parse(FlagsDb.leadsRules("off"), "rules.yaml"));
             // check mode, a quiet poll every 100 ms (+ jitter), staleness 100 ms; no statement runs
             FlagWatcher w = FlagWatcher.start(target, db.rules.toString(), 100, 100, 0, () -> {
                 AtomicInteger n = new AtomicInteger();
@@ -134,38 +132,5 @@ class FlagFlipCostTest {
                     throw e.getCause();
                 }
             });
-    }
-
-    /** The runtime side: records phase moves; its catalog is never ready, as an implementation that says nothing. */
-    private static final class Target implements PhaseTarget {
-        final RuleSet rules;
-        final List<String> moves = new CopyOnWriteArrayList<>();
-
-        Target(RuleSet rules) {
-            this.rules = rules;
-        }
-
-        @Override public String appName() {
-            return "flip-cost";
-        }
-
-        @Override public RuleSet rules() {
-            return rules;
-        }
-
-        @Override public void setRules(RuleSet rules) {
-            throw new UnsupportedOperationException("the rules file is not watched here");
-        }
-
-        @Override public void setPhase(String migrationId, Phase phase) {
-            moves.add(migrationId + " -> " + phase.label());
-        }
-
-        @Override public void refreshCatalog() {
-        }
-
-        @Override public UsageRecorder usageRecorder() {
-            return null;
-        }
     }
 }

@@ -7,10 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.bellows.rules.Phase;
 import dev.bellows.rules.RuleSet;
 import dev.bellows.rules.RulesFile;
-import dev.bellows.usage.UsageRecorder;
 import java.sql.Connection;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -79,32 +77,14 @@ class FlagReadOrderTest {
         }
     }
 
-    /** The runtime side: records every phase move; holds the watcher thread's first catalog read until released. */
-    private static final class Target implements PhaseTarget {
-        final RuleSet rules;
-        final List<String> moves = new CopyOnWriteArrayList<>();
+    /** Records every phase move; holds the watcher thread's first catalog read until released. */
+    private static final class Target extends RecordingTarget {
         final CountDownLatch pollHeld = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         private final AtomicBoolean held = new AtomicBoolean();
 
         Target(RuleSet rules) {
-            this.rules = rules;
-        }
-
-        @Override public String appName() {
-            return "read-order";
-        }
-
-        @Override public RuleSet rules() {
-            return rules;
-        }
-
-        @Override public void setRules(RuleSet rules) {
-            throw new UnsupportedOperationException("the rules file is not watched here");
-        }
-
-        @Override public void setPhase(String migrationId, Phase phase) {
-            moves.add(migrationId + " -> " + phase.label());
+            super("read-order", rules);
         }
 
         @Override public void refreshCatalog() {
@@ -116,10 +96,6 @@ class FlagReadOrderTest {
                     Thread.currentThread().interrupt();
                 }
             }
-        }
-
-        @Override public UsageRecorder usageRecorder() {
-            return null;
         }
     }
 }

@@ -3,14 +3,12 @@ package dev.bellows.bench.jmh;
 import com.p6spy.engine.spy.P6DataSource;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.bellows.bench.TpcbBenchmark;
 import dev.bellows.bench.stub.StubDataSource;
 import dev.bellows.jdbc.BellowsDataSource;
 import dev.bellows.jdbc.BellowsRuntime;
 import dev.bellows.rules.Rewrite;
 import dev.bellows.rules.Rewriter;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,13 +40,6 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class TransactionBenchmark {
-    static final String UPDATE_ACCOUNT = "UPDATE pgbench_accounts SET abalance = abalance + ? WHERE aid = ?";
-    static final String SELECT_ACCOUNT = "SELECT abalance FROM pgbench_accounts WHERE aid = ?";
-    static final String UPDATE_TELLER = "UPDATE pgbench_tellers SET tbalance = tbalance + ? WHERE tid = ?";
-    static final String UPDATE_BRANCH = "UPDATE pgbench_branches SET bbalance = bbalance + ? WHERE bid = ?";
-    static final String INSERT_HISTORY =
-        "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP)";
-
     @Param({"plain", "bellows-none", "bellows-switch", "p6spy"})
     public String driver;
 
@@ -102,7 +93,7 @@ public class TransactionBenchmark {
     private void check(BellowsRuntime runtime) {
         Rewriter rewriter = Rewriter.create(runtime.rules(), runtime.catalog());
         boolean rules = driver.equals("bellows-switch");
-        for (String sql : new String[] {UPDATE_ACCOUNT, SELECT_ACCOUNT}) {
+        for (String sql : new String[] {TpcbBenchmark.UPDATE_ACCOUNT, TpcbBenchmark.SELECT_ACCOUNT}) {
             Rewrite r = rewriter.rewrite(sql);
             if (r.changed() != rules || r.facts().isEmpty() == rules || r.isUnanalysed()) {
                 throw new IllegalStateException("unexpected rewrite of " + sql + ": " + r);
@@ -123,43 +114,6 @@ public class TransactionBenchmark {
     @Benchmark
     public int transaction() throws SQLException {
         int k = n++;
-        int aid = k & 0xffff;
-        int bid = k & 7;
-        int tid = k & 63;
-        int delta = k & 1023;
-        int balance;
-        try (Connection c = pool.getConnection()) {
-            try (PreparedStatement ps = c.prepareStatement(UPDATE_ACCOUNT)) {
-                ps.setInt(1, delta);
-                ps.setInt(2, aid);
-                ps.executeUpdate();
-            }
-            try (PreparedStatement ps = c.prepareStatement(SELECT_ACCOUNT)) {
-                ps.setInt(1, aid);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) throw new SQLException("account " + aid + " not found");
-                    balance = rs.getInt("abalance");
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement(UPDATE_TELLER)) {
-                ps.setInt(1, delta);
-                ps.setInt(2, tid);
-                ps.executeUpdate();
-            }
-            try (PreparedStatement ps = c.prepareStatement(UPDATE_BRANCH)) {
-                ps.setInt(1, delta);
-                ps.setInt(2, bid);
-                ps.executeUpdate();
-            }
-            try (PreparedStatement ps = c.prepareStatement(INSERT_HISTORY)) {
-                ps.setInt(1, tid);
-                ps.setInt(2, bid);
-                ps.setInt(3, aid);
-                ps.setInt(4, delta);
-                ps.executeUpdate();
-            }
-            c.commit();
-        }
-        return balance;
+        return TpcbBenchmark.transaction(pool, k & 0xffff, k & 7, k & 63, k & 1023);
     }
 }
