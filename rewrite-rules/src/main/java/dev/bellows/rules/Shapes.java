@@ -18,31 +18,21 @@ final class Shapes {
     /** Longest template kept, in characters: bounds the text held at {@code SLOTS * MAX_CHARS}. */
     static final int MAX_CHARS = 1024;
 
-    /** A template and its analysis; immutable, so a racing reader sees all of it or none. */
-    private static final class Entry {
-        final int hash;
-        final Shape shape;
-        final Analysis analysis;
-
-        Entry(int hash, Shape shape, Analysis analysis) {
-            this.hash = hash;
-            this.shape = shape;
-            this.analysis = analysis;
-        }
+    /** A template and its analysis; immutable (final fields), so a racing reader sees all of it or none. */
+    private record Entry(int hash, Shape shape, Analysis analysis) {
     }
 
-    // Racy on purpose: a lost write only means a statement takes the full way once more.
     private final Entry[] entries = new Entry[SLOTS];
 
     /** The rewrite of {@code sql} (lexed as {@code tokens}) when its template was remembered, else null. */
     Rewrite instantiate(String sql, SqlLexer.Tokens tokens, NameSet managedNames) {
         int h = Shape.hash(sql, tokens);
         Entry e = entries[index(h)];
-        if (e == null || e.hash != h) return null;
-        int[] spans = e.shape.match(sql, tokens);
+        if (e == null || e.hash() != h) return null;
+        int[] spans = e.shape().match(sql, tokens);
         // a remembered template names something managed; the check keeps this path's answer the full way's exactly
         if (spans == null || !Template.mentions(tokens, managedNames)) return null;
-        return e.analysis.instantiate(sql, e.shape.text(), e.shape.slotPos(), spans);
+        return e.analysis().instantiate(sql, e.shape().text(), e.shape().slotPos(), spans);
     }
 
     /** Remembers {@code a}, the analysis cached under {@code t}'s key, for the next statement of that template. */
@@ -50,7 +40,7 @@ final class Shapes {
         if (t.text.length() > MAX_CHARS || t.unterminated) return;
         int h = t.text.hashCode();
         Entry e = entries[index(h)];
-        if (e != null && e.hash == h && e.analysis == a && e.shape.text().equals(t.text)) return;
+        if (e != null && e.hash() == h && e.analysis() == a && e.shape().text().equals(t.text)) return;
         entries[index(h)] = new Entry(h, new Shape(t), a);
     }
 
