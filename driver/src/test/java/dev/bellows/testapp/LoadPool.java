@@ -65,12 +65,17 @@ final class LoadPool implements AutoCloseable {
         for (Thread t : threads) t.join(10_000);
     }
 
+    /** The Bellows runtime behind the pool's connections. */
+    BellowsRuntime runtime() throws SQLException {
+        try (Connection c = pool.getConnection()) {
+            return c.unwrap(BellowsConnection.class).runtime();
+        }
+    }
+
+    /** Stops the load, closes the pool and the runtime (its usage recorder flushes and marks the instance stopped). */
     @Override public void close() throws Exception {
         stopLoad();
-        BellowsRuntime rt;
-        try (Connection c = pool.getConnection()) {
-            rt = c.unwrap(BellowsConnection.class).runtime();
-        }
+        BellowsRuntime rt = runtime();
         pool.close();
         rt.close();
     }

@@ -1,22 +1,15 @@
 package dev.bellows.testapp;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
-import dev.bellows.jdbc.BellowsConnection;
-import dev.bellows.jdbc.BellowsRuntime;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -48,13 +41,11 @@ public final class NotNullApp implements AutoCloseable {
         }
     }
 
-    private final HikariDataSource pool;
+    private final LoadPool pool;
     private final Version version;
     private final World world;
-    private final AtomicBoolean stop = new AtomicBoolean();
-    private final List<Thread> threads = new CopyOnWriteArrayList<>();
 
-    private NotNullApp(HikariDataSource pool, Version version, World world) {
+    private NotNullApp(LoadPool pool, Version version, World world) {
         this.pool = pool;
         this.version = version;
         this.world = world;
@@ -62,31 +53,16 @@ public final class NotNullApp implements AutoCloseable {
 
     public static NotNullApp start(String bellowsUrl, String user, String password, String appName, Version version,
                                    World world, int workers, long idBase) {
-        HikariConfig config = new HikariConfig();
-        config.setPoolName(appName);
-        config.setDriverClassName("dev.bellows.jdbc.BellowsDriver");
-        config.setJdbcUrl(bellowsUrl);
-        if (user != null) config.setUsername(user);
-        if (password != null) config.setPassword(password);
-        config.addDataSourceProperty("bellows.appName", appName);
-        config.setMaximumPoolSize(workers);
-        config.setConnectionTimeout(10_000);
-        NotNullApp app = new NotNullApp(new HikariDataSource(config), version, world);
-        for (int w = 0; w < workers; w++) {
-            long base = idBase + w * 1_000_000L;
-            Thread t = new Thread(() -> app.work(base), appName + "-" + w);
-            t.setDaemon(true);
-            app.threads.add(t);
-            t.start();
-        }
+        NotNullApp app = new NotNullApp(new LoadPool(bellowsUrl, user, password, appName, workers), version, world);
+        app.pool.start(appName, workers, idBase, app::work);
         return app;
     }
 
     private void work(long base) {
         long n = 0;
-        while (!stop.get()) {
+        while (!pool.stopping()) {
             long id = base + n++;
-            try (Connection c = pool.getConnection()) {
+            try (Connection c = pool.connection()) {
                 String body = version == Version.NEW || id % 2 == 0 ? null : "b" + id;
                 if (version == Version.LEGACY) {
                     try (PreparedStatement ps = c.prepareStatement("INSERT INTO notes (id, title, body) VALUES (?, ?, ?)")) {
@@ -122,11 +98,7 @@ public final class NotNullApp implements AutoCloseable {
                 world.errors.incrementAndGet();
                 world.problem(version + " row " + id + ": " + e);
             }
-            try {
-                Thread.sleep(3);
-            } catch (InterruptedException e) {
-                return;
-            }
+            if (!LoadPool.pause()) return;
         }
     }
 
@@ -153,17 +125,10 @@ public final class NotNullApp implements AutoCloseable {
     }
 
     public void stopLoad() throws InterruptedException {
-        stop.set(true);
-        for (Thread t : threads) t.join(10_000);
+        pool.stopLoad();
     }
 
     @Override public void close() throws Exception {
-        stopLoad();
-        BellowsRuntime rt;
-        try (Connection c = pool.getConnection()) {
-            rt = c.unwrap(BellowsConnection.class).runtime();
-        }
         pool.close();
-        rt.close();
     }
 }

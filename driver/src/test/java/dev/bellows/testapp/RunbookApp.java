@@ -1,8 +1,5 @@
 package dev.bellows.testapp;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
-import dev.bellows.jdbc.BellowsConnection;
 import dev.bellows.jdbc.BellowsRuntime;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,7 +11,6 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -48,14 +44,12 @@ public final class RunbookApp implements AutoCloseable {
         }
     }
 
-    private final HikariDataSource pool;
+    private final LoadPool pool;
     private final Version version;
     private final World world;
-    private final AtomicBoolean stop = new AtomicBoolean();
-    private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final String col;
 
-    private RunbookApp(HikariDataSource pool, Version version, World world) {
+    private RunbookApp(LoadPool pool, Version version, World world) {
         this.pool = pool;
         this.version = version;
         this.world = world;
@@ -65,35 +59,18 @@ public final class RunbookApp implements AutoCloseable {
     /** Starts {@code workers} threads of {@code version} on a pool of the Bellows URL; ids start at {@code idBase}. */
     public static RunbookApp start(String bellowsUrl, String user, String password, String appName, Version version,
                                    World world, int workers, long idBase) {
-        HikariConfig config = new HikariConfig();
-        config.setPoolName(appName);
-        config.setDriverClassName("dev.bellows.jdbc.BellowsDriver");
-        config.setJdbcUrl(bellowsUrl);
-        if (user != null) config.setUsername(user);
-        if (password != null) config.setPassword(password);
-        config.addDataSourceProperty("bellows.appName", appName);
-        config.setMaximumPoolSize(workers);
-        config.setConnectionTimeout(10_000);
-        RunbookApp app = new RunbookApp(new HikariDataSource(config), version, world);
-        for (int w = 0; w < workers; w++) {
-            long base = idBase + w * 1_000_000L;
-            Thread t = new Thread(() -> app.work(base), appName + "-" + w);
-            t.setDaemon(true);
-            app.threads.add(t);
-            t.start();
-        }
+        RunbookApp app = new RunbookApp(new LoadPool(bellowsUrl, user, password, appName, workers), version, world);
+        app.pool.start(appName, workers, idBase, app::work);
         return app;
     }
 
     public BellowsRuntime runtime() throws SQLException {
-        try (Connection c = pool.getConnection()) {
-            return c.unwrap(BellowsConnection.class).runtime();
-        }
+        return pool.runtime();
     }
 
     private void work(long base) {
         long n = 0;
-        while (!stop.get()) {
+        while (!pool.stopping()) {
             long id = base + n++;
             String email = version.name().toLowerCase() + "-" + id + "@example.com";
             try {
@@ -111,16 +88,12 @@ public final class RunbookApp implements AutoCloseable {
                 world.errors.incrementAndGet();
                 world.problem(version + " row " + id + ": " + e);
             }
-            try {
-                Thread.sleep(3);
-            } catch (InterruptedException e) {
-                return;
-            }
+            if (!LoadPool.pause()) return;
         }
     }
 
     private void insert(long id, String email) throws SQLException {
-        try (Connection c = pool.getConnection();
+        try (Connection c = pool.connection();
              PreparedStatement ps = c.prepareStatement("INSERT INTO leads (id, name, " + col + ") VALUES (?, ?, ?)")) {
             ps.setLong(1, id);
             ps.setString(2, "n" + id);
@@ -131,7 +104,7 @@ public final class RunbookApp implements AutoCloseable {
     }
 
     private void update(long id, String email) throws SQLException {
-        try (Connection c = pool.getConnection();
+        try (Connection c = pool.connection();
              PreparedStatement ps = c.prepareStatement("UPDATE leads SET " + col + " = ? WHERE id = ?")) {
             ps.setString(1, email);
             ps.setLong(2, id);
@@ -142,7 +115,7 @@ public final class RunbookApp implements AutoCloseable {
 
     /** Reads the row by id and looks it up by its e-mail. */
     private void check(long id, String email, String what) throws SQLException {
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = pool.connection()) {
             String read;
             String sql = version == Version.LEGACY ? "SELECT user_email FROM leads WHERE id = ?" : "SELECT * FROM leads WHERE id = ?";
             try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -171,15 +144,11 @@ public final class RunbookApp implements AutoCloseable {
 
     /** Stops the workers; the pool stays open. */
     public void stopLoad() throws InterruptedException {
-        stop.set(true);
-        for (Thread t : threads) t.join(10_000);
+        pool.stopLoad();
     }
 
     /** Stops the load, flushes the usage recorded and marks the instance stopped (an orderly shutdown), closes the pool. */
     @Override public void close() throws Exception {
-        stopLoad();
-        BellowsRuntime rt = runtime();
         pool.close();
-        rt.close();
     }
 }

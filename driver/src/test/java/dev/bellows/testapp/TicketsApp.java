@@ -1,9 +1,5 @@
 package dev.bellows.testapp;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
-import dev.bellows.jdbc.BellowsConnection;
-import dev.bellows.jdbc.BellowsRuntime;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -16,7 +12,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -61,13 +56,11 @@ public final class TicketsApp implements AutoCloseable {
         }
     }
 
-    private final HikariDataSource pool;
+    private final LoadPool pool;
     private final Version version;
     private final World world;
-    private final AtomicBoolean stop = new AtomicBoolean();
-    private final List<Thread> threads = new CopyOnWriteArrayList<>();
 
-    private TicketsApp(HikariDataSource pool, Version version, World world) {
+    private TicketsApp(LoadPool pool, Version version, World world) {
         this.pool = pool;
         this.version = version;
         this.world = world;
@@ -75,34 +68,19 @@ public final class TicketsApp implements AutoCloseable {
 
     public static TicketsApp start(String bellowsUrl, String user, String password, String appName, Version version,
                                    World world, int workers, long idBase) {
-        HikariConfig config = new HikariConfig();
-        config.setPoolName(appName);
-        config.setDriverClassName("dev.bellows.jdbc.BellowsDriver");
-        config.setJdbcUrl(bellowsUrl);
-        if (user != null) config.setUsername(user);
-        if (password != null) config.setPassword(password);
-        config.addDataSourceProperty("bellows.appName", appName);
-        config.setMaximumPoolSize(workers);
-        config.setConnectionTimeout(10_000);
-        TicketsApp app = new TicketsApp(new HikariDataSource(config), version, world);
-        for (int w = 0; w < workers; w++) {
-            long base = idBase + w * 1_000_000L;
-            Thread t = new Thread(() -> app.work(base), appName + "-" + w);
-            t.setDaemon(true);
-            app.threads.add(t);
-            t.start();
-        }
+        TicketsApp app = new TicketsApp(new LoadPool(bellowsUrl, user, password, appName, workers), version, world);
+        app.pool.start(appName, workers, idBase, app::work);
         return app;
     }
 
     private void work(long base) {
         long n = 0;
-        while (!stop.get()) {
+        while (!pool.stopping()) {
             long id = base + n++;
             String title = version.name().toLowerCase() + "-" + id;
             String code = "c" + id;
             try {
-                try (Connection c = pool.getConnection()) {
+                try (Connection c = pool.connection()) {
                     PreparedStatement ps = c.prepareStatement(version == Version.LEGACY
                         ? "INSERT INTO tickets (id, title, legacy_code) VALUES (?, ?, ?)"
                         : "INSERT INTO tickets (id, title, body) VALUES (?, ?, ?)");
@@ -117,7 +95,7 @@ public final class TicketsApp implements AutoCloseable {
                 if (version == Version.LEGACY) world.codes.put(id, code);
                 check(id, "after insert");
                 String changed = "changed-" + title;
-                try (Connection c = pool.getConnection()) {
+                try (Connection c = pool.connection()) {
                     PreparedStatement ps = c.prepareStatement(version == Version.LEGACY
                         ? "UPDATE tickets SET title = ?, legacy_code = ? WHERE id = ?" : "UPDATE tickets SET title = ? WHERE id = ?");
                     ps.setString(1, changed);
@@ -137,17 +115,13 @@ public final class TicketsApp implements AutoCloseable {
                 world.errors.incrementAndGet();
                 world.problem(version + " row " + id + ": " + e);
             }
-            try {
-                Thread.sleep(3);
-            } catch (InterruptedException e) {
-                return;
-            }
+            if (!LoadPool.pause()) return;
         }
     }
 
     private void check(long id, String what) throws SQLException {
         String title = world.titles.get(id);
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = pool.connection()) {
             if (version == Version.NEW) {
                 try (PreparedStatement ps = c.prepareStatement("SELECT id, title, body FROM tickets WHERE id = ?")) {
                     ps.setLong(1, id);
@@ -202,18 +176,11 @@ public final class TicketsApp implements AutoCloseable {
     }
 
     public void stopLoad() throws InterruptedException {
-        stop.set(true);
-        for (Thread t : threads) t.join(10_000);
+        pool.stopLoad();
     }
 
     /** Stops the load, flushes the usage recorded, marks the instance stopped and closes the pool. */
     @Override public void close() throws Exception {
-        stopLoad();
-        BellowsRuntime rt;
-        try (Connection c = pool.getConnection()) {
-            rt = c.unwrap(BellowsConnection.class).runtime();
-        }
         pool.close();
-        rt.close();
     }
 }
