@@ -2,10 +2,7 @@ package dev.bellows.flags;
 
 import dev.bellows.rules.Phase;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -19,15 +16,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code System.nanoTime()} and one volatile read.
  */
 public final class FlagCheck {
-    private static final String READ = "SELECT migration_id, phase FROM bellows.flags";
-    private static final String EXISTS = "SELECT to_regclass('bellows.flags') IS NOT NULL";
 
     private final FlagWatcher watcher;
     private final long stalenessNanos;
     /** {@code System.nanoTime()} when the last read of the flags started, on any connection or the fallback poll. */
     private volatile long checkedAt;
     private final AtomicBoolean checking = new AtomicBoolean();
-    private volatile boolean tablePresent;
+    private final FlagTableRead table = new FlagTableRead();
 
     FlagCheck(FlagWatcher watcher, long stalenessMillis) {
         this.watcher = watcher;
@@ -61,7 +56,7 @@ public final class FlagCheck {
                 // outside a transaction the read must not open one (the application may still set its isolation level)
                 flip = !raw.getAutoCommit();
                 if (flip) raw.setAutoCommit(true);
-                read = read(raw);
+                read = table.read(raw);
             } catch (SQLException | RuntimeException e) {
                 watcher.checkFailed(e);
                 return;
@@ -93,35 +88,6 @@ public final class FlagCheck {
     /** The watcher read the flags itself (at start or by the fallback poll). */
     void readElsewhere(long startedNanos) {
         if (startedNanos - checkedAt > 0) checkedAt = startedNanos;
-    }
-
-    /** The flags, empty when the table does not exist; one query once the table is known to exist. */
-    private Map<String, Phase> read(Connection raw) throws SQLException {
-        try (Statement s = raw.createStatement()) {
-            if (!tablePresent) {
-                try (ResultSet rs = s.executeQuery(EXISTS)) {
-                    if (!rs.next() || !rs.getBoolean(1)) return Map.of();
-                }
-                tablePresent = true;
-            }
-            Map<String, Phase> out = new LinkedHashMap<>();
-            try (ResultSet rs = s.executeQuery(READ)) {
-                while (rs.next()) {
-                    try {
-                        out.put(rs.getString(1), Phase.parse(rs.getString(2)));
-                    } catch (IllegalArgumentException e) {
-                        // the CHECK constraint prevents this unless someone replaced the table; ignore the row
-                    }
-                }
-            }
-            return out;
-        } catch (SQLException e) {
-            if ("42P01".equals(e.getSQLState())) { // dropped since: no flags, as when it never existed
-                tablePresent = false;
-                return Map.of();
-            }
-            throw e;
-        }
     }
 
     /** Outside a transaction (pgjdbc's own state; a connection that is not pgjdbc's: in auto-commit). */

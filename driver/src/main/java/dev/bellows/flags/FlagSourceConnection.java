@@ -21,8 +21,7 @@ final class FlagSourceConnection {
     private Connection conn;
     private PGConnection pg;
     private String where = "the bellows.flags table";
-    // check mode: the table was there at the last read, so the next one is a single query (42P01 says otherwise)
-    private boolean tablePresent;
+    private final FlagTableRead table = new FlagTableRead(); // check mode
 
     FlagSourceConnection(FlagWatcher.ConnectionOpener opener, String appName, boolean listen) {
         this.opener = opener;
@@ -58,7 +57,7 @@ final class FlagSourceConnection {
                     s.execute("LISTEN " + FlagStore.CHANNEL);
                 }
             }
-            if (where == null || !where.startsWith("bellows.flags in ")) where = describe(c);
+            where = describe(c);
             conn = c;
             pg = p;
         } catch (SQLException | RuntimeException e) {
@@ -73,22 +72,8 @@ final class FlagSourceConnection {
 
     /** The flags on the open connection; in check mode one query once the table is known to exist. */
     Map<String, Phase> read() throws SQLException {
-        if (listen || !tablePresent) {
-            Map<String, Phase> read = FlagStore.phases(conn);
-            tablePresent = !read.isEmpty() || FlagStore.exists(conn);
-            return read;
-        }
-        try {
-            return FlagStore.phasesOnly(conn, QUIET_READ);
-        } catch (SQLException e) {
-            if (!"42P01".equals(e.getSQLState())) throw e;
-            tablePresent = false; // dropped since: no flags, as when it never existed
-            return Map.of();
-        }
+        return listen ? FlagStore.phases(conn) : table.read(conn);
     }
-
-    // the comment names the reader in pg_stat_activity, which check mode no longer does with application_name
-    private static final String QUIET_READ = "/* bellows-flags */ SELECT migration_id, phase FROM bellows.flags ORDER BY migration_id";
 
     /** Waits up to {@code timeoutMillis} for notifications on the listening connection. */
     PGNotification[] notifications(int timeoutMillis) throws SQLException {

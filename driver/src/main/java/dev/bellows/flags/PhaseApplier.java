@@ -132,17 +132,21 @@ final class PhaseApplier {
         apply(raw);
     }
 
+    /** Whether the runtime's catalog has what the phases {@code read} resolves to presume (see PhaseTarget). */
+    boolean catalogReadyFor(Map<String, Phase> read) {
+        return runtime.catalogReadyFor(phasesOf(PhaseOverrides.resolve(base, read, local)));
+    }
+
+    private static Map<String, Phase> phasesOf(Map<String, PhaseOverrides.Source> resolved) {
+        Map<String, Phase> phases = new LinkedHashMap<>();
+        resolved.forEach((id, s) -> phases.put(id, s.phase()));
+        return phases;
+    }
+
     /**
      * check mode, after the quiet-instance poll recorded its read: applies the latest read; {@code catalogRead}: the
      * poll read the catalog just before. Called holding this.
      */
-    /** Whether the runtime's catalog has what the phases {@code read} resolves to presume (see PhaseTarget). */
-    boolean catalogReadyFor(Map<String, Phase> read) {
-        Map<String, Phase> phases = new LinkedHashMap<>();
-        PhaseOverrides.resolve(base, read, local).forEach((id, s) -> phases.put(id, s.phase()));
-        return runtime.catalogReadyFor(phases);
-    }
-
     void polled(boolean catalogRead) {
         database = latest.get().flags();
         catalogJustRead = catalogRead;
@@ -178,8 +182,7 @@ final class PhaseApplier {
             return;
         }
         Map<String, PhaseOverrides.Source> resolved = PhaseOverrides.resolve(base, database, local);
-        Map<String, Phase> phases = new LinkedHashMap<>();
-        resolved.forEach((id, s) -> phases.put(id, s.phase()));
+        Map<String, Phase> phases = phasesOf(resolved);
         Map<String, PhaseOverrides.Source> previous = effective;
         // Published before the runtime changes, so whoever sees the new phase also sees where it came from.
         effective = resolved;
